@@ -1,0 +1,38 @@
+# The two commands of the README:  make reports   |   make test
+# Both create .venv with Python 3.11 and install what they need on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: reports tables test bench install clean-reports
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: every bundled scenario in both languages + the comparison report -> reports/
+reports: $(STAMP)
+	$(VENV)/bin/ocop-sim report params/*.yaml --out reports --lang both --jobs 2
+
+## Result tables only (no notebooks)
+tables: $(STAMP)
+	$(VENV)/bin/ocop-sim run params/*.yaml --out reports/tables
+
+## The whole test suite
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+## Benchmarks (not tests): speed and memory ratios measured side by side
+bench: $(STAMP)
+	$(PY) benchmarks/bench.py
+
+clean-reports:
+	rm -rf reports

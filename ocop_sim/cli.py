@@ -1,0 +1,189 @@
+"""``ocop-sim`` command line: one subcommand per function, a registry not an if-chain.
+
+Exit codes: 0 success, 2 a user's mistake (one-line message on stderr, nothing written),
+1 an internal failure or a batch where something failed.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable
+
+from .config import MAX_DRAWS
+
+
+class UsageError(Exception):
+    """A bad command-line argument (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _draws(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of draws, got {text!r}") from None
+    if not 1 <= v <= MAX_DRAWS:
+        raise argparse.ArgumentTypeError(f"expected draws in 1..{MAX_DRAWS}, got {v}")
+    return v
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole-number seed, got {text!r}") from None
+    if not 0 <= v < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a seed in 0..2^63-1, got {v}")
+    return v
+
+
+def _jobs(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of jobs, got {text!r}") from None
+    if not 1 <= v <= 64:
+        raise argparse.ArgumentTypeError(f"expected jobs in 1..64, got {v}")
+    return v
+
+
+def _load_all(paths: list[str], allow_outside: bool = False):
+    from .scenarios import load
+
+    return [load(p, allow_outside=allow_outside) for p in paths]
+
+
+# ----------------------------------------------------------------------------- subcommands
+
+
+def cmd_validate(args) -> int:
+    loaded = _load_all(args.scenarios, args.allow_outside)
+    for ld in loaded:
+        print(f"ok  {ld.path}  ({ld.scenario.name}, {ld.hash[:12]})")
+    return 0
+
+
+def format_targets(table, lang: str = "en") -> str:
+    """Plain-text target table for the terminal."""
+    from .i18n import fmt_number, t
+
+    label = "label_vi" if lang == "vi" else "label_en"
+    lines = []
+    head = f"{t('target', lang):<58} {t('when', lang):>9} {t('goal', lang):>8} {t('median', lang):>9} " \
+           f"{'P10–P90':>17} {t('probability', lang):>6}  {t('status', lang)}"
+    lines.append(head)
+    lines.append("-" * len(head))
+    for _, r in table.iterrows():
+        name = str(r[label])[:58]
+        goal = f"{r['comparison']}{fmt_number(r['target'], lang, digits=2)}"
+        if r["status"] == "outside_horizon":
+            lines.append(f"{name:<58} {r['when']:>9} {goal:>8} {'—':>9} {'—':>17} {'—':>6}  {t('outside_horizon', lang)}")
+            continue
+        band = f"{fmt_number(r['p10'], lang, digits=1)}–{fmt_number(r['p90'], lang, digits=1)}"
+        lines.append(f"{name:<58} {r['when']:>9} {goal:>8} {fmt_number(r['median'], lang, digits=1):>9} "
+                     f"{band:>17} {fmt_number(r['probability'], lang, digits=2):>6}  {t(r['status'], lang)}")
+    return "\n".join(lines)
+
+
+def cmd_run(args) -> int:
+    from .io import safe_child
+    from .simulate import simulate
+
+    loaded = _load_all(args.scenarios, args.allow_outside)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        for ld in loaded:  # refuse unsafe names before anything runs
+            safe_child(out, f"{ld.scenario.name}_summary.csv")
+    for ld in loaded:
+        sc = ld.scenario
+        res = simulate(sc, draws=args.draws, seed=args.seed, mode=args.mode)
+        table = res.attainment()
+        print(f"\n== {sc.name}: {ld.path}  ({res.mode}, draws={res.draws}, seed={res.seed})")
+        print(format_targets(table, args.lang))
+        if out is not None:
+            paths = res.to_csv(out)
+            print(f"wrote {len(paths)} files to {out}/{sc.name}_*")
+    return 0
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-outside", action="store_true",
+                   help="allow 'extends' to reach files outside the scenario's folder")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ocop-sim", description="Scenario simulation of Đồng Nai's OCOP programme.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"ocop-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="validate scenario files")
+    p.add_argument("scenarios", nargs="+")
+    _add_common(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="simulate scenarios and print the target table")
+    p.add_argument("scenarios", nargs="+")
+    p.add_argument("--draws", type=_draws, default=None)
+    p.add_argument("--seed", type=_seed, default=None)
+    p.add_argument("--mode", choices=["monte_carlo", "expected"], default="monte_carlo")
+    p.add_argument("--lang", choices=["en", "vi"], default="en")
+    p.add_argument("--out", default=None, help="folder for CSV tables and the manifest")
+    _add_common(p)
+    p.set_defaults(func=cmd_run)
+
+    for name, (fn, configure) in EXTRA_COMMANDS.items():
+        p = sub.add_parser(name, help=fn.__doc__.splitlines()[0] if fn.__doc__ else None)
+        configure(p)
+        _add_common(p)
+        p.set_defaults(func=fn)
+    return parser
+
+
+#: Further subcommands registered by other modules: name -> (function, configure(parser)).
+EXTRA_COMMANDS: dict[str, tuple[Callable, Callable]] = {}
+
+
+def _register_extras() -> None:
+    for mod in ("ocop_sim.cli_report", "ocop_sim.cli_analysis", "ocop_sim.cli_ops"):
+        try:
+            __import__(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .data import FactsError
+    from .io import OutputPathError
+    from .scenarios import ScenarioError
+
+    _register_extras()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return 2
+        return int(args.func(args) or 0)
+    except (UsageError, ScenarioError, FactsError, OutputPathError) as exc:
+        print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # internal failure: say so, in one line, exit 1
+        print(f"internal error: {type(exc).__name__}: {exc}".replace("\n", " "), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

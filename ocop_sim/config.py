@@ -1,0 +1,560 @@
+"""Pydantic models of a scenario: validation only, no I/O.
+
+Every assumption of the model is a field of :class:`Assumptions` with its unit, bounds,
+default, source and (optionally) a default uncertainty distribution.  The docs, the widgets
+and the report's assumptions table are generated from these fields: one place, no drift.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: Star levels of a certified product, in order.  ``p5`` = provincial 5★ ("tiềm năng 5 sao",
+#: scored in the 5★ band by the province, waiting for the central council); ``n5`` = national 5★.
+LEVELS: tuple[str, ...] = ("3star", "4star", "p5", "n5")
+#: Product groups of Decision 148/QĐ-TTg (2023).
+GROUPS: tuple[str, ...] = ("food", "beverage", "herbal", "handicraft", "ornamental", "tourism")
+#: Certificate validity (36 months) in yearly steps: ages 0, 1, 2.
+N_AGES = 3
+
+BUDGET_LINES: tuple[str, ...] = (
+    "product_development_bn_vnd",
+    "training_bn_vnd",
+    "trade_promotion_bn_vnd",
+    "startup_support_bn_vnd",
+    "infrastructure_bn_vnd",
+    "value_chain_bn_vnd",
+)
+COUNT_LEVERS: tuple[str, ...] = ("display_centres", "agritourism_projects")
+
+MAX_DRAWS = 100_000
+MAX_BUDGET_BN_VND = 100_000.0  # 100,000 bn VND a year per line: far above any province's OCOP budget
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class _Strict(BaseModel):
+    model_config = _FROZEN
+
+
+# ----------------------------------------------------------------------------- schedules
+
+
+def _check_schedule(v: Any, *, integer: bool = False) -> dict[int, float]:
+    """Validate a step schedule ``{year: value}``; values finite and >= 0."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        v = {MIN_YEAR: v}  # a plain number means "this value in every year"
+    if not isinstance(v, dict):
+        raise ValueError(f"expected a mapping {{year: value}} or a number, got {type(v).__name__}")
+    if not v:
+        raise ValueError("expected at least one {year: value} entry, got an empty mapping")
+    out: dict[int, float] = {}
+    for k, val in v.items():
+        if isinstance(k, bool) or not isinstance(k, (int, str)) or not re.fullmatch(r"\d{4}", str(k)):
+            raise ValueError(f"expected a 4-digit integer year as key, got {k!r}")
+        year = int(k)
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise ValueError(f"expected a year in {MIN_YEAR}..{MAX_YEAR}, got {year}")
+        if isinstance(val, bool) or not isinstance(val, (int, float)):
+            raise ValueError(f"expected a number for year {year}, got {val!r}")
+        fval = float(val)
+        if not math.isfinite(fval):
+            raise ValueError(f"expected a finite number for year {year}, got {val!r}")
+        if fval < 0:
+            raise ValueError(f"expected a value >= 0 for year {year}, got {val!r}")
+        if fval > MAX_BUDGET_BN_VND:
+            raise ValueError(f"expected a value <= {MAX_BUDGET_BN_VND:g} for year {year}, got {val!r}")
+        if integer and fval != int(fval):
+            raise ValueError(f"expected a whole count for year {year}, got {val!r}")
+        out[year] = fval
+    return dict(sorted(out.items()))
+
+
+Schedule = Annotated[dict[int, float], Field()]
+
+
+def schedule_value(schedule: dict[int, float], year: int) -> float:
+    """Value of a step schedule in ``year``: the value of the latest key <= year (0 before)."""
+    value = 0.0
+    for key, val in schedule.items():
+        if key <= year:
+            value = val
+        else:
+            break
+    return value
+
+
+class Levers(_Strict):
+    """What planners change: yearly step schedules (held until the next key)."""
+
+    product_development_bn_vnd: dict[int, float] = Field(
+        default={2019: 4.0},
+        description="Product-development support (consulting, packaging, standards, product stories) "
+        "[bn VND/year]",
+        json_schema_extra={"unit": "bn VND/year", "max_ui": 60.0, "vi": "Hỗ trợ phát triển sản phẩm"},
+    )
+    training_bn_vnd: dict[int, float] = Field(
+        default={2019: 0.8},
+        description="Training of state OCOP officials and entity leaders [bn VND/year]",
+        json_schema_extra={"unit": "bn VND/year", "max_ui": 10.0, "vi": "Đào tạo, tập huấn"},
+    )
+    trade_promotion_bn_vnd: dict[int, float] = Field(
+        default={2019: 2.0},
+        description="Trade promotion: fairs, e-commerce, market linkage [bn VND/year]",
+        json_schema_extra={"unit": "bn VND/year", "max_ui": 30.0, "vi": "Xúc tiến thương mại"},
+    )
+    startup_support_bn_vnd: dict[int, float] = Field(
+        default={2019: 0.5},
+        description="Start-up support for youth/women OCOP projects [bn VND/year]",
+        json_schema_extra={"unit": "bn VND/year", "max_ui": 10.0, "vi": "Hỗ trợ khởi nghiệp"},
+    )
+    infrastructure_bn_vnd: dict[int, float] = Field(
+        default={2019: 0.6},
+        description="Display and sales points for OCOP products [bn VND/year]",
+        json_schema_extra={"unit": "bn VND/year", "max_ui": 10.0, "vi": "Điểm giới thiệu, bán sản phẩm"},
+    )
+    value_chain_bn_vnd: dict[int, float] = Field(
+        default={2019: 2.0},
+        description="Key value-chain product projects [bn VND/year]",
+        json_schema_extra={"unit": "bn VND/year", "max_ui": 40.0, "vi": "Dự án chuỗi giá trị"},
+    )
+    display_centres: dict[int, float] = Field(
+        default={2019: 0.0},
+        description="Provincial OCOP display and sales centres opened per year [count/year]",
+        json_schema_extra={"unit": "count/year", "max_ui": 3.0, "vi": "Trung tâm giới thiệu sản phẩm"},
+    )
+    agritourism_projects: dict[int, float] = Field(
+        default={2019: 0.0},
+        description="Agriculture-tourism projects started per year [count/year]",
+        json_schema_extra={"unit": "count/year", "max_ui": 10.0, "vi": "Dự án nông nghiệp - du lịch"},
+    )
+    training_share_officials: float = Field(
+        default=0.25, ge=0.0, le=1.0,
+        description="Share of trainees who are state OCOP officials (rest are entity leaders) [-]",
+        json_schema_extra={"unit": "fraction", "vi": "Tỷ lệ học viên là cán bộ nhà nước"},
+    )
+
+    @field_validator(*BUDGET_LINES, mode="before")
+    @classmethod
+    def _budget(cls, v: Any) -> dict[int, float]:
+        return _check_schedule(v)
+
+    @field_validator(*COUNT_LEVERS, mode="before")
+    @classmethod
+    def _count(cls, v: Any) -> dict[int, float]:
+        return _check_schedule(v, integer=True)
+
+
+SCHEDULE_LEVERS: tuple[str, ...] = BUDGET_LINES + COUNT_LEVERS
+
+
+# ----------------------------------------------------------------------------- assumptions
+
+
+def _a(default: float, low: float, high: float, unit: str, description: str, source: str,
+       dist: dict | None = None, key: bool = False) -> Any:
+    """An assumption field: default, bounds, unit, source and default uncertainty."""
+    extra: dict[str, Any] = {"unit": unit, "source": source, "low": low, "high": high, "key": key}
+    if dist is not None:
+        extra["dist"] = dist
+    return Field(default=default, ge=low, le=high, description=f"{description} [{unit}]",
+                 json_schema_extra=extra)
+
+
+_J = "judgement"
+_CAL = "judgement, calibrated to Đồng Nai 2020–2025 actuals (ocop_sim/data/actuals.csv)"
+
+
+class Assumptions(_Strict):
+    """Every number of the model that is not a lever, with unit, bounds and source."""
+
+    # --- training
+    cost_per_trainee_mn_vnd: float = _a(
+        3.0, 0.5, 20.0, "mn VND/person", "Cost of training one person (course, travel, materials)",
+        _J + "; typical 2–5 day provincial courses", {"type": "triangular", "low": 1.5, "mode": 3.0, "high": 6.0})
+    officials_pool: float = _a(
+        180.0, 10.0, 5000.0, "persons", "State OCOP officials (province, district, commune) in old Đồng Nai",
+        _J + ": ~1–2 per commune (170 communes) plus district/provincial staff")
+    officials_pool_added_at_merger: float = _a(
+        90.0, 0.0, 5000.0, "persons", "State OCOP officials added by the merger with Bình Phước",
+        _J + ": proportional to communes")
+    staff_turnover: float = _a(
+        0.12, 0.0, 0.6, "1/year", "Yearly turnover of trained officials and entity leaders",
+        _J, {"type": "uniform", "low": 0.06, "high": 0.2})
+    # --- quality
+    quality_weight_training: float = _a(
+        0.5, 0.0, 1.0, "-", "Weight of leader training coverage in the quality index", _J)
+    quality_weight_development: float = _a(
+        0.35, 0.0, 1.0, "-", "Weight of product-development support per candidate in the quality index", _J)
+    quality_weight_value_chain: float = _a(
+        0.15, 0.0, 1.0, "-", "Weight of value-chain projects in the quality index", _J)
+    dev_half_saturation_mn_vnd: float = _a(
+        40.0, 1.0, 1000.0, "mn VND/candidate", "Development support per candidate giving half the effect", _J,
+        {"type": "triangular", "low": 20.0, "mode": 40.0, "high": 80.0})
+    value_chain_half_saturation: float = _a(
+        10.0, 0.5, 200.0, "projects", "Cumulative value-chain projects giving half their quality effect", _J)
+    score_base: float = _a(
+        60.6, 20.0, 90.0, "points", "Mean evaluation score of a submitted product with quality index 0",
+        _CAL, {"type": "normal", "mean": 60.6, "sd": 2.0}, key=True)
+    score_quality_gain: float = _a(
+        14.0, 0.0, 40.0, "points", "Rise of the mean score from quality index 0 to 1", _CAL)
+    score_scale: float = _a(
+        6.0, 1.0, 20.0, "points", "Scale of the logistic score distribution of submitted products", _J)
+    threshold_3star: float = _a(
+        50.0, 0.0, 100.0, "points", "Score threshold for 3★", "1048/QĐ-TTg (2019), 148/QĐ-TTg (2023)")
+    threshold_4star: float = _a(
+        70.0, 0.0, 100.0, "points", "Score threshold for 4★", "1048/QĐ-TTg (2019), 148/QĐ-TTg (2023)")
+    threshold_5star: float = _a(
+        90.0, 0.0, 100.0, "points", "Score threshold for 5★ band", "1048/QĐ-TTg (2019), 148/QĐ-TTg (2023)")
+    # --- new entities and ideas
+    base_new_entities: float = _a(
+        11.6, 0.0, 2000.0, "entities/year", "New OCOP entities a year without extra spending (old Đồng Nai)",
+        _CAL + "; +30 (2022), ≈45/yr (2023–24)", {"type": "triangular", "low": 8.5, "mode": 11.6, "high": 15.0},
+        key=True)
+    entity_uplift_max: float = _a(
+        1.0, 0.0, 5.0, "-", "Maximum relative uplift of new entities from start-up and promotion spending", _J)
+    entity_half_saturation_bn_vnd: float = _a(
+        3.0, 0.1, 100.0, "bn VND/year", "Start-up + promotion spending giving half the uplift", _J)
+    base_new_ideas: float = _a(
+        37.6, 0.0, 5000.0, "ideas/year", "New product ideas a year without extra spending (old Đồng Nai)", _CAL)
+    ideas_per_new_entity: float = _a(
+        1.8, 0.0, 10.0, "ideas/entity", "Product ideas brought by a new entity",
+        "1.5–2.2 products per entity (FACTS §3.4)")
+    idea_uplift_max: float = _a(
+        1.0, 0.0, 5.0, "-", "Maximum relative uplift of new ideas from development spending", _J)
+    idea_half_saturation_bn_vnd: float = _a(
+        4.0, 0.1, 100.0, "bn VND/year", "Development spending giving half the idea uplift", _J)
+    ideas_per_agritourism_project: float = _a(
+        1.0, 0.0, 10.0, "ideas/project", "Tourism-service product ideas from one agri-tourism project", _J)
+    # --- evaluation
+    first_evaluation_year: float = _a(
+        2020.0, 2000.0, 2100.0, "year", "First provincial evaluation round",
+        "round 1/2020 on 17/09/2020 (baodongnai.com.vn)")
+    submission_rate: float = _a(
+        0.16, 0.0, 1.0, "1/year", "Share of candidates submitted for evaluation each year", _CAL,
+        {"type": "triangular", "low": 0.12, "mode": 0.16, "high": 0.2}, key=True)
+    retry_prob: float = _a(
+        0.5, 0.0, 1.0, "-", "Share of failed candidates that stay in the pool to retry", _J)
+    candidate_dropout: float = _a(
+        0.05, 0.0, 1.0, "1/year", "Share of candidates abandoned each year", _J)
+    # --- upgrades and the central council
+    upgrade_attempt_rate: float = _a(
+        0.06, 0.0, 1.0, "1/year", "Share of certified 3★/4★ products that apply for a higher level each year",
+        "KH 262/KH-UBND target: upgrade ≥20 % of rated products (over the period)")
+    upgrade_score_bonus: float = _a(
+        8.0, 0.0, 40.0, "points", "Score advantage of an upgrading product over a new one", _J)
+    central_first_year: float = _a(
+        2025.0, 2000.0, 2100.0, "year", "First year the province sends potential-5★ dossiers to the centre",
+        "9 dossiers sent in 2024 (dangcongsan.org.vn, 26/12/2024), first recognitions 06/2025")
+    central_submission_rate: float = _a(
+        0.9, 0.0, 1.0, "1/year", "Share of provincial 5★ products sent to the central council each year",
+        "9 dossiers for ~10 potential 5★ in 2024")
+    central_pass_rate: float = _a(
+        0.45, 0.0, 1.0, "-", "Central council pass rate", "20/43 (2020), 22/47 (2023), 4/55 food (2024); "
+        "Đồng Nai 8/9 (2025)", {"type": "beta", "a": 4.5, "b": 5.5}, key=True)
+    central_capacity: float = _a(
+        1000.0, 0.0, 1000.0, "products/year", "Most national 5★ recognitions a year for the province", _J)
+    # --- ageing, renewal, exit
+    renewal_base_prob: float = _a(
+        0.47, 0.0, 1.0, "-", "Probability a certificate is renewed at the same level after 36 months",
+        "Đồng Tháp: 41 of 47 did not re-apply; Đồng Nai re-evaluated 15 in 2024 (FACTS §6.4): range 0.3–0.9",
+        {"type": "uniform", "low": 0.32, "high": 0.62}, key=True)
+    renewal_gain_max: float = _a(
+        0.25, 0.0, 1.0, "-", "Maximum rise of renewal probability from trade promotion and display points", _J)
+    renewal_half_saturation_mn_vnd: float = _a(
+        15.0, 0.1, 1000.0, "mn VND/product", "Promotion per certified product giving half the renewal gain", _J)
+    downgrade_prob: float = _a(
+        0.3, 0.0, 1.0, "-", "Share of non-renewed products re-rated one level lower instead of lapsing",
+        "Đồng Tháp: 6 of 47 failed re-evaluation (FACTS §1.5)")
+    entity_exit_rate: float = _a(
+        0.02, 0.0, 0.5, "1/year", "Yearly dissolution hazard of OCOP entities (their products lapse)", _J)
+    # --- projects
+    display_point_cost_bn_vnd: float = _a(
+        0.3, 0.01, 50.0, "bn VND/point", "Cost of one district-level display and sales point", _J)
+    startup_project_cost_bn_vnd: float = _a(
+        0.25, 0.01, 50.0, "bn VND/project", "Cost of one youth/women start-up project", _J)
+    value_chain_project_cost_bn_vnd: float = _a(
+        1.0, 0.01, 100.0, "bn VND/project", "Cost of one key value-chain product project", _J)
+    entities_per_startup: float = _a(
+        0.5, 0.0, 5.0, "entities/project", "New OCOP entities created by one start-up project", _J)
+    renewal_gain_per_display_point: float = _a(
+        0.01, 0.0, 0.1, "-/point", "Rise of renewal probability per display point or centre (market access)", _J)
+    # --- merger
+    merger_candidates: float = _a(
+        40.0, 0.0, 5000.0, "candidates", "Product ideas in development in old Bình Phước at the merger", _J)
+    merger_leader_coverage: float = _a(
+        0.5, 0.0, 1.0, "-", "Share of old Bình Phước entity leaders already trained at the merger", _J)
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> "Assumptions":
+        if not self.threshold_3star < self.threshold_4star < self.threshold_5star:
+            raise ValueError(
+                "expected threshold_3star < threshold_4star < threshold_5star, got "
+                f"{self.threshold_3star:g}, {self.threshold_4star:g}, {self.threshold_5star:g}")
+        return self
+
+
+ASSUMPTION_NAMES: tuple[str, ...] = tuple(Assumptions.model_fields)
+
+
+def assumption_meta(name: str) -> dict[str, Any]:
+    """Unit, bounds, description, source and default distribution of an assumption."""
+    f = Assumptions.model_fields[name]
+    extra = dict(f.json_schema_extra or {})
+    return {"name": name, "default": f.default, "description": f.description, **extra}
+
+
+def lever_meta(name: str) -> dict[str, Any]:
+    f = Levers.model_fields[name]
+    return {"name": name, "default": f.default, "description": f.description,
+            **dict(f.json_schema_extra or {})}
+
+
+# ----------------------------------------------------------------------------- uncertainty
+
+
+class Uniform(_Strict):
+    type: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ok(self) -> "Uniform":
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
+            raise ValueError(f"expected finite low < high, got low={self.low}, high={self.high}")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+
+class Triangular(_Strict):
+    type: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ok(self) -> "Triangular":
+        if not (all(math.isfinite(x) for x in (self.low, self.mode, self.high))
+                and self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError(f"expected low <= mode <= high and low < high, got "
+                             f"{self.low}, {self.mode}, {self.high}")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+
+class Normal(_Strict):
+    """Normal distribution truncated to the assumption's bounds."""
+
+    type: Literal["normal"]
+    mean: float
+    sd: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ok(self) -> "Normal":
+        if not (math.isfinite(self.mean) and math.isfinite(self.sd)):
+            raise ValueError(f"expected finite mean and sd, got {self.mean}, {self.sd}")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return self.mean - 50 * self.sd, self.mean + 50 * self.sd
+
+
+class Beta(_Strict):
+    """Beta(a, b) rescaled to [low, high] (default [0, 1])."""
+
+    type: Literal["beta"]
+    a: float = Field(gt=0, le=1e4)
+    b: float = Field(gt=0, le=1e4)
+    low: float = 0.0
+    high: float = 1.0
+
+    @model_validator(mode="after")
+    def _ok(self) -> "Beta":
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
+            raise ValueError(f"expected finite low < high, got low={self.low}, high={self.high}")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+
+Distribution = Annotated[Union[Uniform, Triangular, Normal, Beta], Field(discriminator="type")]
+
+
+# ----------------------------------------------------------------------------- events
+
+
+class MergerEvent(_Strict):
+    """Another province's stocks join the scenario (Đồng Nai + Bình Phước on 1 July 2025)."""
+
+    type: Literal["merger"]
+    year: int = Field(ge=MIN_YEAR, le=MAX_YEAR)
+    area: str = Field(description="Area id that becomes active (must exist in the area table)")
+    label: str = Field(default="", max_length=200)
+    products_3star: float | None = Field(default=None, ge=0, le=1e6)
+    products_4star: float | None = Field(default=None, ge=0, le=1e6)
+    products_p5: float | None = Field(default=None, ge=0, le=1e6)
+    products_n5: float | None = Field(default=None, ge=0, le=1e6)
+    entities: float | None = Field(default=None, ge=0, le=1e6)
+    weight: float | None = Field(default=None, ge=0, le=100,
+                                 description="Share weight of the new area in province-wide activity")
+
+
+class CriteriaChangeEvent(_Strict):
+    """A new criteria set from a given year (e.g. 148/QĐ-TTg in 2023)."""
+
+    type: Literal["criteria_change"]
+    year: int = Field(ge=MIN_YEAR, le=MAX_YEAR)
+    label: str = Field(default="", max_length=200)
+    threshold_3star: float | None = Field(default=None, ge=0, le=100)
+    threshold_4star: float | None = Field(default=None, ge=0, le=100)
+    threshold_5star: float | None = Field(default=None, ge=0, le=100)
+    score_shift: float = Field(default=0.0, ge=-50, le=50,
+                               description="Change of the mean score of submitted products [points]")
+
+
+class PolicyChangeEvent(_Strict):
+    """An assumption takes a new value (or is multiplied) from a given year."""
+
+    type: Literal["policy_change"]
+    year: int = Field(ge=MIN_YEAR, le=MAX_YEAR)
+    assumption: str
+    value: float | None = None
+    multiply: float | None = Field(default=None, ge=0, le=100)
+    label: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _ok(self) -> "PolicyChangeEvent":
+        if self.assumption not in ASSUMPTION_NAMES:
+            raise ValueError(f"unknown assumption {self.assumption!r}" + _suggest(self.assumption, ASSUMPTION_NAMES))
+        if (self.value is None) == (self.multiply is None):
+            raise ValueError("expected exactly one of 'value' or 'multiply'")
+        if self.value is not None:
+            meta = assumption_meta(self.assumption)
+            if not (math.isfinite(self.value) and meta["low"] <= self.value <= meta["high"]):
+                raise ValueError(f"expected {self.assumption} in [{meta['low']}, {meta['high']}], got {self.value}")
+        return self
+
+
+Event = Annotated[Union[MergerEvent, CriteriaChangeEvent, PolicyChangeEvent], Field(discriminator="type")]
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+class RealityCheck(_Strict):
+    """A behaviour assertion checked after each run (Vensim-style reality check)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
+    label_vi: str = Field(default="", max_length=300)
+    label_en: str = Field(default="", max_length=300)
+    kind: Literal["never_exceeds", "at_most", "at_least"]
+    metric: str
+    other: str | None = None
+    value: float | None = None
+    from_year: int | None = None
+
+
+# ----------------------------------------------------------------------------- scenario
+
+
+def _suggest(word: str, options: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class Horizon(_Strict):
+    start: int = Field(default=2019, ge=MIN_YEAR, le=MAX_YEAR)
+    end: int = Field(default=2035, ge=MIN_YEAR, le=MAX_YEAR)
+
+    @model_validator(mode="after")
+    def _order(self) -> "Horizon":
+        if self.end <= self.start:
+            raise ValueError(f"expected end > start, got start={self.start}, end={self.end}")
+        if self.end - self.start > 60:
+            raise ValueError(f"expected at most 60 years, got {self.end - self.start}")
+        return self
+
+
+class Text(_Strict):
+    vi: str = Field(default="", max_length=5000)
+    en: str = Field(default="", max_length=5000)
+
+
+NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class Scenario(_Strict):
+    """A complete, validated scenario (after ``extends`` chains are resolved)."""
+
+    name: str = Field(pattern=NAME_RE, description="Identifier used in file names: letters, digits, _ . -")
+    title: Text = Field(default_factory=Text)
+    description: Text = Field(default_factory=Text)
+    horizon: Horizon = Field(default_factory=Horizon)
+    seed: int = Field(default=20190605, ge=0, le=2**63 - 1)
+    draws: int = Field(default=1000, ge=1, le=MAX_DRAWS)
+    targets: list[str] = Field(default=["targets/decision_1698.yaml"], min_length=0, max_length=20,
+                               description="Target registries, relative to the params folder")
+    levers: Levers = Field(default_factory=Levers)
+    assumptions: Assumptions = Field(default_factory=Assumptions)
+    uncertainty: dict[str, Distribution | None] = Field(
+        default_factory=dict, description="Per-assumption distributions overriding the defaults (null removes)")
+    events: list[Event] = Field(default_factory=list, max_length=200)
+    checks: list[RealityCheck] = Field(default_factory=list, max_length=200)
+
+    @field_validator("uncertainty")
+    @classmethod
+    def _known(cls, v: dict) -> dict:
+        for k in v:
+            if k not in ASSUMPTION_NAMES:
+                raise ValueError(f"unknown assumption {k!r}" + _suggest(k, ASSUMPTION_NAMES))
+        return v
+
+    @model_validator(mode="after")
+    def _cross(self) -> "Scenario":
+        h = self.horizon
+        for line in SCHEDULE_LEVERS:
+            for year in getattr(self.levers, line):
+                if year != MIN_YEAR and not h.start <= year <= h.end:
+                    raise ValueError(f"levers.{line}: expected years in {h.start}..{h.end}, got {year}")
+        for i, ev in enumerate(self.events):
+            if not h.start <= ev.year <= h.end:
+                raise ValueError(f"events.{i}.year: expected a year in {h.start}..{h.end}, got {ev.year}")
+        for name, dist in self.uncertainty.items():
+            if dist is None:
+                continue
+            meta = assumption_meta(name)
+            lo, hi = dist.support()
+            if dist.type != "normal" and (lo < meta["low"] or hi > meta["high"]):
+                raise ValueError(f"uncertainty.{name}: expected support within [{meta['low']}, {meta['high']}], "
+                                 f"got [{lo}, {hi}]")
+        return self
+
+    def distributions(self) -> dict[str, Any]:
+        """Effective uncertainty: schema defaults overridden by the scenario."""
+        out: dict[str, Any] = {}
+        for name in ASSUMPTION_NAMES:
+            d = assumption_meta(name).get("dist")
+            if d is not None:
+                out[name] = _DIST_ADAPTER.validate_python(d)
+        for name, dist in self.uncertainty.items():
+            if dist is None:
+                out.pop(name, None)
+            else:
+                out[name] = dist
+        return out
+
+
+from pydantic import TypeAdapter  # noqa: E402
+
+_DIST_ADAPTER: TypeAdapter = TypeAdapter(Distribution)

@@ -1,0 +1,127 @@
+"""Vietnamese and English labels: one catalogue, and number formatting per language.
+
+Every label shown in a report, table header, chart title, axis, legend or status word comes
+from :data:`CATALOGUE` through :func:`t`.  A missing key or language raises ``KeyError``.
+"""
+from __future__ import annotations
+
+import math
+
+LANGS = ("vi", "en")
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    # status words
+    "met": {"vi": "đạt", "en": "met"},
+    "at_risk": {"vi": "có nguy cơ", "en": "at risk"},
+    "missed": {"vi": "không đạt", "en": "missed"},
+    "outside_horizon": {"vi": "ngoài khung thời gian", "en": "outside horizon"},
+    # table headers
+    "target": {"vi": "Mục tiêu", "en": "Target"},
+    "when": {"vi": "Thời điểm", "en": "When"},
+    "goal": {"vi": "Chỉ tiêu", "en": "Goal"},
+    "median": {"vi": "Trung vị", "en": "Median"},
+    "mean": {"vi": "Trung bình", "en": "Mean"},
+    "p10": {"vi": "P10", "en": "P10"},
+    "p90": {"vi": "P90", "en": "P90"},
+    "probability": {"vi": "Xác suất", "en": "Prob."},
+    "status": {"vi": "Đánh giá", "en": "Status"},
+    "year": {"vi": "Năm", "en": "Year"},
+    "scenario": {"vi": "Kịch bản", "en": "Scenario"},
+    "value": {"vi": "Giá trị", "en": "Value"},
+    "unit": {"vi": "Đơn vị", "en": "Unit"},
+    "source": {"vi": "Nguồn", "en": "Source"},
+    "area": {"vi": "Địa bàn", "en": "Area"},
+    "group": {"vi": "Nhóm sản phẩm", "en": "Product group"},
+    "level": {"vi": "Hạng sao", "en": "Star level"},
+    "actual": {"vi": "Thực tế", "en": "Actual"},
+    "products": {"vi": "sản phẩm", "en": "products"},
+    # metrics (keys = canonical names in ocop_sim.results.GLOSSARY)
+    "products_3star_plus": {"vi": "Sản phẩm OCOP từ 3 sao", "en": "OCOP products at 3★+"},
+    "products_3star": {"vi": "Sản phẩm 3 sao", "en": "3★ products"},
+    "products_4star": {"vi": "Sản phẩm 4 sao", "en": "4★ products"},
+    "products_provincial_5star": {"vi": "Sản phẩm 5 sao cấp tỉnh (gồm 5 sao quốc gia)", "en": "Provincial 5★ products (incl. national)"},
+    "products_potential_5star": {"vi": "Sản phẩm tiềm năng 5 sao (chờ Trung ương)", "en": "Potential 5★ (awaiting the centre)"},
+    "products_national_5star": {"vi": "Sản phẩm 5 sao quốc gia", "en": "National 5★ products"},
+    "candidates": {"vi": "Ý tưởng sản phẩm đang phát triển", "en": "Product ideas in development"},
+    "entities": {"vi": "Chủ thể OCOP", "en": "OCOP entities"},
+    "coverage_officials": {"vi": "Tỷ lệ cán bộ được đào tạo", "en": "Officials trained (share)"},
+    "coverage_leaders": {"vi": "Tỷ lệ lãnh đạo chủ thể được đào tạo", "en": "Entity leaders trained (share)"},
+    "new_products_3star_plus": {"vi": "Sản phẩm mới đạt 3 sao trở lên", "en": "New products at 3★+"},
+    "new_entities": {"vi": "Chủ thể mới tham gia", "en": "New entities"},
+    "upgrades": {"vi": "Nâng hạng sao", "en": "Star upgrades"},
+    "national_5star_recognitions": {"vi": "Công nhận 5 sao quốc gia", "en": "National 5★ recognitions"},
+    "renewals": {"vi": "Đánh giá lại, giữ hạng", "en": "Renewals"},
+    "lapses": {"vi": "Hết hiệu lực", "en": "Lapsed certificates"},
+    "trainees": {"vi": "Lượt người được đào tạo", "en": "People trained"},
+    "display_points": {"vi": "Điểm giới thiệu, bán sản phẩm", "en": "Display and sales points"},
+    "display_centres": {"vi": "Trung tâm giới thiệu sản phẩm", "en": "Display and sales centres"},
+    "startup_projects": {"vi": "Dự án khởi nghiệp", "en": "Start-up projects"},
+    "agritourism_projects": {"vi": "Dự án nông nghiệp - du lịch", "en": "Agri-tourism projects"},
+    "value_chain_projects": {"vi": "Dự án chuỗi giá trị", "en": "Value-chain projects"},
+    "spending_bn_vnd": {"vi": "Chi ngân sách (tỷ đồng)", "en": "Spending (bn VND)"},
+    "cost_per_product_mn_vnd": {"vi": "Chi phí mỗi sản phẩm mới (triệu đồng)", "en": "Cost per new product (mn VND)"},
+    "spending_product_development_bn_vnd": {"vi": "Phát triển sản phẩm", "en": "Product development"},
+    "spending_training_bn_vnd": {"vi": "Đào tạo", "en": "Training"},
+    "spending_trade_promotion_bn_vnd": {"vi": "Xúc tiến thương mại", "en": "Trade promotion"},
+    "spending_startup_support_bn_vnd": {"vi": "Khởi nghiệp", "en": "Start-up support"},
+    "spending_infrastructure_bn_vnd": {"vi": "Điểm bán sản phẩm", "en": "Display points"},
+    "spending_value_chain_bn_vnd": {"vi": "Chuỗi giá trị", "en": "Value chains"},
+    # levels, groups, regions
+    "3star": {"vi": "3 sao", "en": "3★"},
+    "4star": {"vi": "4 sao", "en": "4★"},
+    "p5": {"vi": "5 sao cấp tỉnh", "en": "provincial 5★"},
+    "n5": {"vi": "5 sao quốc gia", "en": "national 5★"},
+    "food": {"vi": "Thực phẩm", "en": "Food"},
+    "beverage": {"vi": "Đồ uống", "en": "Beverages"},
+    "herbal": {"vi": "Dược liệu", "en": "Herbal"},
+    "handicraft": {"vi": "Thủ công mỹ nghệ", "en": "Handicrafts"},
+    "ornamental": {"vi": "Sinh vật cảnh", "en": "Ornamental"},
+    "tourism": {"vi": "Du lịch cộng đồng, sinh thái", "en": "Community/eco-tourism"},
+    "province": {"vi": "Toàn tỉnh", "en": "Province"},
+    "old_dong_nai": {"vi": "Đồng Nai (cũ)", "en": "old Đồng Nai"},
+    "old_binh_phuoc": {"vi": "Bình Phước (cũ)", "en": "old Bình Phước"},
+    # units
+    "bn_vnd": {"vi": "tỷ đồng", "en": "bn VND"},
+    "mn_vnd": {"vi": "triệu đồng", "en": "mn VND"},
+}
+
+
+def t(key: str, lang: str = "en") -> str:
+    """Label of ``key`` in ``lang`` ('vi' or 'en'); KeyError if missing."""
+    if lang not in LANGS:
+        raise KeyError(f"language {lang!r}: expected one of {', '.join(LANGS)}")
+    return CATALOGUE[key][lang]
+
+
+def has(key: str) -> bool:
+    return key in CATALOGUE and all(CATALOGUE[key].get(lang) for lang in LANGS)
+
+
+def fmt_number(x, lang: str = "en", digits: int = 1) -> str:
+    """Format a number: Vietnamese ``1.234,5``, English ``1,234.5``; integers without decimals."""
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(xf):
+        return "—"
+    if abs(xf - round(xf)) < 1e-9:
+        s = f"{round(xf):,}"
+    else:
+        s = f"{xf:,.{digits}f}"
+    if lang == "vi":
+        s = s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return s
+
+
+def fmt_percent(x, lang: str = "en", digits: int = 0) -> str:
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(xf):
+        return "—"
+    s = f"{100 * xf:.{digits}f}"
+    if lang == "vi":
+        s = s.replace(".", ",")
+    return s + " %"

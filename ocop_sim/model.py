@@ -1,0 +1,315 @@
+"""The equations of the OCOP cohort model: pure numpy, no pandas, no I/O.
+
+Arrays are vectorised over draws ``D``, areas ``A``, product groups ``G``, star levels ``L``
+(3★, 4★, provincial 5★, national 5★) and certificate ages ``K`` (0, 1, 2 full years: the 36-month
+validity).  :func:`step` advances one year; :mod:`ocop_sim.simulate` loops over the years.
+
+Both modes share this code: a :class:`Sampler` in *expected* mode returns expected values of
+each flow (fractional counts), in *Monte Carlo* mode it samples them (binomial, Poisson and
+sequential-binomial multinomial draws) from a ``numpy.random.Generator``.
+
+Glossary (units in brackets):
+
+=====================  =========================================================
+``cand``               product ideas in development (candidates) [products] D×A×G
+``cert``               certified products [products] D×A×G×L×K
+``ent``                OCOP economic entities [entities] D×A
+``trained_lead``       entity leaders trained and still in post [persons] D×A
+``trained_off``        state OCOP officials trained and still in post [persons] D
+``officials_pool``     state OCOP officials [persons] D
+``quality``            quality index of an area's candidates [0–1] D×A
+``score_mean``         mean evaluation score of submitted candidates [points] D×A
+=====================  =========================================================
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+L3, L4, LP5, LN5 = 0, 1, 2, 3
+N_LEVELS = 4
+N_AGES = 3
+
+#: Names of cumulative project counters (per draw).
+PROJECTS = ("display_points", "display_centres", "startup_projects", "agritourism_projects",
+            "value_chain_projects")
+
+
+class Sampler:
+    """Draws flows: expected values (``rng is None``) or samples from ``rng``."""
+
+    def __init__(self, rng: np.random.Generator | None):
+        self.rng = rng
+
+    @property
+    def expected(self) -> bool:
+        return self.rng is None
+
+    def binomial(self, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:
+        p = np.clip(p, 0.0, 1.0)
+        if self.rng is None:
+            return n * p
+        n_int = np.rint(n).astype(np.int64)
+        n_b, p_b = np.broadcast_arrays(n_int, p)
+        return self.rng.binomial(n_b, p_b).astype(np.float64)
+
+    def poisson(self, lam: np.ndarray) -> np.ndarray:
+        lam = np.maximum(lam, 0.0)
+        if self.rng is None:
+            return lam
+        return self.rng.poisson(lam).astype(np.float64)
+
+    def split(self, n: np.ndarray, probs: list[np.ndarray]) -> list[np.ndarray]:
+        """Multinomial split of ``n`` over outcomes with probabilities ``probs`` (summing to 1).
+
+        Sampled as sequential conditional binomials, which is exact and vectorises.
+        """
+        out = []
+        remaining = n
+        left = np.ones_like(np.asarray(probs[0], dtype=float))
+        for p in probs[:-1]:
+            cond = np.where(left > 1e-12, np.asarray(p) / np.maximum(left, 1e-12), 0.0)
+            k = self.binomial(remaining, cond)
+            out.append(k)
+            remaining = remaining - k
+            left = left - p
+        out.append(remaining)
+        return out
+
+
+def saturating(x: np.ndarray, half: np.ndarray) -> np.ndarray:
+    """Saturating response ``x / (x + half)`` in [0, 1); 0 for x <= 0."""
+    x = np.maximum(x, 0.0)
+    return x / (x + half)
+
+
+def logistic_cdf(x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """CDF of the logistic score distribution (a close, closed-form stand-in for the normal)."""
+    z = np.clip((x - mean) / scale, -60.0, 60.0)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def star_probabilities(mean, scale, t3, t4, t5):
+    """Probabilities of (fail, 3★, 4★, 5★ band) for a score ~ Logistic(mean, scale)."""
+    f3 = logistic_cdf(t3, mean, scale)
+    f4 = logistic_cdf(t4, mean, scale)
+    f5 = logistic_cdf(t5, mean, scale)
+    return [f3, f4 - f3, f5 - f4, 1.0 - f5]
+
+
+@dataclass(frozen=True)
+class State:
+    cand: np.ndarray
+    cert: np.ndarray
+    ent: np.ndarray
+    trained_lead: np.ndarray
+    trained_off: np.ndarray
+    officials_pool: np.ndarray
+    projects: np.ndarray  # D × len(PROJECTS), cumulative counts
+    active: np.ndarray  # A, bool
+    score_shift: float = 0.0
+    thresholds: tuple[float, float, float] | None = None
+
+    def total_certified(self) -> np.ndarray:
+        return self.cert.sum(axis=(-1, -2, -3))
+
+
+@dataclass(frozen=True)
+class Levers:
+    """Lever values of one year (province-wide)."""
+
+    product_development_bn_vnd: float
+    training_bn_vnd: float
+    trade_promotion_bn_vnd: float
+    startup_support_bn_vnd: float
+    infrastructure_bn_vnd: float
+    value_chain_bn_vnd: float
+    display_centres: float
+    agritourism_projects: float
+    training_share_officials: float
+
+
+@dataclass
+class Flows:
+    """Flows of one year (expected values or samples)."""
+
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def allocate_integers(total: float, shares: np.ndarray) -> np.ndarray:
+    """Split ``total`` (rounded) over cells by ``shares`` with the largest-remainder rule."""
+    shares = np.asarray(shares, dtype=float)
+    s = shares.sum()
+    n = int(round(total))
+    if s <= 0 or n <= 0:
+        return np.zeros_like(shares)
+    raw = shares / s * n
+    base = np.floor(raw)
+    rem = n - int(base.sum())
+    if rem > 0:
+        order = np.argsort(-(raw - base).ravel(), kind="stable")[:rem]
+        flat = base.ravel()
+        flat[order] += 1
+        base = flat.reshape(shares.shape)
+    return base
+
+
+def _col(x: np.ndarray, ndim: int) -> np.ndarray:
+    """Reshape a per-draw vector (D,) to broadcast against a D×… array of ``ndim`` dims."""
+    return np.asarray(x).reshape((-1,) + (1,) * (ndim - 1))
+
+
+def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight: np.ndarray,
+         group_share: np.ndarray, tourism_index: int, sampler: Sampler) -> tuple[State, dict[str, np.ndarray]]:
+    """Advance the state by one year; returns the new state and the year's flows.
+
+    ``P`` maps assumption names to per-draw arrays (D,).  ``weight`` (A,) are the areas' activity
+    weights (base rates scale with them; province-wide budgets are split by their shares among
+    active areas).  ``group_share`` (G,) splits new ideas across product groups.
+    """
+    act = state.active.astype(float)
+    w = weight * act  # (A,)
+    w_sum = max(float(w.sum()), 1e-12)
+    share = w / w_sum
+    t3, t4, t5 = state.thresholds if state.thresholds is not None else (
+        P["threshold_3star"], P["threshold_4star"], P["threshold_5star"])
+    t3, t4, t5 = (_col(np.broadcast_to(t, P["score_base"].shape), 2) for t in (t3, t4, t5))
+    f: dict[str, np.ndarray] = {}
+
+    # 7. exit: entities dissolve; their products lapse -------------------------------------
+    h = P["entity_exit_rate"]
+    exits = sampler.binomial(state.ent, _col(h, 2))
+    ent = state.ent - exits
+    exit_lapse = sampler.binomial(state.cert, _col(h, 5))
+    cert = state.cert - exit_lapse
+    f["entity_exits"] = exits
+    f["lapsed_exit"] = exit_lapse.sum(axis=-1)
+
+    # 8. projects (planned counts, or budget / unit cost) -----------------------------------
+    new_proj = np.stack([
+        lev.infrastructure_bn_vnd / P["display_point_cost_bn_vnd"],
+        np.full_like(P["score_base"], lev.display_centres),
+        lev.startup_support_bn_vnd / P["startup_project_cost_bn_vnd"],
+        np.full_like(P["score_base"], lev.agritourism_projects),
+        lev.value_chain_bn_vnd / P["value_chain_project_cost_bn_vnd"],
+    ], axis=-1)
+    projects = state.projects + new_proj
+    f["new_projects"] = new_proj
+
+    # 3a. new entities ---------------------------------------------------------------------
+    ent_spend = (lev.startup_support_bn_vnd + lev.trade_promotion_bn_vnd) / w_sum
+    ent_uplift = 1.0 + P["entity_uplift_max"] * saturating(ent_spend, P["entity_half_saturation_bn_vnd"])
+    lam_ent = (_col(P["base_new_entities"] * ent_uplift, 2) * w[None, :]
+               + _col(P["entities_per_startup"] * new_proj[:, 2], 2) * share[None, :])
+    new_ent = sampler.poisson(lam_ent)
+    ent = ent + new_ent
+    f["new_entities"] = new_ent
+
+    # 1. training and coverage -------------------------------------------------------------
+    trainees = lev.training_bn_vnd * 1000.0 / P["cost_per_trainee_mn_vnd"]  # persons (D,)
+    t_off = trainees * lev.training_share_officials
+    t_lead = trainees - t_off
+    turnover = P["staff_turnover"]
+    trained_off = np.minimum(state.officials_pool, state.trained_off * (1 - turnover) + t_off)
+    kept = np.minimum(state.trained_lead * _col((1 - turnover) * (1 - h), 2), ent)
+    untrained = np.maximum(ent - kept, 0.0)
+    unt_sum = untrained.sum(axis=1, keepdims=True)
+    alloc = np.where(unt_sum > 0, _col(t_lead, 2) * untrained / np.maximum(unt_sum, 1e-12), 0.0)
+    trained_lead = np.where(alloc >= untrained, ent, kept + alloc)
+    f["trainees_officials"] = np.minimum(t_off, state.officials_pool)
+    f["trainees_leaders"] = np.minimum(alloc, untrained).sum(axis=1)
+    cov_lead = np.where(ent > 0, trained_lead / np.maximum(ent, 1e-12), 0.0)
+
+    # 2. quality ---------------------------------------------------------------------------
+    cand_area = state.cand.sum(axis=-1)
+    dev_mn = lev.product_development_bn_vnd * 1000.0 * share[None, :]  # mn VND per area
+    dev_per_cand = dev_mn / np.maximum(cand_area, 1.0)
+    s_dev = saturating(dev_per_cand, _col(P["dev_half_saturation_mn_vnd"], 2))
+    s_vc = saturating(projects[:, 4], P["value_chain_half_saturation"])
+    quality = np.clip(_col(P["quality_weight_training"], 2) * cov_lead
+                      + _col(P["quality_weight_development"], 2) * s_dev
+                      + _col(P["quality_weight_value_chain"] * s_vc, 2), 0.0, 1.0)
+    score_mean = _col(P["score_base"] + state.score_shift, 2) + _col(P["score_quality_gain"], 2) * quality
+    f["quality"] = quality
+    f["score_mean"] = score_mean
+
+    # 4. evaluation of submitted candidates -------------------------------------------------
+    evaluating = (year >= P["first_evaluation_year"]).astype(float)
+    submitted = sampler.binomial(state.cand, _col(P["submission_rate"] * evaluating, 3))
+    scale = _col(P["score_scale"], 2)
+    probs = [p[..., None] for p in star_probabilities(score_mean, scale, t3, t4, t5)]
+    failed, n3, n4, n5 = sampler.split(submitted, probs)
+    retry = sampler.binomial(failed, _col(P["retry_prob"], 3))
+    cand = state.cand - submitted + retry
+    dropout = sampler.binomial(cand, _col(P["candidate_dropout"], 3))
+    f["submitted"] = submitted
+    f["failed"] = failed
+    new_cert = np.stack([n3, n4, n5, np.zeros_like(n3)], axis=-1)  # D×A×G×L
+    f["new_certified"] = new_cert
+
+    # 3b. new ideas --------------------------------------------------------------------------
+    dev_spend = lev.product_development_bn_vnd / w_sum
+    idea_uplift = 1.0 + P["idea_uplift_max"] * saturating(dev_spend, P["idea_half_saturation_bn_vnd"])
+    lam_ideas = (_col(P["base_new_ideas"] * idea_uplift, 2) * w[None, :]
+                 + _col(P["ideas_per_new_entity"], 2) * new_ent)[..., None] * group_share[None, None, :]
+    tour = np.zeros_like(lam_ideas)
+    tour[..., tourism_index] = _col(new_proj[:, 3] * P["ideas_per_agritourism_project"], 2) * share[None, :]
+    new_ideas = sampler.poisson(lam_ideas + tour)
+    cand = cand - dropout + new_ideas
+    f["new_ideas"] = new_ideas
+    f["dropout"] = dropout
+
+    # 5. upgrades: 3★→4★, 4★→provincial 5★, provincial 5★→national 5★ ---------------------------
+    bonus = _col(P["upgrade_score_bonus"], 2)
+    p_up4 = (1.0 - logistic_cdf(t4, score_mean + bonus, scale))[..., None, None]
+    p_up5 = (1.0 - logistic_cdf(t5, score_mean + bonus, scale))[..., None, None]
+    rate = _col(P["upgrade_attempt_rate"], 4)
+    att3 = sampler.binomial(cert[..., L3, :], rate)
+    up34 = sampler.binomial(att3, p_up4)
+    att4 = sampler.binomial(cert[..., L4, :], rate)
+    up45 = sampler.binomial(att4, p_up5)
+    central_on = (year >= P["central_first_year"]).astype(float)
+    sub_c = sampler.binomial(cert[..., LP5, :], _col(P["central_submission_rate"] * central_on, 4))
+    pass_c = sampler.binomial(sub_c, _col(P["central_pass_rate"], 4))
+    tot = pass_c.sum(axis=(1, 2, 3))
+    cap = P["central_capacity"]
+    over = tot > cap
+    if np.any(over):
+        keep = np.where(over, cap / np.maximum(tot, 1e-12), 1.0)
+        pass_c = np.where(_col(over, 4), sampler.binomial(pass_c, _col(keep, 4)), pass_c)
+    cert = cert.copy()
+    cert[..., L3, :] -= up34
+    cert[..., L4, :] -= up45
+    cert[..., LP5, :] -= pass_c
+    upgraded = np.stack([np.zeros_like(up34), up34, up45, pass_c], axis=-2).sum(axis=-1)  # D×A×G×L
+    f["upgrades"] = upgraded
+    f["central_submitted"] = sub_c.sum(axis=-1)
+
+    # 6. ageing and renewal ----------------------------------------------------------------
+    expiring = cert[..., N_AGES - 1]  # D×A×G×L, certified 3 years ago
+    n_cert = np.maximum(cert.sum(axis=(1, 2, 3, 4)), 1.0)
+    promo_per_product = lev.trade_promotion_bn_vnd * 1000.0 / n_cert
+    points = projects[:, 0] + projects[:, 1]
+    r = np.clip(P["renewal_base_prob"] + P["renewal_gain_max"] * saturating(
+        promo_per_product, P["renewal_half_saturation_mn_vnd"])
+        + P["renewal_gain_per_display_point"] * points, 0.0, 1.0)
+    r4 = _col(r, 4)
+    d4 = _col(P["downgrade_prob"], 4)
+    renewed, downgraded, lapsed = sampler.split(expiring, [r4, (1 - r4) * d4, (1 - r4) * (1 - d4)])
+    down_to = np.zeros_like(downgraded)
+    down_to[..., :-1] = downgraded[..., 1:]  # level l -> l-1; a downgraded 3★ lapses
+    lapsed_total = lapsed + np.concatenate([downgraded[..., :1], np.zeros_like(downgraded[..., 1:])], axis=-1)
+    f["renewed"] = renewed
+    f["downgraded"] = downgraded
+    f["lapsed_expiry"] = lapsed_total
+    f["renewal_prob"] = r
+
+    age0 = new_cert + upgraded + renewed + down_to
+    cert_new = np.concatenate([age0[..., None], cert[..., : N_AGES - 1]], axis=-1)
+
+    new_state = replace(state, cand=cand, cert=cert_new, ent=ent, trained_lead=trained_lead,
+                        trained_off=trained_off, projects=projects)
+    f["coverage_officials"] = trained_off / np.maximum(state.officials_pool, 1e-12)
+    f["coverage_leaders_num"] = trained_lead
+    return new_state, f

@@ -1,0 +1,311 @@
+"""Load scenario YAML files: safe parsing, ``extends:`` chains, deep merge, validation.
+
+Every problem raises :class:`ScenarioError` with the file, the field path, what was expected
+and what was got (and the nearest valid key for a typo).
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .config import (ASSUMPTION_NAMES, SCHEDULE_LEVERS, Assumptions, Horizon, Levers, Scenario,
+                     Text)
+
+MAX_FILE_BYTES = 1_000_000
+MAX_ALIASES = 100
+MAX_DEPTH = 20
+
+
+class ScenarioError(ValueError):
+    """A user's scenario (or target registry) is invalid.  ``str()`` is one line."""
+
+    def __init__(self, file: str | Path, field: str, message: str):
+        self.file = str(file)
+        self.field = field
+        self.message = message
+        where = f"{self.file}: {field}: " if field else f"{self.file}: "
+        super().__init__((where + message).replace("\n", " "))
+
+
+# ----------------------------------------------------------------------------- safe YAML
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys and caps aliases (billion-laughs)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent, index):  # count alias uses
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} alias uses")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"unhashable key at line {key_node.start_mark.line + 1}", key_node.start_mark)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} at line {key_node.start_mark.line + 1}",
+                        key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path, label: str | None = None) -> Any:
+    """Read a YAML file safely; errors are :class:`ScenarioError`."""
+    label = label or str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ScenarioError(label, "", "file not found") from None
+    except OSError as exc:
+        raise ScenarioError(label, "", f"cannot read file ({exc.strerror})") from None
+    if not path.is_file():
+        raise ScenarioError(label, "", "expected a file, got a directory or special file")
+    if st.st_size > MAX_FILE_BYTES:
+        raise ScenarioError(label, "", f"expected a file of at most {MAX_FILE_BYTES} bytes, got {st.st_size}")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(label, "", f"expected UTF-8 text, got an undecodable byte at offset {exc.start}") from None
+    if "\x00" in text:
+        raise ScenarioError(label, "", "expected text, got a NUL byte")
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        msg = str(exc).replace("\n", " ")
+        msg = " ".join(msg.split())
+        raise ScenarioError(label, "", f"not valid YAML: {msg[:300]}") from None
+    except RecursionError:
+        raise ScenarioError(label, "", "not valid YAML: nested too deeply") from None
+    return data
+
+
+# ----------------------------------------------------------------------------- merge
+
+
+def deep_merge(base: Any, over: Any) -> Any:
+    """Merge ``over`` into ``base``: mappings merge key by key, anything else replaces.
+
+    Schedules (lever mappings ``{year: value}``) are replaced whole, not merged, so that a
+    child scenario's schedule means exactly what it says.
+    """
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = deep_merge(base[k], v) if k in base and not _is_schedule(k) else copy.deepcopy(v)
+        return out
+    return copy.deepcopy(over)
+
+
+def _is_schedule(key: Any) -> bool:
+    return key in SCHEDULE_LEVERS
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A validated scenario with where it came from."""
+
+    scenario: Scenario
+    path: Path
+    chain: tuple[Path, ...]  # this file first, then what it extends
+    raw: dict = field(repr=False)  # the resolved (merged) mapping before validation
+    parent_raw: dict | None = field(default=None, repr=False)  # the merged mapping of the parent chain
+    params_root: Path | None = None
+
+    @property
+    def hash(self) -> str:
+        return scenario_hash(self.scenario)
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 of the resolved scenario's canonical JSON."""
+    blob = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _within(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _resolve_chain(path: Path, root: Path, allow_outside: bool, seen: tuple[Path, ...]) -> tuple[dict, list[Path]]:
+    label = str(path)
+    if len(seen) > MAX_DEPTH:
+        raise ScenarioError(label, "extends", f"expected at most {MAX_DEPTH} levels of extends")
+    data = read_yaml(path, label)
+    if data is None:
+        raise ScenarioError(label, "", "expected a mapping of scenario fields, got an empty file")
+    if not isinstance(data, dict):
+        raise ScenarioError(label, "", f"expected a mapping of scenario fields, got {type(data).__name__}")
+    for k in data:
+        if not isinstance(k, str):
+            raise ScenarioError(label, str(k), f"expected a text key, got {type(k).__name__}")
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, [path]
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(label, "extends", f"expected a file name, got {parent!r}")
+    if "\x00" in parent:
+        raise ScenarioError(label, "extends", "expected a file name, got a NUL byte")
+    ppath = (path.parent / parent)
+    if not allow_outside and not _within(ppath, root):
+        raise ScenarioError(label, "extends", f"expected a file inside {root}, got {parent!r} "
+                            "(use --allow-outside to permit)")
+    rp = ppath.resolve()
+    if rp in seen:
+        cycle = " -> ".join(p.name for p in seen + (rp,))
+        raise ScenarioError(label, "extends", f"cycle: {cycle}")
+    if not ppath.exists():
+        raise ScenarioError(label, "extends", f"expected an existing file, got {parent!r} (not found)")
+    base, chain = _resolve_chain(ppath, root, allow_outside, seen + (rp,))
+    return deep_merge(base, data), [path] + chain
+
+
+def _loc_to_path(loc: tuple) -> str:
+    return ".".join(str(x) for x in loc if not (isinstance(x, str) and x in ("merger", "criteria_change",
+                                                                               "policy_change", "uniform",
+                                                                               "triangular", "normal", "beta")))
+
+
+_MODELS: dict[str, type[BaseModel]] = {"": Scenario, "levers": Levers, "assumptions": Assumptions,
+                                       "horizon": Horizon, "title": Text, "description": Text}
+
+
+def _suggestion(loc: tuple) -> str:
+    if not loc:
+        return ""
+    parent = ".".join(str(x) for x in loc[:-1])
+    model = _MODELS.get(parent)
+    if model is None:
+        if parent.startswith("uncertainty") or parent.startswith("events"):
+            return ""
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def format_validation_error(label: str, exc: ValidationError) -> ScenarioError:
+    err = exc.errors()[0]
+    loc = tuple(err.get("loc", ()))
+    path = _loc_to_path(loc)
+    typ = err.get("type", "")
+    got = err.get("input")
+    got_s = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
+    if len(got_s) > 80:
+        got_s = got_s[:77] + "..."
+    if typ == "extra_forbidden":
+        msg = f"unknown key{_suggestion(loc)}"
+        parent = ".".join(str(x) for x in loc[:-1])
+        model = _MODELS.get(parent)
+        if model is not None and not _suggestion(loc):
+            msg += f"; expected one of: {', '.join(list(model.model_fields)[:12])}"
+    else:
+        m = err.get("msg", "invalid").removeprefix("Value error, ")
+        msg = f"expected {m[0].lower() + m[1:] if m else 'a valid value'}" if not m.startswith("expected") else m
+        msg = f"{msg}, got {got_s}" if ", got" not in msg else msg
+    return ScenarioError(label, path, msg)
+
+
+def load(path: str | Path, params_root: str | Path | None = None, allow_outside: bool = False) -> Loaded:
+    """Load, resolve ``extends`` and validate a scenario file.
+
+    Parameters
+    ----------
+    path : path of the scenario YAML.
+    params_root : folder that ``extends`` may not leave (default: the file's folder).
+    allow_outside : permit ``extends`` outside ``params_root``.
+    """
+    p = Path(path)
+    root = Path(params_root) if params_root is not None else p.parent
+    data, chain = _resolve_chain(p, root, allow_outside, (p.resolve(),))
+    parent_raw = None
+    if len(chain) > 1:
+        parent_raw, _ = _resolve_chain(chain[1], root, True, (chain[1].resolve(),))
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise format_validation_error(str(p), exc) from None
+    _check_semantics(str(p), scenario, p.parent)
+    return Loaded(scenario=scenario, path=p, chain=tuple(chain), raw=data, parent_raw=parent_raw, params_root=root)
+
+
+def _check_semantics(label: str, scenario: Scenario, folder: Path) -> None:
+    """Rules that need the packaged data or other files: areas, target registries."""
+    from . import data as _data
+    from . import targets as _targets
+
+    geo = _data.areas()
+    for i, ev in enumerate(scenario.events):
+        if ev.type == "merger" and ev.area not in geo.ids:
+            close = difflib.get_close_matches(ev.area, geo.ids, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ScenarioError(label, f"events.{i}.area", f"expected a known area id{hint}, got {ev.area!r}")
+    for i, reg in enumerate(scenario.targets):
+        rp = resolve_registry_path(reg, folder)
+        if rp is None:
+            raise ScenarioError(label, f"targets.{i}", f"expected a registry file inside the params folder, got {reg!r}")
+        if not rp.exists():
+            raise ScenarioError(label, f"targets.{i}", f"expected an existing registry file, got {reg!r} (not found)")
+        _targets.load_registry(rp)
+
+
+def resolve_registry_path(reg: str, folder: Path) -> Path | None:
+    """A target registry named in a scenario, relative to the scenario's folder; None if it escapes."""
+    if not isinstance(reg, str) or "\x00" in reg:
+        return None
+    p = folder / reg
+    if not _within(p, folder):
+        return None
+    return p
+
+
+def load_many(paths: list[str | Path], **kw) -> list[Loaded]:
+    return [load(p, **kw) for p in paths]
+
+
+def changed_keys(parent: dict | None, child: dict) -> list[tuple[str, Any, Any]]:
+    """Flattened keys whose value differs between the parent's and the child's merged mapping."""
+    if parent is None:
+        return []
+    out: list[tuple[str, Any, Any]] = []
+
+    def walk(a: Any, b: Any, prefix: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict) and not _is_schedule(prefix.rsplit(".", 1)[-1]):
+            for k in sorted(set(a) | set(b), key=str):
+                walk(a.get(k), b.get(k), f"{prefix}.{k}" if prefix else str(k))
+        elif a != b:
+            out.append((prefix, a, b))
+
+    walk(parent, child, "")
+    return [c for c in out if c[0] != "name"]
+
+
+__all__ = ["ScenarioError", "load", "load_many", "Loaded", "scenario_hash", "deep_merge", "read_yaml",
+           "changed_keys", "ASSUMPTION_NAMES"]

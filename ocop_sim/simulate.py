@@ -1,0 +1,288 @@
+"""``simulate(scenario, draws, seed) -> Result``: the time loop, vectorised over draws.
+
+Randomness: draws are grouped in fixed blocks of :data:`BLOCK` draws; block ``b`` gets its own
+``numpy.random.Generator`` from ``SeedSequence(seed, spawn_key=(b,))``.  A draw's numbers
+therefore depend only on the seed and its block, never on how draws are chunked across
+processes (chunks are cut at block boundaries: :func:`draw_chunks`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import data as _data
+from . import model
+from .config import ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, LEVELS, SCHEDULE_LEVERS, Scenario, assumption_meta, schedule_value
+
+BLOCK = 500
+
+#: Per-year outputs kept from the model's flows, with the axes they keep (besides year, draw).
+_KEEP_FLOWS = {
+    "new_certified": "AGL", "upgrades": "AGL", "renewed": "AGL", "downgraded": "AGL",
+    "lapsed_expiry": "AGL", "lapsed_exit": "AGL", "new_entities": "A", "entity_exits": "A",
+    "submitted": "AG", "failed": "AG", "new_ideas": "AG", "quality": "A", "score_mean": "A",
+    "trainees_officials": "", "trainees_leaders": "", "coverage_officials": "", "renewal_prob": "",
+    "new_projects": "P", "central_submitted": "AGL",
+}
+
+
+@dataclass(frozen=True)
+class RunArrays:
+    """Raw arrays of a run (year × draw × …); see :mod:`ocop_sim.results` for the tidy view."""
+
+    years: np.ndarray
+    stocks: dict[str, np.ndarray]
+    flows: dict[str, np.ndarray]
+    params: dict[str, np.ndarray]
+    spending: dict[str, np.ndarray]  # line -> (T,) bn VND
+
+
+def draw_chunks(draws: int, n_chunks: int) -> list[tuple[int, int]]:
+    """Split ``range(draws)`` into at most ``n_chunks`` contiguous chunks cut at block boundaries."""
+    n_blocks = math.ceil(draws / BLOCK)
+    n_chunks = max(1, min(n_chunks, n_blocks))
+    bounds = np.linspace(0, n_blocks, n_chunks + 1).round().astype(int)
+    return [(int(a) * BLOCK, min(int(b) * BLOCK, draws)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def _sample_param(rng: np.random.Generator, name: str, dist, n: int) -> np.ndarray:
+    meta = assumption_meta(name)
+    lo, hi = float(meta["low"]), float(meta["high"])
+    t = dist.type
+    if t == "uniform":
+        x = rng.uniform(dist.low, dist.high, n)
+    elif t == "triangular":
+        x = rng.triangular(dist.low, dist.mode, dist.high, n) if dist.low < dist.high else np.full(n, dist.mode)
+    elif t == "beta":
+        x = dist.low + (dist.high - dist.low) * rng.beta(dist.a, dist.b, n)
+    elif t == "normal":  # truncated to the assumption's bounds by rejection
+        x = rng.normal(dist.mean, dist.sd, n)
+        for _ in range(100):
+            bad = (x < lo) | (x > hi)
+            if not bad.any():
+                break
+            x[bad] = rng.normal(dist.mean, dist.sd, int(bad.sum()))
+    else:  # pragma: no cover - the config's discriminated union admits no other type
+        raise ValueError(t)
+    return np.clip(x, lo, hi)
+
+
+def parameter_arrays(scenario: Scenario, n: int, rng: np.random.Generator | None) -> dict[str, np.ndarray]:
+    """Per-draw assumption values: the scenario's values, or sampled from their distributions."""
+    base = scenario.assumptions.model_dump()
+    P = {k: np.full(n, float(v)) for k, v in base.items()}
+    if rng is not None:
+        dists = scenario.distributions()
+        for name in ASSUMPTION_NAMES:  # fixed order: reproducible
+            if name in dists:
+                dist = dists[name]
+                # centre the distribution on the scenario's value where the scenario moved it
+                shift = base[name] - assumption_meta(name)["default"]
+                P[name] = np.clip(_sample_param(rng, name, dist, n) + shift,
+                                  assumption_meta(name)["low"], assumption_meta(name)["high"])
+    return P
+
+
+def _lever_values(scenario: Scenario, year: int) -> model.Levers:
+    lv = scenario.levers
+    vals = {name: schedule_value(getattr(lv, name), year) for name in SCHEDULE_LEVERS}
+    return model.Levers(training_share_officials=lv.training_share_officials, **vals)
+
+
+def initial_state(scenario: Scenario, n: int, expected: bool) -> model.State:
+    geo = _data.areas()
+    grp = _data.groups()
+    A, G = len(geo.ids), len(GROUPS)
+    active = np.array([af is None for af in geo.active_from])
+    survey = np.array([grp[g]["survey_2018"] for g in GROUPS])
+    shares = (geo.weight * active)[:, None] * survey[None, :]
+    if expected:
+        cand0 = shares / shares.sum() * survey.sum()
+    else:
+        cand0 = model.allocate_integers(survey.sum(), shares)
+    P = scenario.assumptions
+    return model.State(
+        cand=np.broadcast_to(cand0, (n, A, G)).copy(),
+        cert=np.zeros((n, A, G, model.N_LEVELS, model.N_AGES)),
+        ent=np.zeros((n, A)),
+        trained_lead=np.zeros((n, A)),
+        trained_off=np.zeros(n),
+        officials_pool=np.full(n, P.officials_pool),
+        projects=np.zeros((n, len(model.PROJECTS))),
+        active=active,
+    )
+
+
+def _apply_events(state: model.State, scenario: Scenario, year: int, P: dict[str, np.ndarray],
+                  expected: bool, group_share: np.ndarray) -> tuple[model.State, np.ndarray | None]:
+    geo = _data.areas()
+    new_weight = None
+    for ev in scenario.events:
+        if ev.year != year:
+            continue
+        if ev.type == "policy_change":
+            P[ev.assumption] = (np.full_like(P[ev.assumption], ev.value) if ev.value is not None
+                                else P[ev.assumption] * ev.multiply)
+            meta = assumption_meta(ev.assumption)
+            P[ev.assumption] = np.clip(P[ev.assumption], meta["low"], meta["high"])
+        elif ev.type == "criteria_change":
+            for lv in ("threshold_3star", "threshold_4star", "threshold_5star"):
+                v = getattr(ev, lv)
+                if v is not None:
+                    P[lv] = np.full_like(P[lv], v)
+            state = model.replace(state, score_shift=state.score_shift + ev.score_shift)
+        elif ev.type == "merger":
+            a = geo.index(ev.area)
+            stocks = dict(_data.merger_stocks().get(ev.area, {}))
+            for key in ("products_3star", "products_4star", "products_p5", "products_n5", "entities"):
+                v = getattr(ev, key)
+                if v is not None:
+                    stocks[key] = v
+            active = state.active.copy()
+            active[a] = True
+            cert = state.cert.copy()
+            age_share = np.full(model.N_AGES, 1.0 / model.N_AGES)
+            for li, lv in enumerate(LEVELS):
+                total = stocks.get(f"products_{lv}", 0.0)
+                cells = group_share[:, None] * age_share[None, :]
+                add = cells / cells.sum() * total if expected else model.allocate_integers(total, cells)
+                cert[:, a, :, li, :] += add
+            n_ent = stocks.get("entities", 0.0)
+            ent = state.ent.copy()
+            ent[:, a] += n_ent
+            trained = state.trained_lead.copy()
+            trained[:, a] += P["merger_leader_coverage"] * n_ent
+            cand = state.cand.copy()
+            mc = P["merger_candidates"][:, None] * group_share[None, :]
+            if not expected:
+                mc = np.stack([model.allocate_integers(float(P["merger_candidates"][i]), group_share)
+                               for i in range(mc.shape[0])])
+            cand[:, a, :] += mc
+            pool = state.officials_pool + P["officials_pool_added_at_merger"]
+            state = model.replace(state, active=active, cert=cert, ent=ent, trained_lead=trained, cand=cand,
+                                  officials_pool=pool)
+            if ev.weight is not None:
+                new_weight = (a, ev.weight)
+    return state, new_weight
+
+
+def _reduce(x: np.ndarray, axes: str) -> np.ndarray:
+    """Reduce a flow array D×A×G×L(×K) to the axes named in ``axes``."""
+    names = "AGLK"[: x.ndim - 1]
+    if axes == "P":
+        return x
+    keep = [i + 1 for i, c in enumerate(names) if c in axes]
+    drop = tuple(i for i in range(1, x.ndim) if i not in keep)
+    return x.sum(axis=drop) if drop else x
+
+
+def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
+              sample_assumptions: bool = True) -> RunArrays:
+    """Run ``n`` draws with one generator (``None``: expected mode, n must be 1)."""
+    expected = rng is None
+    geo = _data.areas()
+    grp = _data.groups()
+    group_share = np.array([grp[g]["idea_share"] for g in GROUPS])
+    group_share = group_share / group_share.sum()
+    weight = geo.weight.astype(float).copy()
+    P = parameter_arrays(scenario, n, rng if sample_assumptions else None)
+    params_out = {k: v.copy() for k, v in P.items()}
+    sampler = model.Sampler(rng)
+    state = initial_state(scenario, n, expected)
+    years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
+    T = len(years)
+    dtype = np.float64 if expected else np.float32
+    stocks: dict[str, list] = {k: [] for k in ("certified", "candidates", "entities", "trained_leaders",
+                                               "coverage_officials", "projects", "active")}
+    flows: dict[str, list] = {k: [] for k in _KEEP_FLOWS}
+    tourism = GROUPS.index("tourism")
+    for year in years:
+        state, nw = _apply_events(state, scenario, int(year), P, expected, group_share)
+        if nw is not None:
+            weight[nw[0]] = nw[1]
+        lev = _lever_values(scenario, int(year))
+        state, f = model.step(state, int(year), lev, P, weight, group_share, tourism, sampler)
+        stocks["certified"].append(state.cert.sum(axis=-1).astype(dtype))
+        stocks["candidates"].append(state.cand.astype(dtype))
+        stocks["entities"].append(state.ent.astype(dtype))
+        stocks["trained_leaders"].append(state.trained_lead.astype(dtype))
+        stocks["coverage_officials"].append(f["coverage_officials"].astype(dtype))
+        stocks["projects"].append(state.projects.astype(dtype))
+        stocks["active"].append(np.broadcast_to(state.active, (n,) + state.active.shape).astype(dtype))
+        for k, axes in _KEEP_FLOWS.items():
+            flows[k].append(_reduce(np.asarray(f[k]), axes).astype(dtype))
+    spending = {line: np.array([schedule_value(getattr(scenario.levers, line), int(y)) for y in years])
+                for line in BUDGET_LINES}
+    return RunArrays(years=years, stocks={k: np.stack(v) for k, v in stocks.items()},
+                     flows={k: np.stack(v) for k, v in flows.items()}, params=params_out, spending=spending)
+
+
+def block_rng(seed: int, block: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+
+
+def run_draws(scenario: Scenario, start: int, stop: int, seed: int, sample_assumptions: bool = True) -> RunArrays:
+    """Monte Carlo draws ``start..stop`` (must start on a block boundary)."""
+    if start % BLOCK:
+        raise ValueError(f"chunks must start on a multiple of {BLOCK}, got {start}")
+    parts = []
+    for b0 in range(start, stop, BLOCK):
+        n = min(BLOCK, stop - b0)
+        parts.append(run_block(scenario, n, block_rng(seed, b0 // BLOCK), sample_assumptions))
+    return concat_runs(parts)
+
+
+def concat_runs(parts: list[RunArrays]) -> RunArrays:
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    return RunArrays(
+        years=first.years,
+        stocks={k: np.concatenate([p.stocks[k] for p in parts], axis=1) for k in first.stocks},
+        flows={k: np.concatenate([p.flows[k] for p in parts], axis=1) for k in first.flows},
+        params={k: np.concatenate([p.params[k] for p in parts]) for k in first.params},
+        spending=first.spending,
+    )
+
+
+def simulate(scenario: Scenario, draws: int | None = None, seed: int | None = None, mode: str = "monte_carlo",
+             sample_assumptions: bool = True, executor=None):
+    """Simulate a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (see :func:`ocop_sim.scenarios.load`).
+    draws : int, optional
+        Monte Carlo draws [-]; default: the scenario's ``draws``.  Ignored in expected mode.
+    seed : int, optional
+        Seed; default: the scenario's ``seed``.
+    mode : {"monte_carlo", "expected"}
+        Expected values (one draw, fractional counts) or sampled flows and assumptions.
+    sample_assumptions : bool
+        In Monte Carlo mode, draw uncertain assumptions from their distributions (True) or keep
+        them at their values (False: flow noise only).
+    executor : optional
+        An executor from :mod:`ocop_sim.executors` to run chunks of draws in parallel.
+    """
+    from .results import Result
+
+    if mode not in _MODES:
+        raise ValueError(f"mode: expected one of {', '.join(_MODES)}, got {mode!r}")
+    seed = scenario.seed if seed is None else int(seed)
+    if mode == "expected":
+        arrays = run_block(scenario, 1, None)
+        return Result(scenario=scenario, arrays=arrays, mode=mode, seed=seed, draws=1)
+    draws = scenario.draws if draws is None else int(draws)
+    if executor is None:
+        arrays = run_draws(scenario, 0, draws, seed, sample_assumptions)
+    else:
+        chunks = draw_chunks(draws, executor.workers)
+        parts = executor.map(run_draws, [(scenario, a, b, seed, sample_assumptions) for a, b in chunks])
+        arrays = concat_runs(parts)
+    return Result(scenario=scenario, arrays=arrays, mode=mode, seed=seed, draws=draws)
+
+
+_MODES = ("monte_carlo", "expected")

@@ -1,0 +1,215 @@
+"""Target registries (YAML data) and attainment: projected value and probability of meeting it."""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .config import MAX_YEAR, MIN_YEAR
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+#: Comparisons a target may use; a small tolerance absorbs floating error (a coverage of
+#: 0.9999999999 meets "100 %").
+COMPARISONS = {
+    ">=": lambda x, v: x >= v - 1e-9 * max(1.0, abs(v)),
+    ">": lambda x, v: x > v,
+    "<=": lambda x, v: x <= v + 1e-9 * max(1.0, abs(v)),
+    "<": lambda x, v: x < v,
+}
+
+#: Probability thresholds of the status words.
+MET_AT = 0.8
+AT_RISK_AT = 0.2
+
+
+def status(probability: float) -> str:
+    """``met`` (P ≥ 0.8), ``at_risk`` (0.2 ≤ P < 0.8) or ``missed`` (P < 0.2)."""
+    if probability >= MET_AT:
+        return "met"
+    if probability >= AT_RISK_AT:
+        return "at_risk"
+    return "missed"
+
+
+class Target(BaseModel):
+    model_config = _STRICT
+
+    id: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
+    metric: str
+    year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
+    period: tuple[int, int] | None = None
+    comparison: Literal[">=", ">", "<=", "<"]
+    value: float
+    scope: str = "province"
+    label_vi: str = Field(min_length=1, max_length=400)
+    label_en: str = Field(min_length=1, max_length=400)
+    source: str = Field(min_length=1, max_length=1000)
+    note: str = Field(default="", max_length=1000)
+    headline: bool = False
+
+    @model_validator(mode="after")
+    def _ok(self) -> "Target":
+        from .data import areas
+        from .results import GLOSSARY, METRICS
+
+        if self.metric not in METRICS:
+            import difflib
+
+            close = difflib.get_close_matches(self.metric, METRICS, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown metric {self.metric!r}{hint}")
+        if not math.isfinite(self.value):
+            raise ValueError(f"expected a finite value, got {self.value}")
+        kind = GLOSSARY[self.metric]["kind"]
+        if (self.year is None) == (self.period is None):
+            raise ValueError("expected exactly one of 'year' (stocks, ratios) or 'period' (flows)")
+        if kind == "flow" and self.period is None:
+            raise ValueError(f"{self.metric} is a flow: expected 'period: [start, end]'")
+        if kind == "stock" and self.year is None:
+            raise ValueError(f"{self.metric} is a stock: expected 'year'")
+        if self.period is not None and not (MIN_YEAR <= self.period[0] <= self.period[1] <= MAX_YEAR):
+            raise ValueError(f"expected period [start, end] with start <= end, got {list(self.period)}")
+        if self.scope not in areas().scopes:
+            raise ValueError(f"expected scope province, a region or an area id, got {self.scope!r}")
+        return self
+
+    @property
+    def when(self) -> str:
+        return str(self.year) if self.year is not None else f"{self.period[0]}–{self.period[1]}"
+
+    @property
+    def end_year(self) -> int:
+        return self.year if self.year is not None else self.period[1]
+
+
+class NotModelled(BaseModel):
+    model_config = _STRICT
+
+    id: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
+    label_vi: str = Field(min_length=1, max_length=600)
+    label_en: str = Field(min_length=1, max_length=600)
+    source: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(default="qualitative", max_length=600)
+
+
+class RegistryInfo(BaseModel):
+    model_config = _STRICT
+
+    id: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
+    kind: Literal["plan", "planners_goal"] = "plan"
+    title_vi: str = Field(min_length=1, max_length=400)
+    title_en: str = Field(min_length=1, max_length=400)
+    source: str = Field(min_length=1, max_length=1000)
+    note: str = Field(default="", max_length=2000)
+
+
+class Registry(BaseModel):
+    model_config = _STRICT
+
+    registry: RegistryInfo
+    targets: list[Target] = Field(default_factory=list, max_length=500)
+    not_modelled: list[NotModelled] = Field(default_factory=list, max_length=500)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Registry":
+        ids = [t.id for t in self.targets] + [t.id for t in self.not_modelled]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"expected unique target ids, got duplicates {sorted(dup)}")
+        return self
+
+
+def load_registry(path: str | Path) -> Registry:
+    """Load and validate a target registry; errors are :class:`ScenarioError`."""
+    from .scenarios import ScenarioError, format_validation_error, read_yaml
+
+    p = Path(path)
+    return _load_cached(str(p.resolve()), p.stat().st_mtime_ns if p.exists() else 0, str(p))
+
+
+@lru_cache(maxsize=64)
+def _load_cached(resolved: str, mtime: int, label: str) -> Registry:
+    from .scenarios import ScenarioError, format_validation_error, read_yaml
+
+    data = read_yaml(Path(resolved), label)
+    if not isinstance(data, dict):
+        raise ScenarioError(label, "", f"expected a mapping with 'registry' and 'targets', got {type(data).__name__}")
+    try:
+        return Registry.model_validate(data)
+    except ValidationError as exc:
+        raise format_validation_error(label, exc) from None
+
+
+def scenario_registries(result_or_scenario, folder: Path | None = None) -> list[Registry]:
+    """The registries a scenario names (relative to ``folder``, default the bundled params)."""
+    from .scenarios import resolve_registry_path
+
+    sc = getattr(result_or_scenario, "scenario", result_or_scenario)
+    folder = Path(folder) if folder is not None else default_params_dir()
+    out = []
+    for reg in sc.targets:
+        p = resolve_registry_path(reg, folder)
+        if p is not None and p.exists():
+            out.append(load_registry(p))
+        else:
+            alt = default_params_dir() / reg
+            out.append(load_registry(alt))
+    return out
+
+
+def default_params_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for cand in (here.parent / "params", Path.cwd() / "params"):
+        if cand.is_dir():
+            return cand
+    return here.parent / "params"
+
+
+def target_values(result, target: Target) -> np.ndarray:
+    """Per-draw projected values of a target's metric."""
+    return result.value(target.metric, target.scope, year=target.year, period=target.period)
+
+
+def attainment(result, registry: Registry | list[Registry] | None = None, folder: Path | None = None):
+    """Attainment table: one row per target with median, P10, P90, mean, probability and status."""
+    import pandas as pd
+
+    if registry is None:
+        regs = scenario_registries(result, folder)
+    elif isinstance(registry, Registry):
+        regs = [registry]
+    else:
+        regs = list(registry)
+    rows = []
+    last = int(result.years[-1])
+    first = int(result.years[0])
+    for reg in regs:
+        for t in reg.targets:
+            row = {"registry": reg.registry.id, "registry_kind": reg.registry.kind, "id": t.id,
+                   "label_vi": t.label_vi, "label_en": t.label_en, "metric": t.metric, "scope": t.scope,
+                   "when": t.when, "comparison": t.comparison, "target": t.value, "source": t.source,
+                   "headline": t.headline}
+            start = t.year if t.year is not None else t.period[0]
+            if t.end_year > last or start < first:
+                row.update(median=np.nan, p10=np.nan, p90=np.nan, mean=np.nan, probability=np.nan,
+                           status="outside_horizon")
+            else:
+                v = target_values(result, t)
+                ok = COMPARISONS[t.comparison](v, t.value) & np.isfinite(v)
+                prob = float(ok.mean())
+                q = np.nanquantile(v, [0.1, 0.5, 0.9]) if np.isfinite(v).any() else [np.nan] * 3
+                row.update(median=float(q[1]), p10=float(q[0]), p90=float(q[2]), mean=float(np.nanmean(v)),
+                           probability=prob, status=status(prob))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def not_modelled(registries: list[Registry]):
+    import pandas as pd
+
+    return pd.DataFrame([{"registry": r.registry.id, **t.model_dump()} for r in registries for t in r.not_modelled])

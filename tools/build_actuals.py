@@ -1,0 +1,87 @@
+"""Build ``ocop_sim/data/actuals.csv`` from the shared facts file, keeping every source.
+
+Usage: python tools/build_actuals.py ../shared/data/dongnai_facts.csv
+
+Each row of the output is one fact of the input, selected by (date, scope, metric) below and
+renamed to the model's canonical metric names.  Values go through
+:func:`ocop_sim.data.parse_value`, whose rules are documented there: a value that is not a
+plain number is either mapped by a documented rule (a range ``45-46`` becomes its midpoint and
+is marked ``range``) or the build fails.  Nothing is guessed silently.
+"""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ocop_sim.data import parse_value  # noqa: E402
+
+# (facts date, facts scope, facts metric) -> (scope, metric, observed at [decimal year], flow/stock)
+SELECT = {
+    ("2020 (derived)", "province", "products_cum_total_end2020_DERIVED"): ("old_dong_nai", "products_3star_plus", 2021.0),
+    ("2021-06-28", "province", "products_cum_total"): ("old_dong_nai", "products_3star_plus", 2021.49),
+    ("2021-06-28", "province", "products_cum_3star"): ("old_dong_nai", "products_3star", 2021.49),
+    ("2021-06-28", "province", "products_cum_4star"): ("old_dong_nai", "products_4star", 2021.49),
+    ("2021-12-30", "province", "products_cum_total"): ("old_dong_nai", "products_3star_plus", 2022.0),
+    ("end 2021", "province", "products_cum_3star"): ("old_dong_nai", "products_3star", 2022.0),
+    ("end 2021", "province", "products_cum_4star"): ("old_dong_nai", "products_4star", 2022.0),
+    ("end 2021", "province", "entities_cum"): ("old_dong_nai", "entities", 2022.0),
+    ("2022-12-28", "province", "products_cum_total"): ("old_dong_nai", "products_3star_plus", 2023.0),
+    ("2023-03-01", "province", "entities_cum"): ("old_dong_nai", "entities", 2023.0),
+    ("end 2023 (derived)", "province", "products_cum_total_DERIVED"): ("old_dong_nai", "products_3star_plus", 2024.0),
+    ("2024-12-26", "province", "products_cum_total"): ("old_dong_nai", "products_3star_plus", 2025.0),
+    ("2024-12-26", "province", "entities_cum"): ("old_dong_nai", "entities", 2025.0),
+    ("2024-12-26", "province", "products_potential5star_submitted_national"): ("old_dong_nai", "products_provincial_5star", 2025.0),
+    ("2025-06-26", "province", "products_cum_total"): ("old_dong_nai", "products_3star_plus", 2025.49),
+    ("2025-06", "province", "products_cum_national5star"): ("old_dong_nai", "products_national_5star", 2025.49),
+    ("2021 (year)", "province", "products_year_certified"): ("old_dong_nai", "new_products_3star_plus", 2021),
+    ("2023-03-01", "province", "products_year_certified"): ("old_dong_nai", "new_products_3star_plus", 2022),
+    ("2024-12-26", "province", "products_year_new"): ("old_dong_nai", "new_products_3star_plus", 2024),
+    ("2025-06", "old Bình Phước", "products_cum_total"): ("old_binh_phuoc", "products_3star_plus", 2025.49),
+    ("2025-06", "old Bình Phước", "entities_cum"): ("old_binh_phuoc", "entities", 2025.49),
+    ("2025-06", "province (merged)", "products_cum_total"): ("province", "products_3star_plus", 2025.49),
+    ("2025-08-06", "province (merged)", "products_cum_total"): ("province", "products_3star_plus", 2025.6),
+    ("2025-08-06", "province (merged)", "entities_cum"): ("province", "entities", 2025.6),
+    ("2025-10-08", "province (merged)", "products_cum_total"): ("province", "products_3star_plus", 2025.77),
+    ("2025-10-26", "province (merged)", "products_cum_total"): ("province", "products_3star_plus", 2025.82),
+    ("2025-10-26", "province (merged)", "entities_cum"): ("province", "entities", 2025.82),
+    ("2025-12-31", "province (merged)", "products_cum_total"): ("province", "products_3star_plus", 2026.0),
+    ("2025-12-31", "province (merged)", "entities_cum"): ("province", "entities", 2026.0),
+    ("2025-12-31", "province (merged)", "products_cum_national5star"): ("province", "products_national_5star", 2026.0),
+}
+FLOWS = {"new_products_3star_plus"}
+
+
+def main(src: str, dst: str) -> None:
+    rows = list(csv.DictReader(open(src, encoding="utf-8")))
+    out = []
+    seen = set()
+    for r in rows:
+        key = (r["date"], r["scope"], r["metric"])
+        if key not in SELECT or key in seen:
+            continue
+        seen.add(key)
+        scope, metric, at = SELECT[key]
+        value, kind = parse_value(r["value"])
+        out.append({
+            "scope": scope, "metric": metric,
+            "kind_of_series": "flow" if metric in FLOWS else "stock",
+            "year": int(at) if metric in FLOWS else "",
+            "at": "" if metric in FLOWS else at,
+            "value": value, "value_kind": kind, "raw_value": r["value"], "date": r["date"],
+            "source_url": r["source_url"], "note": r["note"],
+        })
+    missing = set(SELECT) - seen
+    if missing:
+        raise SystemExit(f"facts not found: {sorted(missing)}")
+    with open(dst, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(out[0]))
+        w.writeheader()
+        w.writerows(out)
+    print(f"wrote {len(out)} rows to {dst}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/dongnai_facts.csv",
+         sys.argv[2] if len(sys.argv) > 2 else str(Path(__file__).resolve().parents[1] / "ocop_sim/data/actuals.csv"))
