@@ -151,7 +151,8 @@ EXTRA_COMMANDS: dict[str, tuple[Callable, Callable]] = {}
 
 
 def _register_extras() -> None:
-    for mod in ("ocop_sim.cli_report", "ocop_sim.cli_analysis", "ocop_sim.cli_ops"):
+    for mod in ("ocop_sim.cli_report", "ocop_sim.cli_excel", "ocop_sim.cli_analysis", "ocop_sim.cli_ops",
+                "ocop_sim.cli_scale"):
         try:
             __import__(mod)
         except ModuleNotFoundError as exc:

@@ -501,6 +501,8 @@ class Scenario(_Strict):
     title: Text = Field(default_factory=Text)
     description: Text = Field(default_factory=Text)
     horizon: Horizon = Field(default_factory=Horizon)
+    geography: str = Field(default="dong_nai", pattern=r"^[a-z0-9_]{1,40}$",
+                           description="Area table (ocop_sim.data.GEOGRAPHIES)")
     seed: int = Field(default=20190605, ge=0, le=2**63 - 1)
     draws: int = Field(default=1000, ge=1, le=MAX_DRAWS)
     targets: list[str] = Field(default=["targets/decision_1698.yaml"], min_length=0, max_length=20,

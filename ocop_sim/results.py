@@ -92,7 +92,7 @@ class Result:
         return int(idx[0])
 
     def _mask(self, scope: str) -> np.ndarray:
-        return _data.areas().mask(scope)
+        return _data.areas(self.scenario.geography).mask(scope)
 
     # ------------------------------------------------------------------ yearly series
     def series(self, metric: str, scope: str = "province") -> np.ndarray:
@@ -134,7 +134,7 @@ class Result:
         i = int(np.searchsorted(t, at))
         if i >= len(t):
             return s[-1]
-        act = self.arrays.stocks["active"][:, 0][:, _data.areas().mask(scope)]
+        act = self.arrays.stocks["active"][:, 0][:, _data.areas(self.scenario.geography).mask(scope)]
         if np.any(act[i] > act[i - 1]):
             # an area joined (merger) during this year: its stocks are only known from the year end
             return s[i]
@@ -169,7 +169,7 @@ class Result:
         import pandas as pd
 
         cert = self.arrays.stocks["certified"]  # T×D×A×G×L
-        geo = _data.areas()
+        geo = _data.areas(self.scenario.geography)
         T, D, A, G, L = cert.shape
         if draws:
             if cert.size > max_rows:
@@ -184,7 +184,7 @@ class Result:
     def by_area(self, year: int, metric: str = "products_3star_plus", stat: str = "median"):
         import pandas as pd
 
-        geo = _data.areas()
+        geo = _data.areas(self.scenario.geography)
         rows = []
         for a, name in enumerate(geo.ids):
             v = self.series(metric, name)[self.year_index(year)]

@@ -261,7 +261,11 @@ def _check_semantics(label: str, scenario: Scenario, folder: Path) -> None:
     from . import data as _data
     from . import targets as _targets
 
-    geo = _data.areas()
+    if scenario.geography not in _data.GEOGRAPHIES:
+        close = difflib.get_close_matches(scenario.geography, list(_data.GEOGRAPHIES), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ScenarioError(label, "geography", f"expected one of {', '.join(_data.GEOGRAPHIES)}{hint}, got {scenario.geography!r}")
+    geo = _data.areas(scenario.geography)
     for i, ev in enumerate(scenario.events):
         if ev.type == "merger" and ev.area not in geo.ids:
             close = difflib.get_close_matches(ev.area, geo.ids, n=1, cutoff=0.6)

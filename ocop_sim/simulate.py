@@ -92,7 +92,7 @@ def _lever_values(scenario: Scenario, year: int) -> model.Levers:
 
 
 def initial_state(scenario: Scenario, n: int, expected: bool) -> model.State:
-    geo = _data.areas()
+    geo = _data.areas(scenario.geography)
     grp = _data.groups()
     A, G = len(geo.ids), len(GROUPS)
     active = np.array([af is None for af in geo.active_from])
@@ -117,7 +117,7 @@ def initial_state(scenario: Scenario, n: int, expected: bool) -> model.State:
 
 def _apply_events(state: model.State, scenario: Scenario, year: int, P: dict[str, np.ndarray],
                   expected: bool, group_share: np.ndarray) -> tuple[model.State, np.ndarray | None]:
-    geo = _data.areas()
+    geo = _data.areas(scenario.geography)
     new_weight = None
     for ev in scenario.events:
         if ev.year != year:
@@ -182,7 +182,7 @@ def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
               sample_assumptions: bool = True) -> RunArrays:
     """Run ``n`` draws with one generator (``None``: expected mode, n must be 1)."""
     expected = rng is None
-    geo = _data.areas()
+    geo = _data.areas(scenario.geography)
     grp = _data.groups()
     group_share = np.array([grp[g]["idea_share"] for g in GROUPS])
     group_share = group_share / group_share.sum()

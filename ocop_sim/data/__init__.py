@@ -94,9 +94,16 @@ class Areas:
         return ("province",) + tuple(dict.fromkeys(self.region)) + self.ids
 
 
-@lru_cache(maxsize=1)
-def areas() -> Areas:
-    rows = _read_csv("areas.csv")
+#: Area tables by geography name (a registry: add a CSV with the same columns to add one).
+GEOGRAPHIES: dict[str, str] = {"dong_nai": "areas.csv"}
+
+
+@lru_cache(maxsize=8)
+def areas(geography: str = "dong_nai") -> Areas:
+    """The area table of a geography (default: Đồng Nai's 11 districts + old Bình Phước)."""
+    if geography not in GEOGRAPHIES:
+        raise KeyError(f"unknown geography {geography!r}; expected one of {', '.join(GEOGRAPHIES)}")
+    rows = _read_csv(GEOGRAPHIES[geography])
     return Areas(
         ids=tuple(r["area_id"] for r in rows),
         name_vi=tuple(r["name_vi"] for r in rows),
