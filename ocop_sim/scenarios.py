@@ -275,6 +275,10 @@ def _check_semantics(label: str, scenario: Scenario, folder: Path) -> None:
         rp = resolve_registry_path(reg, folder)
         if rp is None:
             raise ScenarioError(label, f"targets.{i}", f"expected a registry file inside the params folder, got {reg!r}")
+        if not rp.exists():  # fall back to the bundled registries (params/targets/)
+            bundled = resolve_registry_path(reg, _targets.default_params_dir())
+            if bundled is not None and bundled.exists():
+                rp = bundled
         if not rp.exists():
             raise ScenarioError(label, f"targets.{i}", f"expected an existing registry file, got {reg!r} (not found)")
         _targets.load_registry(rp)

@@ -184,6 +184,8 @@ def load_actuals_csv(path: str | Path | None = None) -> list[dict]:
             value, vkind = parse_value(r["value"] or "")
         except FactsError as exc:
             raise FactsError(f"{where}: field value: {exc}") from None
+        if vkind == "exact" and r.get("value_kind") in ("range", "approx"):
+            vkind = r["value_kind"]  # the build already mapped the raw value by a documented rule
         rec = {"scope": r["scope"], "metric": r["metric"], "kind": kind, "value": value, "value_kind": vkind,
                "source_url": r.get("source_url", ""), "note": r.get("note", "") or ""}
         try:

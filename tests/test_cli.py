@@ -1,0 +1,81 @@
+"""CLI tested in-process through main(argv)."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ocop_sim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = str(ROOT / "params" / "smoke.yaml")
+
+
+def test_validate_ok(capsys):
+    assert main(["validate", SMOKE, str(ROOT / "params" / "baseline.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "ok" in out and "smoke" in out and "baseline" in out
+
+
+def test_run_prints_every_1698_target_with_probabilities(capsys, tmp_path):
+    assert main(["run", SMOKE, "--draws", "40", "--seed", "3", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    from ocop_sim.targets import load_registry
+
+    reg = load_registry(ROOT / "params" / "targets" / "decision_1698.yaml")
+    for t in reg.targets:
+        assert t.label_en[:40] in out, t.id
+    assert re.search(r"\d\.\d+\s+(met|at risk|missed)", out)
+    assert (tmp_path / "smoke_targets.csv").exists()
+    m = json.loads((tmp_path / "smoke_manifest.json").read_text(encoding="utf-8"))
+    assert m["draws"] == 40 and m["seed"] == 3
+
+
+def test_run_in_vietnamese_uses_vietnamese_numbers(capsys):
+    assert main(["run", SMOKE, "--mode", "expected", "--lang", "vi"]) == 0
+    out = capsys.readouterr().out
+    assert "Mục tiêu" in out and "đạt" in out
+    assert re.search(r"\d,\d", out)  # decimal comma
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["run", "nope.yaml"], "nope.yaml: file not found"),
+    (["run", SMOKE, "--draws", "0"], "expected draws in 1..100000, got 0"),
+    (["run", SMOKE, "--draws", "lots"], "expected a whole number of draws"),
+    (["run", SMOKE, "--seed", "-1"], "expected a seed"),
+    (["frobnicate"], "invalid choice"),
+    (["run", SMOKE, "--mode", "fast"], "invalid choice"),
+])
+def test_user_errors_exit_2_with_one_line(capsys, tmp_path, argv, fragment):
+    assert main(argv + (["--out", str(tmp_path / "o")] if argv[0] == "run" and "--mode" not in argv else [])) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_invalid_scenario_among_valid_ones_writes_nothing(capsys, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nassumptions: {score_base: 500}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", SMOKE, str(bad), "--out", str(out)]) == 2
+    assert "bad.yaml: assumptions.score_base" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_internal_error_exits_1(capsys, monkeypatch):
+    import importlib
+
+    sim = importlib.import_module("ocop_sim.simulate")
+
+    def boom(*a, **k):
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(sim, "run_block", boom)
+    assert main(["run", SMOKE, "--mode", "expected"]) == 1
+    assert "internal error: RuntimeError: kaput" in capsys.readouterr().err
+
+
+def test_console_script_is_declared():
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'ocop-sim = "ocop_sim.cli:main"' in text

@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+from ocop_sim import data
+
+
+@pytest.mark.parametrize("raw, value, kind", [
+    ("100", 100.0, "exact"), ("45-46", 45.5, "range"), ("~60", 60.0, "approx"), ("12737.17", 12737.17, "exact"),
+    ("1,053", 1053.0, "exact"),
+])
+def test_parse_value_rules(raw, value, kind):
+    assert data.parse_value(raw) == (value, kind)
+
+
+@pytest.mark.parametrize("raw", [">240", ">=40", "11/14", "March 2019", "", "46-45", "QĐ 1698/QĐ-UBND"])
+def test_parse_value_rejects_what_it_cannot_read(raw):
+    with pytest.raises(data.FactsError):
+        data.parse_value(raw)
+
+
+def test_areas_are_the_11_districts_plus_binh_phuoc():
+    geo = data.areas()
+    assert len(geo.ids) == 12
+    assert sum(r == "old_dong_nai" for r in geo.region) == 11
+    assert geo.mask("old_binh_phuoc").sum() == 1
+    assert abs(geo.weight[geo.mask("old_dong_nai")].sum() - 1.0) < 1e-9
+    assert "Biên Hòa" in geo.name_vi
+
+
+def test_groups_map_the_2018_survey_to_190_products():
+    g = data.groups()
+    assert list(g) == ["food", "beverage", "herbal", "handicraft", "ornamental", "tourism"]
+    assert sum(v["survey_2018"] for v in g.values()) == 190
+    assert g["food"]["survey_2018"] == 155 and g["handicraft"]["survey_2018"] == 14
+
+
+def test_merger_stocks_sum_to_141_products_and_99_entities():
+    bp = data.merger_stocks()["binh_phuoc"]
+    assert bp["products_3star"] + bp["products_4star"] + bp["products_p5"] + bp["products_n5"] == 141
+    assert bp["entities"] == 99 and bp["products_n5"] == 3
+
+
+def test_packaged_actuals_have_sources_and_known_values():
+    df = data.actuals()
+    assert df["source_url"].str.startswith("http").all()
+    odn = df[(df.scope == "old_dong_nai") & (df.metric == "products_3star_plus")]
+    assert set(odn["value"]) >= {100.0, 150.0, 282.0, 298.0}
+    ent = df[(df.scope == "old_dong_nai") & (df.metric == "entities")].sort_values("at")
+    assert list(ent["value"]) == [45.0, 75.0, 165.0]
+    # the one range in the series is kept and marked, not silently rounded
+    assert (odn["value_kind"] == "range").sum() == 1
+
+
+def test_actuals_built_from_shared_facts_match_the_packaged_file(tmp_path, root):
+    facts = root.parent / "shared" / "data" / "dongnai_facts.csv"
+    if not facts.exists():
+        pytest.skip("shared/data not beside the repository")
+    import subprocess
+    import sys
+
+    out = tmp_path / "actuals.csv"
+    subprocess.run([sys.executable, str(root / "tools" / "build_actuals.py"), str(facts), str(out)], check=True,
+                   capture_output=True)
+    assert out.read_text(encoding="utf-8") == (root / "ocop_sim" / "data" / "actuals.csv").read_text(encoding="utf-8")
+
+
+def test_user_actuals_csv_bad_row_names_file_row_field(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("scope,metric,kind_of_series,year,at,value,source_url\n"
+                 "old_dong_nai,products_3star_plus,stock,,2022.0,100,x\n"
+                 "old_dong_nai,products_3star_plus,stock,,2023.0,>240,x\n", encoding="utf-8")
+    with pytest.raises(data.FactsError, match=r"a\.csv: row 3: field value: .*'>240'"):
+        data.load_actuals_csv(p)
+
+
+def test_user_actuals_csv_missing_column(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("scope,metric,value\nprovince,entities,3\n", encoding="utf-8")
+    with pytest.raises(data.FactsError, match="missing kind_of_series"):
+        data.load_actuals_csv(p)

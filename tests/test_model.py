@@ -1,0 +1,184 @@
+"""Unit and property tests of the equations (ocop_sim.model) and the time loop."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ocop_sim import model, simulate
+from ocop_sim.config import ASSUMPTION_NAMES, BUDGET_LINES, assumption_meta
+from ocop_sim.simulate import BLOCK, concat_runs, run_draws
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def test_logistic_star_probabilities_sum_to_one_and_move_with_the_mean():
+    p_lo = model.star_probabilities(np.array(55.0), 6.0, 50, 70, 90)
+    p_hi = model.star_probabilities(np.array(75.0), 6.0, 50, 70, 90)
+    assert abs(sum(p_lo) - 1) < 1e-12 and abs(sum(p_hi) - 1) < 1e-12
+    assert p_hi[0] < p_lo[0] and p_hi[2] > p_lo[2] and p_hi[3] > p_lo[3]
+    # hand-computed: P(score < 50 | mean 55, scale 6) = 1 / (1 + e^(5/6))
+    assert abs(p_lo[0] - 1 / (1 + np.exp(5 / 6))) < 1e-12
+
+
+def test_saturating_response():
+    assert model.saturating(np.array(0.0), 2.0) == 0
+    assert model.saturating(np.array(2.0), 2.0) == 0.5
+    assert model.saturating(np.array(-5.0), 2.0) == 0
+
+
+def test_expected_sampler_gives_means_and_split_conserves():
+    s = model.Sampler(None)
+    n = np.array([10.0, 3.0])
+    parts = s.split(n, [np.array(0.2), np.array(0.3), np.array(0.5)])
+    np.testing.assert_allclose(parts[0], [2.0, 0.6])
+    np.testing.assert_allclose(sum(parts), n)
+
+
+def test_mc_split_conserves_integers():
+    s = model.Sampler(np.random.default_rng(1))
+    n = np.arange(50, dtype=float)
+    parts = s.split(n, [np.full(50, 0.1), np.full(50, 0.6), np.full(50, 0.3)])
+    np.testing.assert_array_equal(sum(parts), n)
+    assert all((p >= 0).all() and (p == np.round(p)).all() for p in parts)
+
+
+def test_allocate_integers_largest_remainder():
+    np.testing.assert_array_equal(model.allocate_integers(10, np.array([1, 1, 1])), [4, 3, 3])
+    assert model.allocate_integers(141, np.arange(18).reshape(6, 3) + 1.0).sum() == 141
+
+
+def _perturbed(scenario, data):
+    """A scenario with random assumption values within bounds and random budgets."""
+    vals = {}
+    for name in ("score_base", "submission_rate", "renewal_base_prob", "central_pass_rate", "entity_exit_rate",
+                 "staff_turnover", "downgrade_prob", "retry_prob", "upgrade_attempt_rate"):
+        m = assumption_meta(name)
+        vals[name] = data.draw(st.floats(m["low"], m["high"], allow_nan=False), label=name)
+    a = scenario.assumptions.model_copy(update=vals)
+    lv = {line: {2019: data.draw(st.floats(0, 50), label=line)} for line in BUDGET_LINES}
+    levers = scenario.levers.model_copy(update=lv)
+    return scenario.model_copy(update={"assumptions": type(a).model_validate(a.model_dump()), "levers": levers})
+
+
+@SETTINGS
+@given(data=st.data())
+def test_no_negative_stocks_and_products_conserved(smoke, data):
+    sc = _perturbed(smoke.scenario, data)
+    r = simulate(sc, draws=30, seed=data.draw(st.integers(0, 2**32), label="seed"))
+    for k, v in r.arrays.stocks.items():
+        assert (v >= 0).all(), k
+    # conservation: change in certified = new + merger - lapses (expiry, downgraded 3★, exit)
+    cert = r.arrays.stocks["certified"].sum(axis=(2, 3, 4)).astype(float)
+    f = r.arrays.flows
+    new = f["new_certified"].sum(axis=(2, 3, 4))
+    out = f["lapsed_expiry"].sum(axis=(2, 3, 4)) + f["lapsed_exit"].sum(axis=(2, 3, 4))
+    prev = np.vstack([np.zeros((1, cert.shape[1])), cert[:-1]])
+    merger = np.zeros_like(cert)
+    yi = list(r.years).index(2025)
+    merger[yi] = 141.0
+    np.testing.assert_allclose(cert, prev + new - out + merger, atol=1e-3)
+
+
+def test_step_conserves_products_exactly_in_expected_mode(baseline):
+    from ocop_sim.simulate import _lever_values, initial_state, parameter_arrays
+
+    sc = baseline.scenario
+    P = parameter_arrays(sc, 1, None)
+    st0 = initial_state(sc, 1, True)
+    st0 = model.replace(st0, cert=np.random.default_rng(0).uniform(0, 3, st0.cert.shape))
+    from ocop_sim import data
+
+    geo = data.areas()
+    gs = np.array([v["idea_share"] for v in data.groups().values()])
+    st1, f = model.step(st0, 2024, _lever_values(sc, 2024), P, geo.weight, gs / gs.sum(), 5, model.Sampler(None))
+    lhs = st1.cert.sum()
+    rhs = st0.cert.sum() + f["new_certified"].sum() - f["lapsed_expiry"].sum() - f["lapsed_exit"].sum()
+    assert abs(lhs - rhs) < 1e-9
+    # candidates: what enters equals what stays plus what leaves
+    cand_rhs = st0.cand.sum() - f["submitted"].sum() + (f["failed"].sum() * P["retry_prob"][0]) \
+        - f["dropout"].sum() + f["new_ideas"].sum()
+    assert abs(st1.cand.sum() - cand_rhs) < 1e-9
+
+
+def test_same_seed_same_numbers_and_different_seed_differs(smoke):
+    a = simulate(smoke.scenario, draws=40, seed=7)
+    b = simulate(smoke.scenario, draws=40, seed=7)
+    c = simulate(smoke.scenario, draws=40, seed=8)
+    for k in a.arrays.stocks:
+        np.testing.assert_array_equal(a.arrays.stocks[k], b.arrays.stocks[k])
+    assert not np.array_equal(a.arrays.stocks["certified"], c.arrays.stocks["certified"])
+
+
+def test_results_do_not_depend_on_chunking(smoke):
+    sc = smoke.scenario
+    n = BLOCK * 2 + 37
+    whole = run_draws(sc, 0, n, seed=3)
+    parts = concat_runs([run_draws(sc, 0, BLOCK, 3), run_draws(sc, BLOCK, 2 * BLOCK, 3),
+                         run_draws(sc, 2 * BLOCK, n, 3)])
+    for k in whole.stocks:
+        np.testing.assert_array_equal(whole.stocks[k], parts.stocks[k])
+    for k in whole.params:
+        np.testing.assert_array_equal(whole.params[k], parts.params[k])
+    with pytest.raises(ValueError, match="multiple of"):
+        run_draws(sc, 10, 20, 3)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(line=st.sampled_from(BUDGET_LINES), base=st.floats(0, 20), extra=st.floats(0.01, 20))
+def test_more_budget_never_lowers_expected_new_products(smoke, line, base, extra):
+    def new_products(amount):
+        lv = smoke.scenario.levers.model_copy(update={line: {2019: amount}})
+        r = simulate(smoke.scenario.model_copy(update={"levers": lv}), mode="expected")
+        return float(r.value("new_products_3star_plus", "province", period=(2019, 2026))[0])
+
+    assert new_products(base + extra) >= new_products(base) - 1e-9
+
+
+def test_expected_mode_matches_monte_carlo_mean(baseline, baseline_expected):
+    mc = simulate(baseline.scenario, draws=1500, seed=11, sample_assumptions=False)
+    for metric, scope, year in [("products_3star_plus", "old_dong_nai", 2022), ("products_3star_plus", "province", 2030),
+                                ("entities", "province", 2028), ("products_national_5star", "province", 2030)]:
+        v = mc.value(metric, scope, year=year)
+        e = float(baseline_expected.value(metric, scope, year=year)[0])
+        se = v.std(ddof=1) / np.sqrt(len(v))
+        # flows are linear in stocks except for small saturating terms: allow 4 SE + 2 %
+        assert abs(v.mean() - e) <= 4 * se + 0.02 * abs(e), (metric, v.mean(), e, se)
+
+
+def test_uncertain_assumptions_are_sampled_within_bounds(baseline):
+    r = simulate(baseline.scenario, draws=600, seed=5)
+    dists = baseline.scenario.distributions()
+    assert dists, "the baseline must carry uncertainty"
+    for name in dists:
+        v = r.arrays.params[name]
+        m = assumption_meta(name)
+        assert (v >= m["low"]).all() and (v <= m["high"]).all()
+        assert v.std() > 0
+    # the triangular submission-rate distribution has mean (low + mode + high) / 3
+    d = dists["submission_rate"]
+    assert abs(r.arrays.params["submission_rate"].mean() - (d.low + d.mode + d.high) / 3) < 0.005
+
+
+def test_zero_budget_means_no_projects_and_fewer_products(smoke):
+    lv = smoke.scenario.levers.model_copy(update={k: {2019: 0.0} for k in BUDGET_LINES})
+    zero = simulate(smoke.scenario.model_copy(update={"levers": lv}), mode="expected")
+    base = simulate(smoke.scenario, mode="expected")
+    assert float(zero.value("value_chain_projects", period=(2019, 2026))[0]) == 0
+    assert float(zero.value("trainees", period=(2019, 2026))[0]) == 0
+    assert float(zero.value("coverage_leaders", year=2026)[0]) < float(base.value("coverage_leaders", year=2026)[0])
+    assert float(zero.value("products_3star_plus", year=2026)[0]) < float(base.value("products_3star_plus", year=2026)[0])
+
+
+def test_first_evaluation_year_gates_certification(baseline_expected):
+    s = baseline_expected.series("products_3star_plus")
+    assert s[0, 0] == 0  # 2019: the first round was in September 2020
+    assert s[1, 0] > 0
+
+
+def test_merger_adds_binh_phuoc_stocks_in_2025(baseline_expected):
+    r = baseline_expected
+    bp = r.series("products_3star_plus", "old_binh_phuoc")[:, 0]
+    assert bp[r.year_index(2024)] == 0
+    assert 120 < bp[r.year_index(2025)] < 170
+    n5 = r.series("products_national_5star", "old_binh_phuoc")[:, 0]
+    assert n5[r.year_index(2025)] >= 2.5
