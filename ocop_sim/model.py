@@ -90,11 +90,18 @@ def logistic_cdf(x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarr
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def star_probabilities(mean, scale, t3, t4, t5):
-    """Probabilities of (fail, 3★, 4★, 5★ band) for a score ~ Logistic(mean, scale)."""
-    f3 = logistic_cdf(t3, mean, scale)
-    f4 = logistic_cdf(t4, mean, scale)
-    f5 = logistic_cdf(t5, mean, scale)
+def star_probabilities(mean, scale, t3, t4, t5, premium_share=0.0, premium_bonus=0.0):
+    """Probabilities of (fail, 3★, 4★, 5★ band) for a score drawn from a two-part mixture.
+
+    Most products score ~ Logistic(mean, scale); a share ``premium_share`` comes from strong
+    enterprises and scores ``premium_bonus`` points higher (Đồng Nai's first 8 national 5★ came
+    from 3 firms).  With ``premium_share = 0`` this is the plain logistic.
+    """
+    def cdf(t):
+        return ((1.0 - premium_share) * logistic_cdf(t, mean, scale)
+                + premium_share * logistic_cdf(t, mean + premium_bonus, scale))
+
+    f3, f4, f5 = cdf(t3), cdf(t4), cdf(t5)
     return [f3, f4 - f3, f5 - f4, 1.0 - f5]
 
 
@@ -209,7 +216,7 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     # 1. training and coverage -------------------------------------------------------------
     trainees = lev.training_bn_vnd * 1000.0 / P["cost_per_trainee_mn_vnd"]  # persons (D,)
     t_off = trainees * lev.training_share_officials
-    t_lead = trainees - t_off
+    t_lead = (trainees - t_off) * P["leader_training_reach"]
     turnover = P["staff_turnover"]
     trained_off = np.minimum(state.officials_pool, state.trained_off * (1 - turnover) + t_off)
     kept = np.minimum(state.trained_lead * _col((1 - turnover) * (1 - h), 2), ent)
@@ -238,7 +245,9 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     evaluating = (year >= P["first_evaluation_year"]).astype(float)
     submitted = sampler.binomial(state.cand, _col(P["submission_rate"] * evaluating, 3))
     scale = _col(P["score_scale"], 2)
-    probs = [p[..., None] for p in star_probabilities(score_mean, scale, t3, t4, t5)]
+    prem = _col(P["premium_share"], 2)
+    prem_bonus = _col(P["premium_score_bonus"], 2)
+    probs = [p[..., None] for p in star_probabilities(score_mean, scale, t3, t4, t5, prem, prem_bonus)]
     failed, n3, n4, n5 = sampler.split(submitted, probs)
     retry = sampler.binomial(failed, _col(P["retry_prob"], 3))
     cand = state.cand - submitted + retry
@@ -262,8 +271,9 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
 
     # 5. upgrades: 3★→4★, 4★→provincial 5★, provincial 5★→national 5★ ---------------------------
     bonus = _col(P["upgrade_score_bonus"], 2)
-    p_up4 = (1.0 - logistic_cdf(t4, score_mean + bonus, scale))[..., None, None]
-    p_up5 = (1.0 - logistic_cdf(t5, score_mean + bonus, scale))[..., None, None]
+    up_probs = star_probabilities(score_mean + bonus, scale, t3, t4, t5, prem, prem_bonus)
+    p_up4 = (up_probs[2] + up_probs[3])[..., None, None]  # P(score >= 4★ threshold)
+    p_up5 = up_probs[3][..., None, None]  # P(score >= 5★ threshold)
     rate = _col(P["upgrade_attempt_rate"], 4)
     att3 = sampler.binomial(cert[..., L3, :], rate)
     up34 = sampler.binomial(att3, p_up4)

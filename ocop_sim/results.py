@@ -34,6 +34,8 @@ GLOSSARY: dict[str, dict[str, str]] = {
     "coverage_officials": {"unit": "fraction", "kind": "ratio", "description": "Share of state OCOP officials trained and in post"},
     "coverage_leaders": {"unit": "fraction", "kind": "ratio", "description": "Share of entity leaders trained and in post"},
     "new_products_3star_plus": {"unit": "products", "kind": "flow", "description": "Products certified 3★+ at their first evaluation"},
+    "new_products_4star": {"unit": "products", "kind": "flow", "description": "Products certified 4★ at their first evaluation"},
+    "evaluation_pass_rate": {"unit": "fraction", "kind": "flow_ratio", "description": "Share of products submitted for evaluation that were certified 3★+ (over the period)"},
     "new_entities": {"unit": "entities", "kind": "flow", "description": "Entities joining OCOP"},
     "upgrades": {"unit": "products", "kind": "flow", "description": "Star upgrades (3★→4★, 4★→provincial 5★, provincial→national 5★)"},
     "national_5star_recognitions": {"unit": "products", "kind": "flow", "description": "Provincial 5★ products recognised national 5★"},
@@ -110,6 +112,12 @@ class Result:
             spend = self.value("spending_bn_vnd", scope, period=(a, b))
             new = self.value("new_products_3star_plus", scope, period=(a, b))
             return np.where(new > 0, spend * 1000.0 / np.maximum(new, 1e-12), np.nan)
+        if metric == "evaluation_pass_rate":
+            if period is None:
+                period = (year, year)
+            sub = self.value("submitted", scope, period=period)
+            new = self.value("new_products_3star_plus", scope, period=period)
+            return np.where(sub > 0, new / np.maximum(sub, 1e-12), np.nan)
         s = self.series(metric, scope)
         if kind == "flow":
             if period is None:
@@ -315,6 +323,8 @@ _SERIES: dict[str, Callable] = {
     "coverage_officials": lambda r, m: r.arrays.stocks["coverage_officials"],
     "coverage_leaders": _coverage_leaders,
     "new_products_3star_plus": _flow_agl("new_certified"),
+    "new_products_4star": _flow_agl("new_certified", [LEVELS.index("4star")]),
+    "submitted": _flow_agl("submitted"),
     "new_entities": lambda r, m: r.arrays.flows["new_entities"][:, :, m].sum(axis=-1),
     "upgrades": _flow_agl("upgrades"),
     "national_5star_recognitions": _flow_agl("upgrades", [LEVELS.index("n5")]),
@@ -327,4 +337,5 @@ _SERIES: dict[str, Callable] = {
 }
 _PROVINCE_ONLY = {"coverage_officials", "trainees", "spending_bn_vnd", *PROJECTS,
                   *(f"spending_{k}" for k in BUDGET_LINES)}
-METRICS = tuple(_SERIES) + ("cost_per_product_mn_vnd",)
+GLOSSARY["submitted"] = {"unit": "products", "kind": "flow", "description": "Products submitted for evaluation"}
+METRICS = tuple(_SERIES) + ("cost_per_product_mn_vnd", "evaluation_pass_rate")

@@ -35,9 +35,15 @@ SELECT = {
     ("2024-12-26", "province", "products_potential5star_submitted_national"): ("old_dong_nai", "products_provincial_5star", 2025.0),
     ("2025-06-26", "province", "products_cum_total"): ("old_dong_nai", "products_3star_plus", 2025.49),
     ("2025-06", "province", "products_cum_national5star"): ("old_dong_nai", "products_national_5star", 2025.49),
+    ("2025-06-26", "province", "products_cum_4star"): ("old_dong_nai", "products_4star", 2025.49),
+    ("2025-12-31", "province (merged)", "products_cum_3star"): ("province", "products_3star", 2026.0),
+    ("2025-12-31", "province (merged)", "products_cum_4star"): ("province", "products_4star", 2026.0),
     ("2021 (year)", "province", "products_year_certified"): ("old_dong_nai", "new_products_3star_plus", 2021),
     ("2023-03-01", "province", "products_year_certified"): ("old_dong_nai", "new_products_3star_plus", 2022),
     ("2024-12-26", "province", "products_year_new"): ("old_dong_nai", "new_products_3star_plus", 2024),
+    ("2021 (year)", "province", "products_year_4star"): ("old_dong_nai", "new_products_4star", 2021),
+    ("2023-03-01", "province", "products_year_4star"): ("old_dong_nai", "new_products_4star", 2022),
+    ("2024-12-26", "province", "products_year_new_4star"): ("old_dong_nai", "new_products_4star", 2024),
     ("2025-06", "old Bình Phước", "products_cum_total"): ("old_binh_phuoc", "products_3star_plus", 2025.49),
     ("2025-06", "old Bình Phước", "entities_cum"): ("old_binh_phuoc", "entities", 2025.49),
     ("2025-06", "province (merged)", "products_cum_total"): ("province", "products_3star_plus", 2025.49),
@@ -50,7 +56,15 @@ SELECT = {
     ("2025-12-31", "province (merged)", "entities_cum"): ("province", "entities", 2026.0),
     ("2025-12-31", "province (merged)", "products_cum_national5star"): ("province", "products_national_5star", 2026.0),
 }
-FLOWS = {"new_products_3star_plus"}
+FLOWS = {"new_products_3star_plus", "new_products_4star", "evaluation_pass_rate"}
+
+# Pass rates of provincial rounds: DERIVED as passed / submitted of the same round (both published).
+PASS_RATES = [  # (round scope in the facts, date, year, scope)
+    ("round 1/2020", "2020-09-17", 2020, "old_dong_nai"),
+    ("round 2/2021", "2021-12-30", 2021, "old_dong_nai"),
+    ("round 2/2022", "2022-12-28", 2022, "old_dong_nai"),
+    ("round 1/2025 (merged)", "2025-10-08", 2025, "province"),
+]
 
 
 def main(src: str, dst: str) -> None:
@@ -71,6 +85,19 @@ def main(src: str, dst: str) -> None:
             "at": "" if metric in FLOWS else at,
             "value": value, "value_kind": kind, "raw_value": r["value"], "date": r["date"],
             "source_url": r["source_url"], "note": r["note"],
+        })
+    by_key = {(r["scope"], r["date"], r["metric"]): r for r in rows}
+    for rnd, date, year, scope in PASS_RATES:
+        sub_row = by_key[(rnd, date, "products_submitted")]
+        pass_row = by_key[(rnd, date, "products_passed")]
+        n_sub, _ = parse_value(sub_row["value"])
+        n_pass, _ = parse_value(pass_row["value"])
+        out.append({
+            "scope": scope, "metric": "evaluation_pass_rate", "kind_of_series": "flow", "year": year, "at": "",
+            "value": round(n_pass / n_sub, 4), "value_kind": "derived",
+            "raw_value": f"{pass_row['value']}/{sub_row['value']}", "date": date,
+            "source_url": pass_row["source_url"],
+            "note": f"DERIVED: {rnd} passed {pass_row['value']} of {sub_row['value']} submitted",
         })
     missing = set(SELECT) - seen
     if missing:

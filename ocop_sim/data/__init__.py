@@ -136,7 +136,8 @@ def merger_stocks() -> dict[str, dict[str, float]]:
 
 ACTUALS_COLUMNS = ("scope", "metric", "kind_of_series", "year", "at", "value", "source_url")
 ACTUAL_METRICS = ("products_3star_plus", "products_3star", "products_4star", "products_provincial_5star",
-                  "products_national_5star", "entities", "new_products_3star_plus", "new_entities")
+                  "products_national_5star", "entities", "new_products_3star_plus", "new_products_4star",
+                  "new_entities", "evaluation_pass_rate")
 MAX_ACTUALS_BYTES = 5_000_000
 
 
