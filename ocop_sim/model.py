@@ -47,18 +47,26 @@ class Sampler:
         return self.rng is None
 
     def binomial(self, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:
-        p = np.clip(p, 0.0, 1.0)
+        p = np.minimum(np.maximum(p, 0.0), 1.0)  # np.clip's Python wrapper costs more than this
         if self.rng is None:
             return n * p
-        n_int = np.rint(n).astype(np.int64)
-        n_b, p_b = np.broadcast_arrays(n_int, p)
-        return self.rng.binomial(n_b, p_b).astype(np.float64)
+        n_b, p_b = np.broadcast_arrays(n, p)
+        # most cells are empty (inactive areas, rare groups and levels): sample only where it matters
+        live = (n_b > 0) & (p_b > 0)
+        out = np.zeros(n_b.shape)
+        if live.any():
+            out[live] = self.rng.binomial(np.rint(n_b[live]).astype(np.int64), p_b[live])
+        return out
 
     def poisson(self, lam: np.ndarray) -> np.ndarray:
         lam = np.maximum(lam, 0.0)
         if self.rng is None:
             return lam
-        return self.rng.poisson(lam).astype(np.float64)
+        live = lam > 0
+        out = np.zeros(lam.shape)
+        if live.any():
+            out[live] = self.rng.poisson(lam[live])
+        return out
 
     def split(self, n: np.ndarray, probs: list[np.ndarray]) -> list[np.ndarray]:
         """Multinomial split of ``n`` over outcomes with probabilities ``probs`` (summing to 1).
@@ -86,8 +94,8 @@ def saturating(x: np.ndarray, half: np.ndarray) -> np.ndarray:
 
 def logistic_cdf(x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """CDF of the logistic score distribution (a close, closed-form stand-in for the normal)."""
-    z = np.clip((x - mean) / scale, -60.0, 60.0)
-    return 1.0 / (1.0 + np.exp(-z))
+    # 1 / (1 + exp(-z)) written with tanh: no overflow for any z
+    return 0.5 + 0.5 * np.tanh((x - mean) / (2.0 * scale))
 
 
 def star_probabilities(mean, scale, t3, t4, t5, premium_share=0.0, premium_bonus=0.0):

@@ -168,13 +168,18 @@ def _apply_events(state: model.State, scenario: Scenario, year: int, P: dict[str
     return state, new_weight
 
 
+_DROP_CACHE: dict[tuple[int, str], tuple[int, ...]] = {}
+
+
 def _reduce(x: np.ndarray, axes: str) -> np.ndarray:
     """Reduce a flow array D×A×G×L(×K) to the axes named in ``axes``."""
-    names = "AGLK"[: x.ndim - 1]
     if axes == "P":
         return x
-    keep = [i + 1 for i, c in enumerate(names) if c in axes]
-    drop = tuple(i for i in range(1, x.ndim) if i not in keep)
+    key = (x.ndim, axes)
+    drop = _DROP_CACHE.get(key)
+    if drop is None:
+        names = "AGLK"[: x.ndim - 1]
+        drop = _DROP_CACHE[key] = tuple(i + 1 for i, c in enumerate(names) if c not in axes)
     return x.sum(axis=drop) if drop else x
 
 
@@ -194,29 +199,33 @@ def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
     years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
     T = len(years)
     dtype = np.float64 if expected else np.float32
-    stocks: dict[str, list] = {k: [] for k in ("certified", "candidates", "entities", "trained_leaders",
-                                               "coverage_officials", "projects", "active")}
-    flows: dict[str, list] = {k: [] for k in _KEEP_FLOWS}
+    stocks: dict[str, np.ndarray] = {}
+    flows: dict[str, np.ndarray] = {}
+
+    def put(store: dict, key: str, i: int, x: np.ndarray) -> None:
+        if key not in store:  # preallocate on first use: no per-year lists to stack
+            store[key] = np.empty((T,) + x.shape, dtype)
+        store[key][i] = x
+
     tourism = GROUPS.index("tourism")
-    for year in years:
+    for i, year in enumerate(years):
         state, nw = _apply_events(state, scenario, int(year), P, expected, group_share)
         if nw is not None:
             weight[nw[0]] = nw[1]
         lev = _lever_values(scenario, int(year))
         state, f = model.step(state, int(year), lev, P, weight, group_share, tourism, sampler)
-        stocks["certified"].append(state.cert.sum(axis=-1).astype(dtype))
-        stocks["candidates"].append(state.cand.astype(dtype))
-        stocks["entities"].append(state.ent.astype(dtype))
-        stocks["trained_leaders"].append(state.trained_lead.astype(dtype))
-        stocks["coverage_officials"].append(f["coverage_officials"].astype(dtype))
-        stocks["projects"].append(state.projects.astype(dtype))
-        stocks["active"].append(np.broadcast_to(state.active, (n,) + state.active.shape).astype(dtype))
+        put(stocks, "certified", i, state.cert.sum(axis=-1))
+        put(stocks, "candidates", i, state.cand)
+        put(stocks, "entities", i, state.ent)
+        put(stocks, "trained_leaders", i, state.trained_lead)
+        put(stocks, "coverage_officials", i, f["coverage_officials"])
+        put(stocks, "projects", i, state.projects)
+        put(stocks, "active", i, np.broadcast_to(state.active, (n,) + state.active.shape))
         for k, axes in _KEEP_FLOWS.items():
-            flows[k].append(_reduce(np.asarray(f[k]), axes).astype(dtype))
+            put(flows, k, i, _reduce(np.asarray(f[k]), axes))
     spending = {line: np.array([schedule_value(getattr(scenario.levers, line), int(y)) for y in years])
                 for line in BUDGET_LINES}
-    return RunArrays(years=years, stocks={k: np.stack(v) for k, v in stocks.items()},
-                     flows={k: np.stack(v) for k, v in flows.items()}, params=params_out, spending=spending)
+    return RunArrays(years=years, stocks=stocks, flows=flows, params=params_out, spending=spending)
 
 
 def block_rng(seed: int, block: int) -> np.random.Generator:
@@ -227,11 +236,29 @@ def run_draws(scenario: Scenario, start: int, stop: int, seed: int, sample_assum
     """Monte Carlo draws ``start..stop`` (must start on a block boundary)."""
     if start % BLOCK:
         raise ValueError(f"chunks must start on a multiple of {BLOCK}, got {start}")
-    parts = []
+    total = stop - start
+    out: RunArrays | None = None
     for b0 in range(start, stop, BLOCK):
         n = min(BLOCK, stop - b0)
-        parts.append(run_block(scenario, n, block_rng(seed, b0 // BLOCK), sample_assumptions))
-    return concat_runs(parts)
+        part = run_block(scenario, n, block_rng(seed, b0 // BLOCK), sample_assumptions)
+        if out is None:
+            if n == total:
+                return part
+            # preallocate once: peak memory = the whole run + one block, not twice the run
+            out = RunArrays(
+                years=part.years,
+                stocks={k: np.empty((v.shape[0], total) + v.shape[2:], v.dtype) for k, v in part.stocks.items()},
+                flows={k: np.empty((v.shape[0], total) + v.shape[2:], v.dtype) for k, v in part.flows.items()},
+                params={k: np.empty(total, v.dtype) for k, v in part.params.items()},
+                spending=part.spending)
+        i = b0 - start
+        for k, v in part.stocks.items():
+            out.stocks[k][:, i:i + n] = v
+        for k, v in part.flows.items():
+            out.flows[k][:, i:i + n] = v
+        for k, v in part.params.items():
+            out.params[k][i:i + n] = v
+    return out
 
 
 def concat_runs(parts: list[RunArrays]) -> RunArrays:
