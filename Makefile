@@ -20,7 +20,7 @@ install: $(STAMP)
 
 ## The main job: every bundled scenario in both languages + the comparison report -> reports/
 reports: $(STAMP)
-	$(VENV)/bin/ocop-sim report params/*.yaml --out reports --lang both --jobs 2
+	$(VENV)/bin/ocop-sim report $(filter-out params/smoke.yaml,$(wildcard params/*.yaml)) --out reports --lang both --jobs 2
 
 ## Result tables only (no notebooks)
 tables: $(STAMP)
@@ -31,8 +31,12 @@ test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 
 ## Benchmarks (not tests): speed and memory ratios measured side by side
+## PySD and BPTK-Py are installed for the benchmark only (not package dependencies); BPTK-Py
+## pins exact pandas/scipy/numpy/tqdm versions, so it goes in with --no-deps to leave the venv alone.
 bench: $(STAMP)
-	$(PY) benchmarks/bench.py
+	$(PY) -m pip install --quiet pysd jsonpickle xlsxwriter
+	$(PY) -m pip install --quiet --no-deps BPTK-Py
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 clean-reports:
 	rm -rf reports

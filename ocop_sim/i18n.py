@@ -89,6 +89,32 @@ CATALOGUE: dict[str, dict[str, str]] = {
 }
 
 
+# Excel workbook (ocop_sim/excel.py): column headers, notes and manifest labels.
+CATALOGUE.update({
+    "xl_lever": {"vi": "Đòn bẩy chính sách", "en": "Lever"},
+    "xl_assumption": {"vi": "Giả định", "en": "Assumption"},
+    "xl_description": {"vi": "Mô tả", "en": "Description"},
+    "xl_low": {"vi": "Cận dưới", "en": "Lower bound"},
+    "xl_high": {"vi": "Cận trên", "en": "Upper bound"},
+    "xl_distribution": {"vi": "Phân phối bất định", "en": "Uncertainty distribution"},
+    "xl_comparison": {"vi": "So sánh", "en": "Comparison"},
+    "xl_registry": {"vi": "Bộ chỉ tiêu", "en": "Target set"},
+    "xl_id": {"vi": "Mã", "en": "Id"},
+    "xl_metric": {"vi": "Chỉ số", "en": "Metric"},
+    "xl_metric_label": {"vi": "Tên chỉ số", "en": "Metric name"},
+    "xl_scope": {"vi": "Phạm vi", "en": "Scope"},
+    "xl_key": {"vi": "Khóa", "en": "Key"},
+    "xl_label": {"vi": "Nội dung", "en": "Label"},
+    "xl_note_editable": {"vi": "Có thể sửa cột có nền vàng; không đổi tên trang tính và hàng mã cột (hàng 2). "
+                                "Nhập lại bằng: ocop-sim import-xlsx",
+                         "en": "You may edit the yellow column; do not rename sheets or the key row (row 2). "
+                               "Read back with: ocop-sim import-xlsx"},
+    "xl_note_readonly": {"vi": "Kết quả mô phỏng (chỉ để đọc, không được nhập lại)",
+                         "en": "Simulation results (read only, not imported)"},
+    "xl_title": {"vi": "Tên kịch bản", "en": "Title"},
+})
+
+
 def t(key: str, lang: str = "en") -> str:
     """Label of ``key`` in ``lang`` ('vi' or 'en'); KeyError if missing."""
     if lang not in LANGS:
@@ -128,3 +154,66 @@ def fmt_percent(x, lang: str = "en", digits: int = 0) -> str:
     if lang == "vi":
         s = s.replace(".", ",")
     return s + " %"
+
+# ----------------------------------------------------------------------------- report labels (issue 3)
+CATALOGUE.update({
+    "report_title": {"vi": "Báo cáo kịch bản OCOP Đồng Nai", "en": "Đồng Nai OCOP scenario report"},
+    "compare_title": {"vi": "So sánh các kịch bản", "en": "Scenario comparison"},
+    "index_title": {"vi": "Báo cáo các kịch bản OCOP", "en": "OCOP scenario reports"},
+    "changes": {"vi": "Thay đổi so với kịch bản gốc", "en": "Changes versus the parent scenario"},
+    "extends": {"vi": "Kế thừa từ", "en": "Extends"},
+    "no_changes": {"vi": "Không có thay đổi (kịch bản gốc)", "en": "No changes (root scenario)"},
+    "key": {"vi": "Tham số", "en": "Key"},
+    "old_value": {"vi": "Giá trị cũ", "en": "Old value"},
+    "new_value": {"vi": "Giá trị mới", "en": "New value"},
+    "targets_table": {"vi": "Các mục tiêu", "en": "Targets"},
+    "projected": {"vi": "Dự báo (trung vị)", "en": "Projected (median)"},
+    "p10_p90": {"vi": "Khoảng P10–P90", "en": "P10–P90 range"},
+    "fan_chart": {"vi": "Sản phẩm OCOP từ 3 sao: dự báo, mục tiêu và thực tế", "en": "OCOP products at 3★+: projection, targets and actuals"},
+    "star_mix": {"vi": "Cơ cấu hạng sao theo năm", "en": "Star mix over time"},
+    "by_area": {"vi": "Sản phẩm từ 3 sao theo địa bàn", "en": "Products at 3★+ by area"},
+    "by_group": {"vi": "Sản phẩm theo nhóm", "en": "Products by group"},
+    "entities_training": {"vi": "Chủ thể và đào tạo so với mục tiêu", "en": "Entities and training against targets"},
+    "spending_title": {"vi": "Chi ngân sách theo hạng mục", "en": "Spending by budget line"},
+    "assumptions": {"vi": "Các giả định", "en": "Assumptions"},
+    "levers": {"vi": "Các đòn bẩy chính sách", "en": "Policy levers"},
+    "description": {"vi": "Mô tả", "en": "Description"},
+    "bounds": {"vi": "Giới hạn", "en": "Bounds"},
+    "manifest": {"vi": "Thông tin lượt chạy", "en": "Run manifest"},
+    "median_p10_p90": {"vi": "Trung vị và P10–P90", "en": "Median and P10–P90"},
+    "band_p10_p90": {"vi": "Khoảng P10–P90", "en": "P10–P90 band"},
+    "time_year_end": {"vi": "Thời gian (số liệu cuối năm Y vẽ tại Y+1)", "en": "Time (year-end values of year Y drawn at Y+1)"},
+    "count_products": {"vi": "Số sản phẩm", "en": "Products"},
+    "count_entities": {"vi": "Số chủ thể", "en": "Entities"},
+    "share": {"vi": "Tỷ lệ", "en": "Share"},
+    "total_cost_bn_vnd": {"vi": "Tổng chi (tỷ đồng)", "en": "Total cost (bn VND)"},
+    "targets_met": {"vi": "Số mục tiêu đạt (kỳ vọng = tổng xác suất)", "en": "Targets met (expected = sum of probabilities)"},
+    "prob_matrix": {"vi": "Xác suất đạt mục tiêu theo kịch bản", "en": "Probability of meeting each target by scenario"},
+    "cost_vs_attainment": {"vi": "Tổng chi so với số mục tiêu đạt", "en": "Total cost versus targets met"},
+    "trajectories": {"vi": "Quỹ đạo theo kịch bản", "en": "Trajectories by scenario"},
+    "reports": {"vi": "Báo cáo", "en": "Reports"},
+    "notebook": {"vi": "Notebook", "en": "Notebook"},
+    "files": {"vi": "Tệp", "en": "Files"},
+    "failed": {"vi": "Lỗi", "en": "Failed"},
+    "error": {"vi": "Lỗi", "en": "Error"},
+    "failing_cell": {"vi": "Ô lỗi", "en": "Failing cell"},
+    "language": {"vi": "Ngôn ngữ", "en": "Language"},
+    "draws": {"vi": "Số lượt mô phỏng", "en": "Draws"},
+    "seed": {"vi": "Hạt giống ngẫu nhiên", "en": "Seed"},
+    "mode": {"vi": "Chế độ", "en": "Mode"},
+    "scenario_hash": {"vi": "Mã băm kịch bản", "en": "Scenario hash"},
+    "version": {"vi": "Phiên bản", "en": "Version"},
+    "created": {"vi": "Thời điểm tạo", "en": "Created"},
+    "html": {"vi": "HTML", "en": "HTML"},
+    "excel": {"vi": "Excel", "en": "Excel"},
+    "csv": {"vi": "CSV", "en": "CSV"},
+    "comparison_report": {"vi": "Báo cáo so sánh", "en": "Comparison report"},
+    "cost_per_product_note": {"vi": "Chi phí mỗi sản phẩm mới đạt 3 sao trở lên, lũy kế", "en": "Cumulative cost per new 3★+ product"},
+    "save_as_scenario": {"vi": "Lưu thành kịch bản", "en": "Save as scenario"},
+    "saved_to": {"vi": "Đã lưu vào", "en": "Saved to"},
+    "from_year": {"vi": "từ năm", "en": "from"},
+    "key_assumptions": {"vi": "Giả định chính", "en": "Key assumptions"},
+    "expected_mode_note": {"vi": "Chế độ kỳ vọng (không ngẫu nhiên); xác suất là 0 hoặc 1.", "en": "Expected mode (no randomness); probabilities are 0 or 1."},
+    "none": {"vi": "không có", "en": "none"},
+    "planned": {"vi": "Mục tiêu", "en": "Target"},
+})

@@ -95,7 +95,12 @@ class Areas:
 
 
 #: Area tables by geography name (a registry: add a CSV with the same columns to add one).
-GEOGRAPHIES: dict[str, str] = {"dong_nai": "areas.csv"}
+GEOGRAPHIES: dict[str, str] = {
+    "dong_nai": "areas.csv",
+    # 63 pre-2025 provinces in the 6 socio-economic regions; weights are SYNTHETIC (proportional to
+    # population), for scale tests and the benchmark only (params/national/national_synthetic.yaml)
+    "vietnam_synthetic": "areas_vietnam_synthetic.csv",
+}
 
 
 @lru_cache(maxsize=8)

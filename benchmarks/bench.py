@@ -1,0 +1,343 @@
+"""Benchmarks (not tests): speed and memory, with the ratios of issue 5 and issue 2 item 10.
+
+Run ``make bench`` (installs PySD and BPTK-Py for the benchmark only) or
+``.venv/bin/python benchmarks/bench.py [--quick]``.  Prints, in one run:
+
+* the expected run of the full baseline [ms] and the ratios of PySD and BPTK-Py (Python and
+  Rust engines) on the reduced model to it, after checking the four implementations of the
+  reduced model agree to 1e-9 (see ``peer_models.py``);
+* 10,000 Monte Carlo draws of the baseline versus a minimal reference kernel of the same array
+  shape (time ratio), and the peak memory of the run, each in a fresh subprocess;
+* the synthetic national scenario (63 provinces, 10,000 draws) through the bounded-memory path
+  (:func:`ocop_sim.streaming.simulate_summary`): time and peak memory;
+* Dask LocalCluster versus the local process pool on a 200-scenario sweep;
+* the result cache: first run versus cached re-run;
+* the report batch benchmark, if ``ocop_sim.report.benchmark_reports`` exists.
+
+Times are wall-clock on whatever else the machine is doing; nothing here asserts a time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BASELINE = ROOT / "params" / "baseline.yaml"
+NATIONAL = ROOT / "params" / "national" / "national_synthetic.yaml"
+GIB = 2 ** 30
+
+
+def _best(fn, repeat: int) -> tuple[float, float]:
+    """(min, median) wall time of ``fn()`` over ``repeat`` calls [s]."""
+    ts = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return min(ts), statistics.median(ts)
+
+
+def _maxrss_gib(who=resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss * 1024 / GIB  # Linux: kilobytes
+
+
+# ----------------------------------------------------------------------------- reference kernel
+
+def reference_kernel(draws: int, A: int, G: int, T: int, seed: int = 1) -> float:
+    """Minimal stochastic cohort kernel with the model's array shape and random calls per year.
+
+    D×A×G×L×K certificates (L = 4 levels, K = 3 ages), D×A×G candidates, D×A entities; per year
+    the same calls as :func:`ocop_sim.model.step`: 15 binomial draws (exits 2, submission 1,
+    star split 3, retry 1, dropout 1, upgrades 4, central 2, renewal split 2... on the shapes the
+    model uses) and 2 Poisson draws (new entities, new ideas); keeps year-end certified stocks
+    T×D×A×G×L as float32 like the model.  Fixed probabilities, no live-cell masking.
+    """
+    rng = np.random.default_rng(seed)
+    D, L, K = draws, 4, 3
+    cert = np.zeros((D, A, G, L, K), np.int64)
+    cand = np.full((D, A, G), 3, np.int64)
+    ent = np.zeros((D, A), np.int64)
+    keep = np.empty((T, D, A, G, L), np.float32)
+    for t in range(T):
+        ex = rng.binomial(ent, 0.02)                        # 1 exits
+        ent = ent - ex + rng.poisson(np.full((D, A), 2.0))  # P1 new entities
+        cert = cert - rng.binomial(cert, 0.02)              # 2 certificates lost with their entity
+        sub = rng.binomial(cand, 0.17)                      # 3 submitted
+        fail = rng.binomial(sub, 0.27)                      # 4..6 star split (4 outcomes)
+        rest = sub - fail
+        n3 = rng.binomial(rest, 0.9)
+        rest = rest - n3
+        n4 = rng.binomial(rest, 0.78)
+        n5 = rest - n4
+        retry = rng.binomial(fail, 0.5)                     # 7 retry
+        cand = cand - sub + retry
+        cand = cand - rng.binomial(cand, 0.05)              # 8 dropout
+        cand = cand + rng.poisson(np.full((D, A, G), 0.5))  # P2 new ideas
+        att3 = rng.binomial(cert[..., 0, :], 0.06)          # 9..14 upgrades and central council
+        up34 = rng.binomial(att3, 0.2)
+        att4 = rng.binomial(cert[..., 1, :], 0.06)
+        up45 = rng.binomial(att4, 0.03)
+        subc = rng.binomial(cert[..., 2, :], 0.9)
+        passc = rng.binomial(subc, 0.45)
+        cert[..., 0, :] -= up34
+        cert[..., 1, :] += up34 - up45
+        cert[..., 2, :] += up45 - passc
+        cert[..., 3, :] += passc
+        exp = cert[..., 2]                                  # 15..16 renewal split (3 outcomes)
+        ren = rng.binomial(exp, 0.47)
+        down = rng.binomial(exp - ren, 0.3)
+        age0 = ren + np.stack([n3, n4, n5, np.zeros_like(n3)], axis=-1)
+        age0[..., :-1] += down[..., 1:]
+        cert = np.concatenate([age0[..., None], cert[..., :2]], axis=-1)
+        keep[t] = cert.sum(axis=-1)
+    return float(keep[-1].sum())
+
+
+# ----------------------------------------------------------------------------- child processes
+
+def child(kind: str, draws: int, jobs: int) -> dict:
+    """One measurement in a fresh process; returns time [s] and peak memory [GiB]."""
+    from ocop_sim import load, simulate
+    from ocop_sim.executors import make_executor
+    from ocop_sim.streaming import simulate_summary
+
+    if kind == "reference":
+        from ocop_sim import data
+
+        sc = load(BASELINE).scenario
+        A, G = len(data.areas(sc.geography).ids), 6
+        T = sc.horizon.end - sc.horizon.start + 1
+        t = time.perf_counter()
+        reference_kernel(draws, A, G, T)
+        return {"seconds": time.perf_counter() - t, "maxrss_gib": _maxrss_gib()}
+    path = NATIONAL if kind.startswith("national") else BASELINE
+    sc = load(path).scenario
+    ex = make_executor(jobs)
+    try:
+        t = time.perf_counter()
+        if kind.endswith("summary"):
+            res = simulate_summary(sc, draws=draws, executor=ex if jobs > 1 else None)
+            check = float(res.series("products_3star_plus")[-1].mean())
+        else:
+            res = simulate(sc, draws=draws, executor=ex if jobs > 1 else None)
+            check = float(res.series("products_3star_plus")[-1].mean())
+        secs = time.perf_counter() - t
+    finally:
+        ex.close()
+    return {"seconds": secs, "maxrss_gib": _maxrss_gib(), "children_maxrss_gib": _maxrss_gib(resource.RUSAGE_CHILDREN),
+            "mean_products_final_year": check}
+
+
+def run_child(kind: str, draws: int, jobs: int = 1) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, str(draws), str(jobs)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    if out.returncode:
+        return {"error": (out.stderr.strip().splitlines() or ["?"])[-1]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- sweep task
+
+def sweep_task(scenario, submission_rate: float) -> float:
+    """Expected-mode run of a baseline variant: 3★+ products at the end of 2030 [products]."""
+    from ocop_sim import simulate
+
+    sc = scenario.model_copy(update={"assumptions": scenario.assumptions.model_copy(
+        update={"submission_rate": submission_rate})})
+    return float(simulate(sc, mode="expected").value("products_3star_plus", year=2030)[0])
+
+
+# ----------------------------------------------------------------------------- sections
+
+def section_peers(quick: bool) -> None:
+    from ocop_sim import load, simulate
+
+    print("== 1. Expected run of the full baseline vs peers on the reduced model "
+          "(command: .venv/bin/python benchmarks/bench.py)")
+    sc = load(BASELINE).scenario
+    simulate(sc, mode="expected")
+    best, med = _best(lambda: simulate(sc, mode="expected"), 20 if quick else 100)
+    print(f"ocop_sim expected run, full baseline (12 areas x 6 groups, 2019-2035): "
+          f"min {best * 1e3:.2f} ms, median {med * 1e3:.2f} ms   (goal <= 5 ms)")
+    sys.path.insert(0, str(HERE))
+    import peer_models as pm
+
+    p = pm.reduced_params()
+    ref = pm.run_package(p)
+    b, _ = _best(lambda: pm.run_package(p), 10 if quick else 50)
+    print(f"reduced model, ocop_sim.model.step (1 area, 1 group): {b * 1e3:.2f} ms")
+    b_step = b
+    b, _ = _best(lambda: pm.run_numpy(p), 10 if quick else 50)
+    b_float = b
+    print(f"reduced model, plain-float equations: {b * 1e3:.3f} ms   "
+          f"max rel. diff vs package {pm.max_rel_diff(ref, pm.run_numpy(p)):.1e}")
+    peers: dict[str, float] = {}
+    try:
+        import pysd  # noqa: F401
+
+        with tempfile.TemporaryDirectory() as d:
+            m = pm.load_pysd(Path(d) / "ocop_reduced.mdl")
+            diff = pm.max_rel_diff(ref, pm.run_pysd(m))
+            peers["PySD"] = _best(lambda: pm.run_pysd(m), 3 if quick else 10)[0]
+        print(f"reduced model, PySD {pysd.__version__} (Vensim .mdl written by peer_models.vensim_text): "
+              f"{peers['PySD'] * 1e3:.1f} ms   max rel. diff {diff:.1e} ({'OK' if diff <= 1e-9 else 'MISMATCH'})")
+    except Exception as exc:  # noqa: BLE001 - say exactly what failed
+        print(f"PySD: not available ({type(exc).__name__}: {exc})")
+    try:
+        import BPTK_Py  # noqa: F401
+        from importlib.metadata import version
+
+        for backend in ("python", "rust"):
+            try:
+                m = pm.build_bptk(p)
+                diff = pm.max_rel_diff(ref, pm.run_bptk(m, backend))
+                peers[f"BPTK-Py {backend}"] = _best(lambda: pm.run_bptk(m, backend), 3 if quick else 10)[0]
+                print(f"reduced model, BPTK-Py {version('BPTK-Py')} {backend} engine: "
+                      f"{peers[f'BPTK-Py {backend}'] * 1e3:.2f} ms   max rel. diff {diff:.1e} "
+                      f"({'OK' if diff <= 1e-9 else 'MISMATCH'})")
+            except Exception as exc:  # noqa: BLE001
+                print(f"BPTK-Py {backend} engine: failed ({type(exc).__name__}: {exc})")
+    except Exception as exc:  # noqa: BLE001
+        print(f"BPTK-Py: not available ({type(exc).__name__}: {exc})")
+    bptk = {k: v for k, v in peers.items() if k.startswith("BPTK")}
+    if bptk:
+        k = min(bptk, key=bptk.get)
+        print(f"RATIO {k} (fastest BPTK engine, reduced model) / ocop_sim full baseline: "
+              f"{bptk[k] / best:.1f}x   (goal >= 10x)")
+    if "PySD" in peers:
+        print(f"RATIO PySD (reduced model) / ocop_sim full baseline: {peers['PySD'] / best:.1f}x   (goal >= 500x)")
+    for k, v in peers.items():  # like for like: the same reduced model in each tool
+        print(f"like for like on the reduced model: {k} / ocop_sim.model.step {v / b_step:.2f}x, "
+              f"{k} / plain-float equations {v / b_float:.1f}x")
+
+
+def section_mc(quick: bool) -> None:
+    draws = 2000 if quick else 10000
+    print(f"\n== 2. {draws} Monte Carlo draws of the baseline vs the reference kernel (fresh subprocesses, 1 core)")
+    ref = run_child("reference", draws)
+    full = run_child("baseline", draws)
+    summ = run_child("baseline_summary", draws)
+    pool = run_child("baseline", draws, 2)
+    if "error" in ref or "error" in full:
+        print(f"failed: {ref.get('error', '')} {full.get('error', '')}")
+        return
+    print(f"reference kernel: {ref['seconds']:.2f} s, peak {ref['maxrss_gib']:.2f} GiB")
+    print(f"ocop_sim simulate(), serial: {full['seconds']:.2f} s, peak {full['maxrss_gib']:.2f} GiB")
+    print(f"RATIO ocop_sim / reference kernel: {full['seconds'] / ref['seconds']:.2f}x   (goal <= 1.5x)")
+    print(f"PEAK MEMORY simulate() {draws} draws: {full['maxrss_gib']:.2f} GiB   (goal <= 1.5 GiB)")
+    if "error" not in summ:
+        print(f"ocop_sim simulate_summary() (bounded memory, 7 metrics x 3 scopes), serial: "
+              f"{summ['seconds']:.2f} s, peak {summ['maxrss_gib']:.2f} GiB")
+    if "error" not in pool:
+        print(f"ocop_sim simulate(), local pool of 2: {pool['seconds']:.2f} s, parent peak "
+              f"{pool['maxrss_gib']:.2f} GiB, largest worker {pool['children_maxrss_gib']:.2f} GiB")
+
+
+def section_national(quick: bool) -> None:
+    draws = 1000 if quick else 10000
+    print(f"\n== 3. National synthetic scenario (63 provinces x 6 groups, 2019-2035), {draws} draws, "
+          "simulate_summary on a local pool of 2")
+    r = run_child("national_summary", draws, 2)
+    if "error" in r:
+        print(f"failed: {r['error']}")
+        return
+    print(f"time {r['seconds']:.1f} s; peak memory: parent {r['maxrss_gib']:.2f} GiB, largest worker "
+          f"{r['children_maxrss_gib']:.2f} GiB   (goal <= 2 GiB); mean 3★+ products 2035: "
+          f"{r['mean_products_final_year']:.0f}")
+
+
+def section_sweep(quick: bool) -> None:
+    from ocop_sim import load
+    from ocop_sim.executors import DaskExecutor, LocalPoolExecutor, SerialExecutor
+
+    n = 40 if quick else 200
+    print(f"\n== 4. {n}-scenario sweep (baseline variants, submission_rate 0.10..0.30, expected mode)")
+    sc = load(BASELINE).scenario
+    args = [(sc, 0.10 + 0.20 * i / (n - 1)) for i in range(n)]
+    t = time.perf_counter()
+    ref = SerialExecutor().map(sweep_task, args)
+    print(f"serial: {time.perf_counter() - t:.2f} s")
+    times = {}
+    for name, make in (("local pool (2 processes)", lambda: LocalPoolExecutor(2)),
+                       ("Dask LocalCluster (2 worker processes)", lambda: DaskExecutor("local-dask"))):
+        t0 = time.perf_counter()
+        ex = make()
+        try:
+            ex.map(sweep_task, args[:2])  # start the workers
+            t1 = time.perf_counter()
+            out = ex.map(sweep_task, args)
+            t2 = time.perf_counter()
+        finally:
+            ex.close()
+        same = out == ref
+        times[name] = (t2 - t1, t2 - t0)
+        print(f"{name}: sweep {t2 - t1:.2f} s, with start-up {t2 - t0:.2f} s; identical to serial: {same}")
+    (a, a0), (b, b0) = times.values()
+    print(f"RATIO Dask / local pool: {b / a:.2f}x (sweep only), {b0 / a0:.2f}x (with start-up)")
+
+
+def section_cache(quick: bool) -> None:
+    from ocop_sim import load
+    from ocop_sim.cache import cached_simulate
+
+    draws = 500 if quick else 2000
+    print(f"\n== 5. Result cache: baseline, {draws} draws")
+    sc = load(BASELINE).scenario
+    with tempfile.TemporaryDirectory() as d:
+        t = time.perf_counter()
+        cached_simulate(sc, draws=draws, cache_dir=d)
+        first = time.perf_counter() - t
+        t = time.perf_counter()
+        cached_simulate(sc, draws=draws, cache_dir=d)
+        again = time.perf_counter() - t
+    print(f"first run {first:.2f} s, cached re-run {again * 1e3:.0f} ms: RATIO {first / again:.0f}x")
+
+
+def section_reports(quick: bool) -> None:
+    print("\n== 6. Report batch")
+    try:
+        from ocop_sim import report
+    except ImportError:
+        report = None
+    fn = getattr(report, "benchmark_reports", None)
+    if fn is None:
+        print("report benchmark: not available")
+        return
+    out = fn(n=4 if quick else 24)
+    print(out if isinstance(out, str) else json.dumps(out, indent=2, default=str))
+
+
+SECTIONS = {"peers": section_peers, "mc": section_mc, "national": section_national, "sweep": section_sweep,
+            "cache": section_cache, "reports": section_reports}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer draws, scenarios and repeats")
+    ap.add_argument("--only", choices=list(SECTIONS), action="append", help="run only these sections")
+    ap.add_argument("--child", nargs=3, metavar=("KIND", "DRAWS", "JOBS"), help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.child:
+        print(json.dumps(child(a.child[0], int(a.child[1]), int(a.child[2]))))
+        return 0
+    print(f"ocop-sim benchmark ({'quick' if a.quick else 'full'}), {time.strftime('%Y-%m-%d %H:%M:%S')}, "
+          f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}")
+    for name in a.only or SECTIONS:
+        SECTIONS[name](a.quick)
+    return 0
+
+
+import numpy as np  # noqa: E402  (used by the reference kernel; kept after the docstring sections)
+
+if __name__ == "__main__":
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""``ocop-sim report`` and ``ocop-sim compare``: the batch runner on the command line.
+
+Registers itself in :data:`ocop_sim.cli.EXTRA_COMMANDS` at import time.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .cli import EXTRA_COMMANDS, _draws, _jobs, _seed
+
+
+def _timeout(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a timeout in seconds, got {text!r}") from None
+    if not 1 <= v <= 86_400:
+        raise argparse.ArgumentTypeError(f"expected a timeout in 1..86400 s, got {v:g}")
+    return v
+
+
+def _print_failures(batch) -> None:
+    for name, lang, err, cell in batch.failures:
+        where = f" [{lang}]" if lang else ""
+        at = f" (cell {cell})" if cell is not None else ""
+        print(f"FAILED {name}{where}{at}: {err}", file=sys.stderr)
+
+
+def cmd_report(args) -> int:
+    """Render scenario reports (notebook, HTML, CSV, Excel) and index.html into --out."""
+    from .report import LANG_CHOICES, run_batch
+
+    batch = run_batch(args.scenarios, args.out, jobs=args.jobs, langs=LANG_CHOICES[args.lang], draws=args.draws,
+                      seed=args.seed, timeout=args.timeout, compare=not args.no_compare,
+                      progress=not args.quiet, keep_cache=args.keep_cache)
+    for note in sorted(set(batch.notes)):
+        print(f"note: {note}", file=sys.stderr)
+    _print_failures(batch)
+    done = sum(o.ok for o in batch.outcomes)
+    print(f"{done} notebooks rendered, {len(batch.failures)} failed, {batch.seconds:.1f} s")
+    print(batch.index.resolve())
+    return 0 if batch.ok else 1
+
+
+def cmd_compare(args) -> int:
+    """Render the comparison report of several scenarios into --out."""
+    from .report import LANG_CHOICES, run_compare
+
+    batch = run_compare(args.scenarios, args.out, langs=LANG_CHOICES[args.lang], draws=args.draws, seed=args.seed,
+                        timeout=args.timeout)
+    _print_failures(batch)
+    for o in batch.outcomes:
+        if o.ok:
+            print(o.files["html"])
+    return 0 if batch.ok else 1
+
+
+def _configure_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenarios", nargs="+")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--jobs", type=_jobs, default=2, help="worker processes")
+    p.add_argument("--lang", choices=["vi", "en", "both"], default="both")
+    p.add_argument("--draws", type=_draws, default=None)
+    p.add_argument("--seed", type=_seed, default=None)
+    p.add_argument("--timeout", type=_timeout, default=600.0, help="per-cell execution timeout [s]")
+    p.add_argument("--no-compare", action="store_true", help="skip the comparison report")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--keep-cache", action="store_true", help="keep the pickled results in OUT/_cache")
+
+
+def _configure_compare(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenarios", nargs="+")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--lang", choices=["vi", "en", "both"], default="en")
+    p.add_argument("--draws", type=_draws, default=None)
+    p.add_argument("--seed", type=_seed, default=None)
+    p.add_argument("--timeout", type=_timeout, default=600.0, help="per-cell execution timeout [s]")
+
+
+EXTRA_COMMANDS["report"] = (cmd_report, _configure_report)
+EXTRA_COMMANDS["compare"] = (cmd_compare, _configure_compare)

@@ -1,0 +1,751 @@
+"""Excel workbook of a scenario run, and reading a planner's edits back into a scenario YAML.
+
+:func:`write_workbook` writes one ``.xlsx`` per scenario run with the sheets
+
+``levers``       one row per lever and year key (the ``value`` column is editable),
+``assumptions``  one row per assumption with unit, bounds, distribution and source
+                 (the ``value`` column is editable),
+``targets``      the attainment table of the run,
+``results``      certified products by year × area × group × level (median over draws),
+``summary``      every metric by year and scope (mean, P10, median, P90),
+``manifest``     scenario name, hash, source file, seed, draws, versions.
+
+Every sheet has two header rows: row 1 holds the labels in the report's language (from
+:mod:`ocop_sim.i18n`), row 2 the machine-readable column keys that :func:`read_changes` looks
+for, so columns may be reordered but keys and sheet names must stay.  Data start in row 3.
+
+Text is never written as a formula: every text cell is a string cell, and text starting with
+``= + - @``, a tab or a carriage return also carries Excel's quote prefix (the apostrophe), so
+neither Excel nor LibreOffice evaluates a scenario title such as ``=HYPERLINK(...)``.
+
+:func:`import_workbook` (CLI ``ocop-sim import-xlsx``) reads the ``levers`` and ``assumptions``
+sheets as edited in Excel, compares them with the base scenario and writes a validated YAML that
+``extends`` the base and holds only the changes.  A deleted row of a schedule removes that year
+key; a lever or assumption with no row at all is left unchanged.  Every problem raises
+:class:`~ocop_sim.scenarios.ScenarioError` naming the workbook, the cell (``levers!C5``), what was
+expected and what was got.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import io as _io
+import math
+import numbers
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import (ASSUMPTION_NAMES, COUNT_LEVERS, MAX_BUDGET_BN_VND, MIN_YEAR, NAME_RE,
+                     SCHEDULE_LEVERS, Levers, Scenario, assumption_meta, lever_meta)
+from .i18n import LANGS, t
+from .io import OutputPathError, atomic_write_bytes
+from .scenarios import Loaded, ScenarioError, deep_merge, format_validation_error, load
+
+#: Identifies workbooks this module wrote (manifest key ``format``).
+WORKBOOK_FORMAT = "ocop-sim-workbook/1"
+#: Largest workbook read back [bytes] and largest total size of its unzipped parts [bytes].
+MAX_XLSX_BYTES = 20_000_000
+MAX_UNZIPPED_BYTES = 200_000_000
+#: Most data rows read from an editable sheet.
+MAX_ROWS = 20_000
+#: Most columns read from a sheet (a damaged dimension must not make rows 16,384 cells wide).
+MAX_COLS = 40
+LABEL_ROW, KEY_ROW, FIRST_DATA_ROW = 1, 2, 3
+#: Excel's cell text limit [characters].
+MAX_CELL_CHARS = 32_767
+
+#: Columns of each sheet: (machine key, i18n key of the label).  Order = order in the workbook.
+COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "levers": (("lever", "xl_lever"), ("year", "year"), ("value", "value"), ("unit", "unit"),
+               ("description", "xl_description")),
+    "assumptions": (("name", "xl_assumption"), ("value", "value"), ("unit", "unit"), ("low", "xl_low"),
+                    ("high", "xl_high"), ("distribution", "xl_distribution"), ("source", "source"),
+                    ("description", "xl_description")),
+    "targets": (("registry", "xl_registry"), ("id", "xl_id"), ("label", "target"), ("metric", "xl_metric"),
+                ("scope", "xl_scope"), ("when", "when"), ("comparison", "xl_comparison"), ("target", "goal"),
+                ("median", "median"), ("p10", "p10"), ("p90", "p90"), ("probability", "probability"),
+                ("status", "status")),
+    "results": (("year", "year"), ("area", "area"), ("group", "group"), ("level", "level"),
+                ("products", "products")),
+    "summary": (("year", "year"), ("metric", "xl_metric"), ("label", "xl_metric_label"), ("scope", "xl_scope"),
+                ("unit", "unit"), ("mean", "mean"), ("p10", "p10"), ("median", "median"), ("p90", "p90")),
+    "manifest": (("key", "xl_key"), ("value", "value")),
+}
+#: The editable column of each editable sheet.
+EDITABLE = {"levers": "value", "assumptions": "value"}
+#: Columns the importer needs in each sheet it reads.
+REQUIRED = {"levers": ("lever", "year", "value"), "assumptions": ("name", "value"), "manifest": ("key", "value")}
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f]")
+
+
+# ============================================================================= writing
+
+
+def neutralise(text: str) -> tuple[str, bool]:
+    """Text fit for a cell and whether it needs Excel's quote prefix.
+
+    Control characters that XML cannot hold become U+FFFD; text is cut to Excel's limit.
+    Returns ``(text, needs_quote_prefix)``; the prefix is needed when the text starts with a
+    character that would make Excel read it as a formula (``= + - @``, tab, CR).
+    """
+    s = _ILLEGAL.sub("\ufffd", str(text))[:MAX_CELL_CHARS]
+    return s, s.startswith(_FORMULA_START)
+
+
+def _put(ws, row: int, col: int, value: Any):
+    """Write one cell: text always as a string cell (never a formula), numbers finite or empty."""
+    cell = ws.cell(row=row, column=col)
+    if value is None:
+        return cell
+    if isinstance(value, str):
+        s, quote = neutralise(value)
+        cell.value = s
+        cell.data_type = "s"  # openpyxl would otherwise store '=...' as a formula
+        if quote:
+            cell.quotePrefix = True
+        return cell
+    if isinstance(value, bool):
+        cell.value = bool(value)
+        return cell
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return _put(ws, row, col, str(value))
+    if not math.isfinite(x):
+        return cell  # NaN (e.g. outside the horizon) is an empty cell, never the text 'nan'
+    cell.value = int(value) if isinstance(value, numbers.Integral) else x
+    return cell
+
+
+def _header(ws, sheet: str, lang: str) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
+    bold, grey = Font(bold=True), Font(italic=True, color="808080", size=9)
+    yellow = PatternFill("solid", fgColor="FFF2CC")
+    for j, (key, label) in enumerate(COLUMNS[sheet], start=1):
+        _put(ws, LABEL_ROW, j, t(label, lang)).font = bold
+        _put(ws, KEY_ROW, j, key).font = grey
+        if EDITABLE.get(sheet) == key:
+            ws.cell(LABEL_ROW, j).fill = yellow
+    # the note sits on the key row's first cell: what may be edited, and that row 2 must stay
+    note = "xl_note_editable" if sheet in EDITABLE else "xl_note_readonly"
+    ws.cell(KEY_ROW, 1).comment = Comment(t(note, lang), "ocop-sim")
+    ws.freeze_panes = ws.cell(FIRST_DATA_ROW, 1)
+
+
+def _rows(ws, sheet: str, rows: list[tuple], widths: dict[str, int] | None = None) -> None:
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter
+
+    keys = [k for k, _ in COLUMNS[sheet]]
+    edit = keys.index(EDITABLE[sheet]) + 1 if sheet in EDITABLE else None
+    fill = PatternFill("solid", fgColor="FFF2CC")
+    for i, row in enumerate(rows, start=FIRST_DATA_ROW):
+        for j, v in enumerate(row, start=1):
+            c = _put(ws, i, j, v)
+            if j == edit:
+                c.fill = fill
+    for j, key in enumerate(keys, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = (widths or {}).get(key, 14)
+
+
+def _dist_text(dist: Any) -> str:
+    """``triangular(low=1.5, mode=3, high=6)``: a distribution as compact text (not a formula)."""
+    if dist is None:
+        return ""
+    d = dist.model_dump()
+    kind = d.pop("type")
+    return f"{kind}(" + ", ".join(f"{k}={v:g}" for k, v in d.items()) + ")"
+
+
+def _lever_rows(scenario: Scenario, lang: str) -> list[tuple]:
+    rows = []
+    for name in Levers.model_fields:
+        meta = lever_meta(name)
+        desc = meta.get("vi", meta["description"]) if lang == "vi" else meta["description"]
+        v = getattr(scenario.levers, name)
+        if isinstance(v, dict):
+            integer = name in COUNT_LEVERS
+            for year, val in v.items():
+                rows.append((name, int(year), int(val) if integer else float(val), meta["unit"], desc))
+        else:
+            rows.append((name, None, float(v), meta["unit"], desc))
+    return rows
+
+
+def _assumption_rows(scenario: Scenario) -> list[tuple]:
+    dists = scenario.distributions()
+    rows = []
+    for name in ASSUMPTION_NAMES:
+        m = assumption_meta(name)
+        rows.append((name, float(getattr(scenario.assumptions, name)), m["unit"], float(m["low"]), float(m["high"]),
+                     _dist_text(dists.get(name)), m["source"], m["description"]))
+    return rows
+
+
+def _target_rows(result, lang: str) -> list[tuple]:
+    att = result.attainment()
+    label = "label_vi" if lang == "vi" else "label_en"
+    return [(r["registry"], r["id"], r[label], r["metric"], r["scope"], str(r["when"]), r["comparison"],
+             float(r["target"]), float(r["median"]), float(r["p10"]), float(r["p90"]), float(r["probability"]),
+             t(r["status"], lang)) for _, r in att.iterrows()]
+
+
+def _summary_rows(result, lang: str) -> list[tuple]:
+    from .i18n import has
+
+    df = result.summary()
+    labels = {m: (t(m, lang) if has(m) else m) for m in df["metric"].unique()}
+    return [(int(y), m, labels[m], s, u, mean, p10, med, p90) for y, m, s, u, mean, p10, med, p90 in
+            df[["year", "metric", "scope", "unit", "mean", "p10", "median", "p90"]].itertuples(index=False)]
+
+
+def _manifest_rows(result, loaded: Loaded, lang: str) -> list[tuple]:
+    from . import __version__
+    from .results import MODEL_VERSION
+
+    sc = loaded.scenario
+    return [
+        ("format", WORKBOOK_FORMAT),
+        ("scenario", sc.name),
+        ("title", getattr(sc.title, lang)),
+        ("description", getattr(sc.description, lang)),
+        ("scenario_hash", loaded.hash),
+        ("source_file", loaded.path.name),
+        ("source_path", str(loaded.path.resolve())),
+        ("extends", " <- ".join(p.name for p in loaded.chain)),
+        ("result_scenario_hash", result.manifest()["scenario_hash"]),
+        ("mode", result.mode),
+        ("seed", int(result.seed)),
+        ("draws", int(result.draws)),
+        ("horizon", f"{sc.horizon.start}..{sc.horizon.end}"),
+        ("lang", lang),
+        ("package", "ocop_sim"),
+        ("version", __version__),
+        ("model_version", MODEL_VERSION),
+        ("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")),
+    ]
+
+
+def _validations(ws, sheet: str, rows: list[tuple]) -> None:
+    """Excel data validation on the editable cells: numbers within the schema's bounds."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    letter = get_column_letter([k for k, _ in COLUMNS[sheet]].index("value") + 1)
+    for i, row in enumerate(rows, start=FIRST_DATA_ROW):
+        low, high = _bounds(sheet, row[0])
+        kind = "whole" if sheet == "levers" and row[0] in COUNT_LEVERS else "decimal"
+        dv = DataValidation(type=kind, operator="between", formula1=f"{low:.15g}",
+                            formula2=f"{high:.15g}", allow_blank=False, showErrorMessage=True,
+                            error=f"{row[0]}: {low:g} .. {high:g}")
+        dv.add(f"{letter}{i}")
+        ws.add_data_validation(dv)
+
+
+#: Sheet builders: name -> function(result, loaded, lang) -> rows.
+_BUILDERS: dict[str, Callable] = {
+    "levers": lambda res, ld, lang: _lever_rows(ld.scenario, lang),
+    "assumptions": lambda res, ld, lang: _assumption_rows(ld.scenario),
+    "targets": lambda res, ld, lang: _target_rows(res, lang),
+    "results": lambda res, ld, lang: list(res.frame("median").itertuples(index=False, name=None)),
+    "summary": lambda res, ld, lang: _summary_rows(res, lang),
+    "manifest": lambda res, ld, lang: _manifest_rows(res, ld, lang),
+}
+_WIDTHS = {"lever": 30, "name": 32, "description": 60, "source": 50, "label": 55, "distribution": 30,
+           "key": 22, "value": 16, "id": 30, "metric": 28}
+
+
+def workbook_bytes(result, loaded: Loaded, lang: str = "en") -> bytes:
+    """The ``.xlsx`` file of a run as bytes (see the module docstring for its sheets).
+
+    Parameters
+    ----------
+    result : :class:`ocop_sim.results.Result` of ``loaded.scenario`` (any mode, draws, seed).
+    loaded : the :class:`~ocop_sim.scenarios.Loaded` scenario file the run came from; its
+        levers and assumptions fill the editable sheets and its path and hash the manifest.
+    lang : ``"vi"`` or ``"en"``: language of the labels and status words.
+    """
+    from openpyxl import Workbook
+
+    if lang not in LANGS:
+        raise ValueError(f"expected lang in {LANGS}, got {lang!r}")
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet, build in _BUILDERS.items():
+        ws = wb.create_sheet(sheet)
+        rows = build(result, loaded, lang)
+        _header(ws, sheet, lang)
+        _rows(ws, sheet, rows, _WIDTHS)
+        if sheet in EDITABLE:
+            _validations(ws, sheet, rows)
+    wb.active = 0
+    buf = _io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_workbook(result, loaded: Loaded, path: str | Path, lang: str = "en") -> Path:
+    """Write the workbook of a run atomically (temporary file in the same folder, then rename).
+
+    Returns the path written.  ``path`` must end in ``.xlsx``.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise OutputPathError(f"expected an output file ending in .xlsx, got {path.name!r}")
+    return atomic_write_bytes(path, workbook_bytes(result, loaded, lang))
+
+
+# ============================================================================= reading
+
+
+class _Book:
+    """An opened workbook: cached values and formulas, with the file's label for errors."""
+
+    def __init__(self, path: str | Path):
+        from openpyxl import load_workbook
+
+        self.path = Path(path)
+        self.label = str(path)
+        data = _read_checked(self.path, self.label)
+        try:
+            self.values = load_workbook(_io.BytesIO(data), read_only=True, data_only=True)
+            self.formulas = load_workbook(_io.BytesIO(data), read_only=True, data_only=False)
+        except Exception as exc:  # openpyxl raises many types on a damaged file
+            msg = " ".join(str(exc).split())[:200]
+            raise ScenarioError(self.label, "", f"expected a readable .xlsx workbook, got a damaged file "
+                                f"({type(exc).__name__}: {msg})") from None
+
+    def error(self, where: str, message: str) -> ScenarioError:
+        return ScenarioError(self.label, where, message)
+
+    def sheet_rows(self, sheet: str) -> tuple[dict[str, int], list[tuple[int, list, list]]]:
+        """Column positions by key, and the data rows ``(row number, values, formulas)``."""
+        from openpyxl.utils import get_column_letter
+
+        if sheet not in self.values.sheetnames:
+            close = difflib.get_close_matches(sheet, self.values.sheetnames, n=1, cutoff=0.5)
+            hint = f" (renamed to {close[0]!r}?)" if close else ""
+            raise self.error(sheet, f"expected a sheet named {sheet!r}{hint}, got sheets "
+                                    f"{', '.join(map(repr, self.values.sheetnames)) or 'none'}")
+        try:  # read-only sheets are parsed here, lazily: a damaged part fails now
+            vals = self._read(self.values[sheet])
+            forms = self._read(self.formulas[sheet])
+        except Exception as exc:
+            msg = " ".join(str(exc).split())[:200]
+            raise self.error(sheet, f"expected a readable sheet, got a damaged one ({type(exc).__name__}: {msg})") from None
+        if len(vals) > MAX_ROWS + FIRST_DATA_ROW:
+            raise self.error(sheet, f"expected at most {MAX_ROWS} rows, got more")
+        keyrow = vals[KEY_ROW - 1] if len(vals) >= KEY_ROW else []
+        cols: dict[str, int] = {}
+        for j, v in enumerate(keyrow):
+            if isinstance(v, str) and v.strip():
+                k = v.strip()
+                if k in cols:
+                    raise self.error(f"{sheet}!{get_column_letter(j + 1)}{KEY_ROW}",
+                                     f"expected each column key once in row {KEY_ROW}, got {k!r} twice")
+                cols[k] = j
+        default = [k for k, _ in COLUMNS[sheet]]
+        for key in REQUIRED[sheet]:
+            if key not in cols:
+                j = default.index(key)
+                got = keyrow[j] if j < len(keyrow) else None
+                raise self.error(f"{sheet}!{get_column_letter(j + 1)}{KEY_ROW}",
+                                 f"expected the column key {key!r} in the key row {KEY_ROW} (do not edit that row), "
+                                 f"got {_show(got)}")
+        rows = []
+        for i in range(FIRST_DATA_ROW - 1, len(vals)):
+            row = vals[i]
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+                continue
+            frow = forms[i] if i < len(forms) else []
+            rows.append((i + 1, row, frow))
+        return cols, rows
+
+    @staticmethod
+    def _read(ws) -> list[list]:
+        out = []
+        for n, row in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLS)):
+            if n > MAX_ROWS + FIRST_DATA_ROW:
+                break
+            out.append(list(row))
+        return out
+
+
+def _read_checked(path: Path, label: str) -> bytes:
+    """The workbook's bytes after size and format checks (zip, parts, unzipped size)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ScenarioError(label, "", "expected an existing .xlsx workbook, got no such file") from None
+    except OSError as exc:
+        raise ScenarioError(label, "", f"cannot read the workbook ({exc.strerror})") from None
+    if not path.is_file():
+        raise ScenarioError(label, "", "expected an .xlsx file, got a directory or special file")
+    if st.st_size > MAX_XLSX_BYTES:
+        raise ScenarioError(label, "", f"expected a workbook of at most {MAX_XLSX_BYTES} bytes, got {st.st_size}")
+    data = path.read_bytes()
+    try:
+        with zipfile.ZipFile(_io.BytesIO(data)) as zf:
+            names = zf.namelist()
+            unzipped = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ScenarioError(label, "", "expected an .xlsx workbook (a zip archive), got a file that is not one "
+                            "(an old .xls or a CSV? save it as .xlsx)") from None
+    if "xl/workbook.xml" not in names:
+        raise ScenarioError(label, "", "expected an .xlsx workbook, got a zip archive without xl/workbook.xml")
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise ScenarioError(label, "", f"expected at most {MAX_UNZIPPED_BYTES} bytes unzipped, got {unzipped}")
+    return data
+
+
+def _show(v: Any) -> str:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return "an empty cell"
+    s = repr(v)
+    return s if len(s) <= 60 else s[:57] + "...'"
+
+
+def _number(book: _Book, ref: str, value: Any, formula: Any, what: str) -> float:
+    """A finite number from a cell (a number, or text holding one)."""
+    if isinstance(value, bool):
+        raise book.error(ref, f"expected a number for {what}, got {value!r}")
+    if isinstance(value, (int, float)):
+        x = float(value)
+    elif value is None and isinstance(formula, str) and formula.startswith("="):
+        raise book.error(ref, f"expected a number for {what}, got the formula {_show(formula)} without a computed "
+                              "value (open and save the workbook in Excel, or type the number)")
+    elif isinstance(value, str) and value.strip():
+        try:
+            x = float(value.strip())
+        except ValueError:
+            raise book.error(ref, f"expected a number for {what} (with a decimal point), got {_show(value)}") from None
+    elif isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        raise book.error(ref, f"expected a number for {what}, got a date {value}")
+    else:
+        raise book.error(ref, f"expected a number for {what}, got {_show(value)}")
+    if not math.isfinite(x):
+        raise book.error(ref, f"expected a finite number for {what}, got {_show(value)}")
+    return x
+
+
+def _field_bounds(field) -> tuple[float, float]:
+    """``(ge, le)`` of a pydantic field (infinite where unbounded)."""
+    low, high = -math.inf, math.inf
+    for m in field.metadata:
+        if getattr(m, "ge", None) is not None:
+            low = float(m.ge)
+        if getattr(m, "le", None) is not None:
+            high = float(m.le)
+    return low, high
+
+
+def _bounds(sheet: str, name: str) -> tuple[float, float]:
+    """Valid range of a lever value or assumption [its unit]."""
+    if sheet == "assumptions":
+        m = assumption_meta(name)
+        return float(m["low"]), float(m["high"])
+    if name in SCHEDULE_LEVERS:
+        return 0.0, MAX_BUDGET_BN_VND
+    return _field_bounds(Levers.model_fields[name])
+
+
+def _name(book: _Book, ref: str, value: Any, known: tuple[str, ...], what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise book.error(ref, f"expected a{'n' if what[0] in 'aeiou' else ''} {what} name, got {_show(value)}")
+    name = value.strip()
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise book.error(ref, f"expected a known {what} name{hint}, got {_show(value)}")
+    return name
+
+
+def _year(book: _Book, ref: str, value: Any, lever: str, horizon) -> int:
+    y: int | None = None
+    if isinstance(value, bool):
+        y = None
+    elif isinstance(value, int):
+        y = value
+    elif isinstance(value, float) and value.is_integer():
+        y = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*\d{4}\s*", value):
+        y = int(value)
+    if y is None:
+        raise book.error(ref, f"expected a whole year like {horizon.start} for {lever}, got {_show(value)}")
+    if y != MIN_YEAR and not horizon.start <= y <= horizon.end:
+        raise book.error(ref, f"expected a year in {horizon.start}..{horizon.end} for {lever}, got {y}")
+    return y
+
+
+def _letter(cols: dict[str, int], key: str) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(cols[key] + 1)
+
+
+def _cell(row: list, cols: dict[str, int], key: str) -> Any:
+    j = cols[key]
+    return row[j] if j < len(row) else None
+
+
+def _read_levers(book: _Book, base: Scenario) -> tuple[dict[str, Any], dict[str, str]]:
+    """Levers as edited: ``{name: schedule or number}`` and the first cell of each lever."""
+    cols, rows = book.sheet_rows("levers")
+    names = tuple(Levers.model_fields)
+    out: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    for r, vals, forms in rows:
+        ref = lambda key: f"levers!{_letter(cols, key)}{r}"  # noqa: E731
+        name = _name(book, ref("lever"), _cell(vals, cols, "lever"), names, "lever")
+        where.setdefault(name, ref("value"))
+        x = _number(book, ref("value"), _cell(vals, cols, "value"), _cell(forms, cols, "value"), name)
+        low, high = _bounds("levers", name)
+        if not low <= x <= high:
+            raise book.error(ref("value"), f"expected {name} in [{low:g}, {high:g}], got {x:g}")
+        if name in SCHEDULE_LEVERS:
+            year = _year(book, ref("year"), _cell(vals, cols, "year"), name, base.horizon)
+            if name in COUNT_LEVERS:
+                if not x.is_integer():
+                    raise book.error(ref("value"), f"expected a whole count for {name} in {year}, got {x:g}")
+                x = int(x)
+            sched = out.setdefault(name, {})
+            if year in sched:
+                raise book.error(ref("year"), f"expected one row per year for {name}, got {year} twice")
+            sched[year] = x
+        else:
+            yv = _cell(vals, cols, "year")
+            if not (yv is None or (isinstance(yv, str) and not yv.strip())):
+                raise book.error(ref("year"), f"expected an empty year for {name} (one value for all years), "
+                                              f"got {_show(yv)}")
+            if name in out:
+                raise book.error(ref("lever"), f"expected one row for {name}, got a second one")
+            out[name] = x
+    return {k: (dict(sorted(v.items())) if isinstance(v, dict) else v) for k, v in out.items()}, where
+
+
+def _read_assumptions(book: _Book) -> tuple[dict[str, float], dict[str, str]]:
+    cols, rows = book.sheet_rows("assumptions")
+    out: dict[str, float] = {}
+    where: dict[str, str] = {}
+    for r, vals, forms in rows:
+        ref = lambda key: f"assumptions!{_letter(cols, key)}{r}"  # noqa: E731
+        name = _name(book, ref("name"), _cell(vals, cols, "name"), ASSUMPTION_NAMES, "assumption")
+        if name in out:
+            raise book.error(ref("name"), f"expected one row for {name}, got a second one")
+        x = _number(book, ref("value"), _cell(vals, cols, "value"), _cell(forms, cols, "value"), name)
+        low, high = _bounds("assumptions", name)
+        if not low <= x <= high:
+            unit = assumption_meta(name)["unit"]
+            raise book.error(ref("value"), f"expected {name} in [{low:g}, {high:g}] {unit}, got {x:g}")
+        out[name] = x
+        where[name] = ref("value")
+    return out, where
+
+
+def _read_manifest(book: _Book) -> tuple[dict[str, Any], dict[str, str]]:
+    """The manifest sheet as ``{key: value}`` and ``{key: cell}``; checks it is an ocop-sim workbook."""
+    cols, rows = book.sheet_rows("manifest")
+    out: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    for r, vals, _ in rows:
+        k = _cell(vals, cols, "key")
+        if isinstance(k, str) and k.strip():
+            out[k.strip()] = _cell(vals, cols, "value")
+            where[k.strip()] = f"manifest!{_letter(cols, 'value')}{r}"
+    if out.get("format") != WORKBOOK_FORMAT:
+        raise book.error(where.get("format", "manifest"),
+                         f"expected key 'format' = {WORKBOOK_FORMAT!r}, got {_show(out.get('format'))} "
+                         "(not a workbook written by ocop-sim)")
+    return out, where
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest sheet of a workbook as ``{key: value}``."""
+    return _read_manifest(_Book(path))[0]
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-12)
+
+
+def _schedule_equal(a: dict, b: dict) -> bool:
+    return set(map(int, a)) == set(map(int, b)) and all(_same(a[k], b[k]) for k in a)
+
+
+def _changes(book: _Book, base_loaded: Loaded, check_base: bool) -> dict[str, dict[str, Any]]:
+    base = base_loaded.scenario
+    manifest, mwhere = _read_manifest(book)
+    if check_base:
+        got = str(manifest.get("scenario_hash") or "")
+        if got != base_loaded.hash:
+            raise book.error(mwhere.get("scenario_hash", "manifest"),
+                             f"expected the hash of {base_loaded.path} ({base_loaded.hash[:12]}), got {got[:12] or 'none'}: "
+                             f"the workbook was written from another version of the scenario; re-export it, or pass "
+                             f"--any-base to compare against {base_loaded.path.name} anyway")
+    levers, lwhere = _read_levers(book, base)
+    assumptions, awhere = _read_assumptions(book)
+    changes: dict[str, dict[str, Any]] = {}
+    for name, new in levers.items():
+        old = getattr(base.levers, name)
+        same = _schedule_equal(old, new) if isinstance(new, dict) else _same(old, new)
+        if not same:
+            changes.setdefault("levers", {})[name] = new
+    for name, new in assumptions.items():
+        if not _same(getattr(base.assumptions, name), new):
+            changes.setdefault("assumptions", {})[name] = new
+    # cross-field rules (e.g. threshold order) on the merged scenario, reported at the cell
+    from pydantic import ValidationError
+
+    merged = deep_merge(base_loaded.raw, changes)
+    try:
+        Scenario.model_validate(merged)
+    except ValidationError as exc:
+        err = format_validation_error(book.label, exc)
+        parts = err.field.split(".")
+        ref = {"levers": lwhere, "assumptions": awhere}.get(parts[0], {}).get(parts[1] if len(parts) > 1 else "")
+        if ref is None and parts[0] == "assumptions":
+            ref = "assumptions"
+        raise book.error(ref or err.field or "levers", err.message) from None
+    return changes
+
+
+def read_changes(path: str | Path, base_loaded: Loaded, check_base: bool = True) -> dict[str, dict[str, Any]]:
+    """Levers and assumptions edited in a workbook that differ from the base scenario.
+
+    Parameters
+    ----------
+    path : the ``.xlsx`` written by :func:`write_workbook` and edited in Excel.
+    base_loaded : the scenario the workbook was written from.
+    check_base : refuse a base whose hash differs from the workbook's manifest (the base file
+        changed since the export, so unchanged cells would silently revert it).
+
+    Returns
+    -------
+    ``{"levers": {name: schedule or value}, "assumptions": {name: value}}`` holding only
+    changed entries (a changed schedule is given whole); ``{}`` when nothing changed.
+    """
+    return _changes(_Book(path), base_loaded, check_base)
+
+
+def base_from_manifest(book_path: str | Path, allow_outside: bool = False) -> Loaded:
+    """The scenario file named in the workbook's manifest (its path, else its name beside the workbook)."""
+    return _base_from_manifest(_Book(book_path), allow_outside)
+
+
+def _base_from_manifest(book: _Book, allow_outside: bool) -> Loaded:
+    m, where = _read_manifest(book)
+    candidates = []
+    for key, p in (("source_path", m.get("source_path")), ("source_file", m.get("source_file"))):
+        if isinstance(p, str) and p.strip() and "\x00" not in p:
+            candidates.append(Path(p) if key == "source_path" else book.path.parent / Path(p).name)
+    for c in candidates:
+        if c.is_file():
+            return load(c, allow_outside=allow_outside)
+    raise book.error(where.get("source_path", "manifest"), "expected the scenario file the workbook was written from, got "
+                     f"{', '.join(str(c) for c in candidates) or 'none'} (not found); pass --scenario BASE.yaml")
+
+
+def scenario_yaml(changes: dict, base_path: Path, out: Path, name: str, source: str = "") -> str:
+    """Text of a scenario that ``extends`` ``base_path`` (relative to ``out``) with ``changes``."""
+    import yaml
+
+    rel = Path(os.path.relpath(Path(base_path).resolve(), Path(out).resolve().parent)).as_posix()
+    doc = {"extends": rel, "name": name, **changes}
+    head = ""
+    if source:
+        src = " ".join(neutralise(source)[0].split())
+        head = f"# Imported from the workbook {src} by ocop-sim import-xlsx: only the changes.\n"
+    return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
+
+
+def write_scenario(changes: dict, base_loaded: Loaded, out: str | Path, name: str, source: str = "",
+                   allow_outside: bool = False) -> Loaded:
+    """Write a scenario YAML that extends the base with ``changes``; validated before the rename.
+
+    The text is written to a temporary file beside ``out`` and loaded with
+    :func:`ocop_sim.scenarios.load`; only a valid file is renamed to ``out``; nothing is left
+    behind on failure.
+    """
+    out = Path(out)
+    label = str(out)
+    if out.suffix.lower() not in (".yaml", ".yml"):
+        raise ScenarioError(label, "", f"expected an output file ending in .yaml, got {out.name!r}")
+    if not isinstance(name, str) or not re.fullmatch(NAME_RE, name):
+        raise ScenarioError(label, "name", f"expected letters, digits, _ . - (at most 64, starting with a letter "
+                            f"or digit), got {name!r}")
+    if not out.parent.is_dir():
+        raise OutputPathError(f"output folder {out.parent} does not exist")
+    if out.exists() and not out.is_file():
+        raise OutputPathError(f"output {out} exists and is not a file")
+    chain = {p.resolve() for p in base_loaded.chain}
+    if out.resolve() in chain:
+        raise ScenarioError(label, "", "expected a new file, got the base scenario (or a file it extends)")
+    text = scenario_yaml(changes, base_loaded.path, out, name, source)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a scenario file is shared like any other
+        try:
+            load(tmp, allow_outside=allow_outside)
+        except ScenarioError as exc:
+            raise ScenarioError(label if exc.file == tmp else exc.file, exc.field, exc.message) from None
+        os.replace(tmp, out)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return load(out, allow_outside=allow_outside)
+
+
+def changed_names(base: Scenario, new: Scenario) -> list[str]:
+    """``levers.X`` / ``assumptions.Y`` keys whose values differ between two scenarios."""
+    out = [f"levers.{k}" for k in Levers.model_fields if getattr(base.levers, k) != getattr(new.levers, k)]
+    return out + [f"assumptions.{k}" for k in ASSUMPTION_NAMES
+                  if getattr(base.assumptions, k) != getattr(new.assumptions, k)]
+
+
+def import_workbook(workbook: str | Path, out: str | Path, base: str | Path | Loaded | None = None,
+                    name: str | None = None, allow_outside: bool = False, check_base: bool = True) -> Loaded:
+    """Read a workbook's edits and write ``out``, a scenario that extends the base with them.
+
+    Parameters
+    ----------
+    workbook : the edited ``.xlsx``.
+    out : the scenario YAML to write (``.yaml``); must not be the base itself.
+    base : the base scenario (path or Loaded); default: the file named in the workbook's manifest.
+    name : the new scenario's name; default: the stem of ``out``.
+    allow_outside : allow ``extends`` to leave ``out``'s folder (as ``--allow-outside``).
+    check_base : see :func:`read_changes`.
+
+    Returns the loaded new scenario.
+    """
+    out = Path(out)
+    book = _Book(workbook)
+    if base is None:
+        base_loaded = _base_from_manifest(book, allow_outside)
+    elif isinstance(base, Loaded):
+        base_loaded = base
+    else:
+        base_loaded = load(base, allow_outside=allow_outside)
+    changes = _changes(book, base_loaded, check_base)
+    return write_scenario(changes, base_loaded, out, name if name is not None else out.stem,
+                          source=Path(workbook).name, allow_outside=allow_outside)
+
+
+__all__ = ["write_workbook", "workbook_bytes", "read_changes", "import_workbook", "write_scenario",
+           "scenario_yaml", "base_from_manifest", "read_manifest", "changed_names", "neutralise", "WORKBOOK_FORMAT", "COLUMNS", "MAX_XLSX_BYTES"]

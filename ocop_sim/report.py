@@ -1,0 +1,683 @@
+"""Scenario reports: table builders for the notebooks, papermill execution, HTML export, the
+batch runner and the index page.
+
+The notebooks in ``notebooks/`` are thin: they call :func:`load_run` and the ``*_html`` /
+``*_frame`` builders below and :mod:`ocop_sim.plots`.  The batch runner (:func:`run_batch`)
+simulates every scenario once in worker processes, caches each :class:`~ocop_sim.results.Result`
+as a pickle under ``OUT/_cache/`` and then executes the report notebook per scenario × language
+with papermill *inside* long-lived worker processes (no CLI subprocess per report), so kernels
+only render.  Every file is written atomically (:mod:`ocop_sim.io`).
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import pickle
+import re
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .i18n import fmt_number, fmt_percent, t
+from .io import atomic_write_bytes, atomic_write_text, safe_child
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+REPORT_NOTEBOOK = NOTEBOOKS / "scenario_report.ipynb"
+COMPARE_NOTEBOOK = NOTEBOOKS / "compare_scenarios.ipynb"
+CACHE_DIR = "_cache"
+LANG_CHOICES = {"vi": ("vi",), "en": ("en",), "both": ("vi", "en")}
+#: Years shown in the "by area" section (clipped to the horizon).
+AREA_YEARS = (2025, 2035)
+
+_STATUS_CSS = {"met": "#c7e9c0", "at_risk": "#fee391", "missed": "#fcbba1", "outside_horizon": "#e0e0e0"}
+
+_CSS = """<style>
+table.ocop {border-collapse: collapse; font-size: 12px; margin: 6px 0;}
+table.ocop th, table.ocop td {border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top;}
+table.ocop td.num {text-align: right; white-space: nowrap;}
+table.ocop th {background: #f0f0f0;}
+</style>"""
+
+
+def esc(x: Any) -> str:
+    """HTML-escaped text of any value (all user text passes through here)."""
+    return html.escape(str(x), quote=True)
+
+
+# ----------------------------------------------------------------------------- loading a run
+
+
+def load_result(path: str | Path):
+    """Read a cached Result (pickle written by the batch runner).  Only read caches you wrote."""
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
+def save_result(res, path: str | Path) -> Path:
+    return atomic_write_bytes(path, pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def load_run(scenario: str | Path, result_cache: str | Path | None = None, draws: int | None = None,
+             seed: int | None = None):
+    """Load a scenario and its Result: from ``result_cache`` when it holds this resolved scenario
+    (same hash), otherwise simulate.  Returns ``(loaded, result)``."""
+    from .scenarios import load, scenario_hash
+    from .simulate import simulate
+
+    ld = load(scenario, allow_outside=True)
+    if result_cache and Path(result_cache).is_file():
+        res = load_result(result_cache)
+        if scenario_hash(res.scenario) == ld.hash and (draws is None or res.draws == draws):
+            return ld, res
+    return ld, simulate(ld.scenario, draws=draws, seed=seed)
+
+
+def load_runs(scenarios: list, result_caches: list | None = None, draws: int | None = None,
+              seed: int | None = None) -> list:
+    caches = list(result_caches) if result_caches else [None] * len(scenarios)
+    return [load_run(s, c, draws, seed) for s, c in zip(scenarios, caches)]
+
+
+def setup_figures() -> None:
+    """Matplotlib settings of the reports (inline PNG of moderate size)."""
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (9, 4.5), "axes.titlesize": 11})
+
+
+# ----------------------------------------------------------------------------- table builders
+
+
+def heading(key: str, lang: str, level: int = 2) -> str:
+    return f"<h{level}>{esc(t(key, lang))}</h{level}>"
+
+
+def _table(headers: list[str], rows: list[list[tuple[str, str]]], cls: str = "ocop") -> str:
+    """rows: lists of (cell_html, css_class_or_style)."""
+    out = [_CSS, f'<table class="{cls}"><thead><tr>']
+    out += [f"<th>{esc(h)}</th>" for h in headers]
+    out.append("</tr></thead><tbody>")
+    for r in rows:
+        out.append("<tr>" + "".join(f"<td{attr}>{cell}</td>" for cell, attr in r) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _compact(x: float, lang: str, digits: int = 3) -> str:
+    """A number without trailing decimal zeros (``3,5`` not ``3,50``)."""
+    s = fmt_number(x, lang, digits)
+    sep = "," if lang == "vi" else "."
+    return s.rstrip("0").rstrip(sep) if sep in s else s
+
+
+def _value(x: Any, lang: str) -> str:
+    if isinstance(x, dict) and x and all(isinstance(v, (int, float)) for v in x.values()):
+        # a step schedule {year: value}
+        return esc(" · ".join(f"{k}: {_compact(v, lang)}" for k, v in x.items()))
+    if isinstance(x, (dict, list)):
+        return esc(json.dumps(x, ensure_ascii=False))
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return esc(_compact(x, lang))
+    if x is None:
+        return "—"
+    return esc(x)
+
+
+def header_html(ld, res, lang: str = "en") -> str:
+    """Title, description and the changed keys versus the scenario it extends (old → new)."""
+    from .scenarios import changed_keys
+
+    sc = ld.scenario
+    title = getattr(sc.title, lang) or sc.name
+    desc = getattr(sc.description, lang)
+    parts = [f"<h1>{esc(t('report_title', lang))}: {esc(title)}</h1>",
+             f"<p><b>{esc(t('scenario', lang))}:</b> {esc(sc.name)} ({esc(ld.path.name)})</p>"]
+    if desc:
+        parts.append(f"<p>{esc(desc)}</p>")
+    parts.append(heading("changes", lang, 3))
+    if len(ld.chain) > 1:
+        parts.append(f"<p><b>{esc(t('extends', lang))}:</b> {esc(Path(ld.chain[1]).name)}</p>")
+    # title and description are shown above, in the report's language
+    changes = [c for c in changed_keys(ld.parent_raw, ld.raw) if not c[0].startswith(("title.", "description."))]
+    if not changes:
+        parts.append(f"<p>{esc(t('no_changes', lang))}</p>")
+    else:
+        rows = [[(esc(k), ""), (_value(a, lang), ""), (_value(b, lang), "")] for k, a, b in changes]
+        parts.append(_table([t("key", lang), t("old_value", lang), t("new_value", lang)], rows))
+    return "".join(parts)
+
+
+def _fmt_target_value(metric: str, x: float, lang: str) -> str:
+    from .results import GLOSSARY
+
+    if GLOSSARY.get(metric, {}).get("unit") == "fraction":
+        return fmt_percent(x, lang, 0)
+    return fmt_number(x, lang, 1)
+
+
+def targets_html(table, lang: str = "en") -> str:
+    """Coloured targets table of an attainment frame (:meth:`Result.attainment`).
+
+    Columns: target, when, goal, median, P10–P90, probability, status.  Each value cell carries a
+    ``data-value`` attribute with the unrounded number (so tests and tools can read it back).
+    """
+    label = "label_vi" if lang == "vi" else "label_en"
+    headers = [t("target", lang), t("when", lang), t("goal", lang), t("median", lang), t("p10_p90", lang),
+               t("probability", lang), t("status", lang)]
+    rows = []
+    for _, r in table.iterrows():
+        st = str(r["status"])
+        colour = f' style="background:{_STATUS_CSS.get(st, "#fff")}"'
+        goal = f"{esc(r['comparison'])} {esc(_fmt_target_value(r['metric'], r['target'], lang))}"
+        if st == "outside_horizon":
+            cells = [(esc(r[label]), f' data-id="{esc(r["id"])}"'), (esc(r["when"]), ""), (goal, ' class="num"'),
+                     ("—", ' class="num"'), ("—", ' class="num"'), ("—", ' class="num"'),
+                     (esc(t(st, lang)), colour)]
+        else:
+            def num(col: str) -> tuple[str, str]:
+                return (esc(_fmt_target_value(r["metric"], r[col], lang)),
+                        f' class="num" data-col="{col}" data-value="{float(r[col])!r}"')
+            band = (f"{esc(_fmt_target_value(r['metric'], r['p10'], lang))} – "
+                    f"{esc(_fmt_target_value(r['metric'], r['p90'], lang))}")
+            cells = [(esc(r[label]), f' data-id="{esc(r["id"])}"'), (esc(r["when"]), ""), (goal, ' class="num"'),
+                     num("median"),
+                     (band, f' class="num" data-p10="{float(r["p10"])!r}" data-p90="{float(r["p90"])!r}"'),
+                     (esc(fmt_percent(r["probability"], lang, 0)),
+                      f' class="num" data-col="probability" data-value="{float(r["probability"])!r}"'),
+                     (esc(t(st, lang)), colour + f' data-status="{esc(st)}"')]
+        rows.append(cells)
+    return _table(headers, rows, cls="ocop targets")
+
+
+def assumptions_table(scenario, lang: str = "en") -> str:
+    """Levers and assumptions of a scenario with units, bounds and sources, from the schema."""
+    from .config import ASSUMPTION_NAMES, Levers, assumption_meta, lever_meta
+
+    rows = []
+    for name in Levers.model_fields:
+        m = lever_meta(name)
+        desc = m.get("vi", m["description"]) if lang == "vi" else m["description"]
+        rows.append([(esc(name), ""), (esc(desc), ""), (_value(getattr(scenario.levers, name), lang), ""),
+                     (esc(m.get("unit", "")), ""), ("—", ""), ("—", "")])
+    lev = _table([t("levers", lang), t("description", lang), t("value", lang), t("unit", lang), t("bounds", lang),
+                  t("source", lang)], rows)
+    rows = []
+    for name in ASSUMPTION_NAMES:
+        m = assumption_meta(name)
+        v = getattr(scenario.assumptions, name)
+        rows.append([(esc(name), ""), (esc(m["description"]), ""), (esc(fmt_number(v, lang, 3)), ' class="num"'),
+                     (esc(m["unit"]), ""),
+                     (f"{esc(fmt_number(m['low'], lang, 3))} – {esc(fmt_number(m['high'], lang, 3))}", ' class="num"'),
+                     (esc(m["source"]), "")])
+    ass = _table([t("assumptions", lang), t("description", lang), t("value", lang), t("unit", lang),
+                  t("bounds", lang), t("source", lang)], rows)
+    return heading("levers", lang, 3) + lev + heading("assumptions", lang, 3) + ass
+
+
+def manifest_html(res, lang: str = "en") -> str:
+    m = res.manifest()
+    keys = ("scenario", "scenario_hash", "mode", "seed", "draws", "version", "created")
+    rows = [[(esc(t(k, lang)), ""), (esc(m[k]), "")] for k in keys]
+    return _table([t("key", lang), t("value", lang)], rows)
+
+
+def area_years(res) -> list[int]:
+    """The report's "by area" years clipped to the horizon (deduplicated, ordered)."""
+    lo, hi = int(res.years[0]), int(res.years[-1])
+    return sorted({min(max(y, lo), hi) for y in AREA_YEARS})
+
+
+def report_summary(res):
+    """Summary frame of the metrics drawn in the scenario report."""
+    return res.summary(["products_3star_plus", "entities", "coverage_officials", "coverage_leaders"],
+                       ["province", "old_dong_nai", "old_binh_phuoc"])
+
+
+def cost_per_product_frame(res):
+    """Cumulative cost per newly certified 3★+ product from the first year to each year [mn VND]."""
+    import numpy as np
+    import pandas as pd
+
+    y0 = int(res.years[0])
+    rows = []
+    for y in res.years[1:]:
+        v = res.value("cost_per_product_mn_vnd", period=(y0, int(y)))
+        v = v[np.isfinite(v)]
+        if len(v):
+            q = np.quantile(v, [0.1, 0.5, 0.9])
+            rows.append({"year": int(y), "p10": q[0], "median": q[1], "p90": q[2]})
+    return pd.DataFrame(rows, columns=["year", "p10", "median", "p90"])
+
+
+# ----------------------------------------------------------------------------- comparison frames
+
+
+def _names(runs) -> list[str]:
+    return [ld.scenario.name for ld, _ in runs]
+
+
+def trajectories(runs, metric: str = "products_3star_plus", scope: str = "province"):
+    """Median yearly series per scenario (index year, one column per scenario)."""
+    import numpy as np
+    import pandas as pd
+
+    cols = {}
+    for ld, res in runs:
+        cols[ld.scenario.name] = pd.Series(np.median(res.series(metric, scope), axis=1), index=res.years)
+    return pd.DataFrame(cols).rename_axis("year")
+
+
+def probability_matrix(runs, lang: str = "en"):
+    """Probability of meeting each target (rows: target labels) per scenario (columns)."""
+    import pandas as pd
+
+    label = "label_vi" if lang == "vi" else "label_en"
+    cols, labels = {}, {}
+    for ld, res in runs:
+        tab = res.attainment()
+        tab = tab[tab["status"] != "outside_horizon"]
+        cols[ld.scenario.name] = pd.Series(tab["probability"].to_numpy(float),
+                                           index=list(zip(tab["registry"], tab["id"])))
+        labels.update(dict(zip(zip(tab["registry"], tab["id"]), tab[label])))
+    m = pd.DataFrame(cols)
+    m.index = [labels[k] for k in m.index]
+    return m
+
+
+def cost_attainment(runs):
+    """Total spending over the horizon [bn VND] and expected number of targets met per scenario."""
+    import pandas as pd
+
+    rows = []
+    for ld, res in runs:
+        tab = res.attainment()
+        tab = tab[tab["status"] != "outside_horizon"]
+        rows.append({"scenario": ld.scenario.name, "total_cost_bn_vnd": float(res.spending().to_numpy().sum()),
+                     "targets_met": float(tab["probability"].sum()), "targets": int(len(tab))})
+    return pd.DataFrame(rows)
+
+
+def matrix_html(matrix, lang: str = "en") -> str:
+    rows = []
+    for lab, r in matrix.iterrows():
+        cells = [(esc(lab), "")]
+        for v in r:
+            if v != v:  # NaN: target not in this scenario
+                cells.append(("—", ' class="num"'))
+            else:
+                from .targets import status
+
+                cells.append((esc(fmt_percent(v, lang, 0)),
+                              f' class="num" style="background:{_STATUS_CSS[status(float(v))]}"'))
+        rows.append(cells)
+    return _table([t("target", lang), *[str(c) for c in matrix.columns]], rows)
+
+
+# ----------------------------------------------------------------------------- execution + export
+
+
+@dataclass(frozen=True)
+class RenderOutcome:
+    """What happened to one notebook."""
+
+    name: str
+    lang: str
+    ok: bool
+    files: dict = field(default_factory=dict)  # kind -> path
+    error: str = ""
+    cell: int | None = None
+    seconds: float = 0.0
+
+
+def _strip_external(html_text: str) -> str:
+    """Remove <script src=http...> tags (MathJax, require.js): the report reads offline."""
+    return re.sub(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>', "", html_text)
+
+
+def to_html(nb, title: str) -> str:
+    """Self-contained HTML of an executed notebook without code (images embedded as base64)."""
+    from nbconvert import HTMLExporter
+
+    exp = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exp.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return _strip_external(body)
+
+
+def execute(template: Path, parameters: dict, timeout: float | None = None, cwd: str | Path | None = None):
+    """Execute a notebook in-process with papermill; returns the executed NotebookNode."""
+    import papermill
+
+    return papermill.execute_notebook(str(template), None, parameters=parameters, kernel_name="python3",
+                                      progress_bar=False, request_save_on_cell_execute=False,
+                                      execution_timeout=timeout, cwd=str(cwd) if cwd else None,
+                                      # the outputs are complete when the last cell ends; a graceful
+                                      # shutdown costs ~0.5 s and occasionally stalls (DESIGN §6)
+                                      shutdown_kernel="immediate")
+
+
+def _public(path: Path) -> Path:
+    """Reports are read by others (temporary files are created 0600)."""
+    os.chmod(path, 0o644)
+    return path
+
+
+def render(template: Path, parameters: dict, out_dir: Path, stem: str, title: str, name: str, lang: str,
+           timeout: float | None = None) -> RenderOutcome:
+    """Execute ``template`` and write ``stem.ipynb`` and ``stem.html`` into ``out_dir`` atomically.
+
+    A failure is returned (with the failing cell index), never raised; the executed notebook
+    showing the error is kept as ``stem.failed.ipynb`` so it cannot pass for a finished report.
+    """
+    import nbformat
+
+    t0 = time.perf_counter()
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        nb = execute(template, parameters, timeout, cwd=out_dir)
+    except Exception as exc:  # noqa: BLE001 - isolate any failure of one report
+        cell = getattr(exc, "cell_index", None)
+        msg = (f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}").strip()
+        return RenderOutcome(name, lang, False, error=msg.splitlines()[0][:500] if msg else type(exc).__name__,
+                             cell=cell, seconds=time.perf_counter() - t0)
+    files = {}
+    files["notebook"] = _public(atomic_write_text(safe_child(out_dir, f"{stem}.ipynb"), nbformat.writes(nb)))
+    files["html"] = _public(atomic_write_text(safe_child(out_dir, f"{stem}.html"), to_html(nb, title)))
+    return RenderOutcome(name, lang, True, files={k: str(v) for k, v in files.items()},
+                         seconds=time.perf_counter() - t0)
+
+
+# ----------------------------------------------------------------------------- batch workers
+
+
+def _worker_init(log: str | None = None) -> None:
+    if log:  # kernels inherit this stderr: their start-up/shutdown chatter goes to the log
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    import papermill  # noqa: F401  - warm the import once per worker
+    import nbconvert  # noqa: F401
+
+
+def _simulate_task(path: str, out: str, draws: int | None, seed: int | None, langs: tuple[str, ...]) -> dict:
+    """Worker: simulate one scenario, cache the Result, write CSVs (+ Excel when available)."""
+    from .scenarios import load
+    from .simulate import simulate
+
+    try:
+        ld = load(path, allow_outside=True)
+        name = ld.scenario.name
+        res = simulate(ld.scenario, draws=draws, seed=seed)
+        cache = save_result(res, safe_child(Path(out) / CACHE_DIR, f"{name}.pkl"))
+        folder = safe_child(out, name)
+        csvs = res.to_csv(safe_child(folder, "csv"))
+        files = {"csv": [str(p) for p in csvs]}
+        notes = []
+        try:
+            from .excel import write_workbook
+        except ImportError:
+            write_workbook = None
+            notes.append("excel: ocop_sim.excel not available, workbook skipped")
+        if write_workbook is not None:
+            for lang in langs:
+                p = write_workbook(res, ld, safe_child(folder, f"{name}_{lang}.xlsx"), lang)
+                files[f"excel_{lang}"] = str(p)
+        tab = res.attainment()
+        return {"ok": True, "name": name, "path": path, "cache": str(cache), "files": files, "notes": notes,
+                "attainment": tab.to_dict("records"), "total_cost_bn_vnd": float(res.spending().to_numpy().sum()),
+                "title": {"vi": ld.scenario.title.vi, "en": ld.scenario.title.en}}
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "path": path, "name": Path(path).stem, "error": f"{type(exc).__name__}: {exc}",
+                "trace": traceback.format_exc(limit=3)}
+
+
+def _render_task(path: str, cache: str, out: str, name: str, lang: str, draws, seed, timeout,
+                 title: str) -> RenderOutcome:
+    folder = safe_child(out, name)
+    params = {"scenario": str(Path(path).resolve()), "draws": draws, "seed": seed, "lang": lang,
+              "output_dir": str(folder), "result_cache": str(Path(cache).resolve())}
+    return render(REPORT_NOTEBOOK, params, folder, f"{name}_{lang}", title, name, lang, timeout)
+
+
+def _compare_task(paths: list[str], caches: list[str], out: str, lang: str, draws, seed, timeout) -> RenderOutcome:
+    folder = safe_child(out, "compare")
+    params = {"scenarios": [str(Path(p).resolve()) for p in paths], "result_caches": [str(Path(c).resolve()) for c in caches],
+              "draws": draws, "seed": seed, "lang": lang, "output_dir": str(folder)}
+    return render(COMPARE_NOTEBOOK, params, folder, f"compare_{lang}", t("compare_title", lang), "compare", lang,
+                  timeout)
+
+
+# ----------------------------------------------------------------------------- the batch runner
+
+
+@dataclass
+class BatchResult:
+    out: Path
+    index: Path | None = None
+    outcomes: list = field(default_factory=list)  # RenderOutcome
+    failures: list = field(default_factory=list)  # (name, lang or '', error, cell)
+    notes: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def validate_all(paths: list[str]) -> list:
+    """Load every scenario (ScenarioError on the first invalid one) and check output names."""
+    from .scenarios import ScenarioError, load
+
+    loaded = [load(p, allow_outside=True) for p in paths]
+    seen: dict[str, str] = {}
+    for ld in loaded:
+        name = ld.scenario.name
+        if name in seen:
+            raise ScenarioError(ld.path, "name", f"expected a unique scenario name, got {name!r} also in {seen[name]}")
+        if name in (CACHE_DIR, "compare"):
+            raise ScenarioError(ld.path, "name", f"expected a name other than {name!r} (reserved)")
+        seen[name] = str(ld.path)
+    return loaded
+
+
+def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str, ...] = ("vi", "en"),
+              draws: int | None = None, seed: int | None = None, timeout: float | None = 600,
+              compare: bool = True, progress: bool = True, keep_cache: bool = False) -> BatchResult:
+    """Render every scenario in every language (+ the comparison report) into ``out``.
+
+    Scenarios are validated first (a ScenarioError or OutputPathError propagates before anything
+    is written).  Then worker processes simulate each scenario once (cached), and execute the
+    report notebooks with papermill in-process as soon as a scenario's result is ready.
+    """
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing as mp
+
+    t0 = time.perf_counter()
+    loaded = validate_all(paths)
+    out = Path(out)
+    for ld in loaded:  # refuse unsafe names before anything runs
+        for lang in langs:
+            safe_child(safe_child(out, ld.scenario.name), f"{ld.scenario.name}_{lang}.html")
+    out.mkdir(parents=True, exist_ok=True)
+    batch = BatchResult(out=out)
+    total = len(loaded) * (1 + len(langs)) + (len(langs) if compare and len(loaded) > 1 else 0)
+    bar = None
+    sims: dict[str, dict] = {}
+    # fork: workers start fast and inherit the imported package; they are forked at the first
+    # submits, before the progress bar's monitor thread exists
+    ctx = mp.get_context("fork") if hasattr(os, "fork") else None
+    log = safe_child(out, "kernels.log")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                             initargs=(str(log),)) as pool:
+        futs = {pool.submit(_simulate_task, str(ld.path), str(out), draws, seed, tuple(langs)): ("sim", ld)
+                for ld in loaded}
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc="ocop-sim report", unit="step")
+        compare_sent = False
+        while futs:
+            done = next(as_completed(futs))
+            kind, info = futs.pop(done)
+            try:
+                r = done.result()
+            except Exception as exc:  # noqa: BLE001 - a worker died
+                r = None
+                name = info.scenario.name if kind == "sim" else (info if isinstance(info, str) else "?")
+                batch.failures.append((name, "", f"{type(exc).__name__}: {exc}", None))
+            if kind == "sim" and r is not None:
+                if not r["ok"]:
+                    batch.failures.append((r["name"], "", r["error"], None))
+                    if bar:
+                        bar.update(1 + len(langs))
+                else:
+                    sims[r["name"]] = r
+                    batch.notes += [f"{r['name']}: {n}" for n in r["notes"]]
+                    for lang in langs:
+                        title = r["title"][lang] or r["name"]
+                        f = pool.submit(_render_task, r["path"], r["cache"], str(out), r["name"], lang, draws, seed,
+                                        timeout, title)
+                        futs[f] = ("render", r["name"])
+            elif kind in ("render", "compare") and r is not None:
+                batch.outcomes.append(r)
+                if not r.ok:
+                    batch.failures.append((r.name, r.lang, r.error, r.cell))
+            if bar:
+                bar.update(1)
+            pending = any(k in ("sim", "render") for k, _ in futs.values())
+            if compare and len(loaded) > 1 and not compare_sent and not pending:
+                # after every report: compare only scenarios whose reports all rendered
+                compare_sent = True
+                bad = {n for n, *_ in batch.failures}
+                ok = [sims[ld.scenario.name] for ld in loaded if ld.scenario.name in sims
+                      and ld.scenario.name not in bad]
+                if len(ok) > 1:
+                    for lang in langs:
+                        f = pool.submit(_compare_task, [s["path"] for s in ok], [s["cache"] for s in ok], str(out),
+                                        lang, draws, seed, timeout)
+                        futs[f] = ("compare", "compare")
+                elif bar:
+                    bar.update(len(langs))
+    if bar:
+        bar.close()
+    batch.index = write_index(out, loaded, sims, batch, langs)
+    if not keep_cache:  # the pickled Results (~170 MB per 1000 draws) only hand results to the kernels
+        import shutil
+
+        shutil.rmtree(out / CACHE_DIR, ignore_errors=True)
+    batch.seconds = time.perf_counter() - t0
+    return batch
+
+
+def run_compare(paths: list[str], out: str | Path, langs: tuple[str, ...] = ("en",), draws: int | None = None,
+                seed: int | None = None, timeout: float | None = 600) -> BatchResult:
+    """Render only the comparison report (simulating in this process)."""
+    from .simulate import simulate
+
+    loaded = validate_all(paths)
+    out = Path(out)
+    batch = BatchResult(out=out)
+    caches = []
+    for ld in loaded:
+        res = simulate(ld.scenario, draws=draws, seed=seed)
+        caches.append(str(save_result(res, safe_child(out / CACHE_DIR, f"{ld.scenario.name}.pkl"))))
+    for lang in langs:
+        r = _compare_task([str(ld.path) for ld in loaded], caches, str(out), lang, draws, seed, timeout)
+        batch.outcomes.append(r)
+        if not r.ok:
+            batch.failures.append((r.name, r.lang, r.error, r.cell))
+    import shutil
+
+    shutil.rmtree(out / CACHE_DIR, ignore_errors=True)
+    return batch
+
+
+# ----------------------------------------------------------------------------- index page
+
+
+def _rel(path: str | Path, root: Path) -> str:
+    return esc(Path(path).resolve().relative_to(root.resolve()).as_posix())
+
+
+def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: str) -> str:
+    """The index page: links to every report and the cross-scenario target table."""
+    rendered = {(o.name, o.lang): o for o in batch.outcomes if o.ok}
+    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
+             f"<title>{esc(t('index_title', lang))}</title>", _CSS, "</head><body>",
+             f"<h1>{esc(t('index_title', lang))}</h1>"]
+    rows = []
+    for ld in loaded:
+        name = ld.scenario.name
+        links = []
+        for lg in langs:
+            o = rendered.get((name, lg))
+            if o:
+                links.append(f'<a href="{_rel(o.files["html"], out)}">{esc(t("html", lang))} ({esc(lg)})</a>')
+                links.append(f'<a href="{_rel(o.files["notebook"], out)}">{esc(t("notebook", lang))} ({esc(lg)})</a>')
+        s = sims.get(name)
+        if s:
+            for k, v in s["files"].items():
+                if k.startswith("excel_"):
+                    links.append(f'<a href="{_rel(v, out)}">{esc(t("excel", lang))} ({esc(k[6:])})</a>')
+            for p in s["files"].get("csv", []):
+                links.append(f'<a href="{_rel(p, out)}">{esc(Path(p).name)}</a>')
+        title = getattr(ld.scenario.title, lang) or name
+        rows.append([(f"<b>{esc(name)}</b><br>{esc(title)}", ""), (" · ".join(links) or "—", "")])
+    parts.append(heading("reports", lang))
+    parts.append(_table([t("scenario", lang), t("files", lang)], rows))
+    comp = [o for o in batch.outcomes if o.ok and o.name == "compare"]
+    if comp:
+        parts.append(heading("comparison_report", lang))
+        parts.append(" · ".join(f'<a href="{_rel(o.files["html"], out)}">{esc(t("compare_title", lang))} '
+                                f'({esc(o.lang)})</a>' for o in comp))
+    # cross-scenario target table: probability and status per target × scenario
+    names = [ld.scenario.name for ld in loaded if ld.scenario.name in sims]
+    if names:
+        label = "label_vi" if lang == "vi" else "label_en"
+        keys, labels, cells = [], {}, {}
+        for n in names:
+            for r in sims[n]["attainment"]:
+                k = (r["registry"], r["id"])
+                if k not in labels:
+                    keys.append(k)
+                    labels[k] = f"{r[label]} ({r['when']}; {r['comparison']} {fmt_number(r['target'], lang, 2)})"
+                cells[(k, n)] = r
+        rows = []
+        for k in keys:
+            row = [(esc(labels[k]), "")]
+            for n in names:
+                r = cells.get((k, n))
+                if r is None:
+                    row.append(("—", ' class="num"'))
+                elif r["status"] == "outside_horizon":
+                    row.append((esc(t("outside_horizon", lang)), f' style="background:{_STATUS_CSS["outside_horizon"]}"'))
+                else:
+                    row.append((f"{esc(fmt_percent(r['probability'], lang, 0))} {esc(t(r['status'], lang))}",
+                                f' class="num" style="background:{_STATUS_CSS[r["status"]]}" '
+                                f'data-value="{float(r["probability"])!r}"'))
+            rows.append(row)
+        parts.append(heading("prob_matrix", lang))
+        parts.append(_table([t("target", lang), *names], rows))
+    if batch.failures:
+        parts.append(heading("failed", lang))
+        rows = [[(esc(n), ""), (esc(lg), ""), (esc(err), ""), (esc("—" if c is None else c), "")]
+                for n, lg, err, c in batch.failures]
+        parts.append(_table([t("scenario", lang), t("language", lang), t("error", lang), t("failing_cell", lang)], rows))
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def write_index(out: Path, loaded, sims: dict, batch: BatchResult, langs) -> Path:
+    """Write ``index.html`` (English, or the only language) and ``index_vi.html`` when both."""
+    main_lang = "en" if "en" in langs else langs[0]
+    path = _public(atomic_write_text(safe_child(out, "index.html"),
+                                     index_html(out, loaded, sims, batch, langs, main_lang)))
+    for lang in langs:
+        if lang != main_lang:
+            _public(atomic_write_text(safe_child(out, f"index_{lang}.html"),
+                                      index_html(out, loaded, sims, batch, langs, lang)))
+    return path

@@ -1,0 +1,226 @@
+"""Batch runner: one executed batch (smoke + a variant + a broken scenario) reused by every test."""
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DRAWS = 30
+
+
+class _Tables(HTMLParser):
+    """Rows of <table class="... targets"> as lists of (attrs, text)."""
+
+    def __init__(self, cls: str = "targets"):
+        super().__init__()
+        self.cls, self.depth, self.rows, self.cell, self.row = cls, 0, [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and self.cls in (a.get("class") or "").split():
+            self.depth += 1
+        elif self.depth and tag == "tr":
+            self.row = []
+        elif self.depth and tag == "td":
+            self.cell = [a, ""]
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self.depth:
+            self.depth -= 1
+        elif self.depth and tag == "td" and self.cell is not None:
+            self.row.append((self.cell[0], self.cell[1].strip()))
+            self.cell = None
+        elif self.depth and tag == "tr" and self.row:
+            self.rows.append(self.row)
+            self.row = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell[1] += data
+
+
+def parse_rows(text: str, cls: str = "targets"):
+    p = _Tables(cls)
+    p.feed(text)
+    return p.rows
+
+
+def parse_number(s: str, lang: str) -> float:
+    s = s.replace("%", "").strip()
+    if lang == "vi":
+        s = s.replace(".", "").replace(",", ".")
+    else:
+        s = s.replace(",", "")
+    return float(s)
+
+
+@pytest.fixture(scope="module")
+def params(tmp_path_factory):
+    d = tmp_path_factory.mktemp("params")
+    shutil.copytree(ROOT / "params", d, dirs_exist_ok=True)
+    (d / "more.yaml").write_text("extends: smoke.yaml\nname: smoke_more\n"
+                                 "levers:\n  product_development_bn_vnd: {2019: 2.0, 2021: 12.0}\n", encoding="utf-8")
+    (d / "broken.yaml").write_text("extends: smoke.yaml\nname: broken\n", encoding="utf-8")
+    (d / "invalid.yaml").write_text("extends: smoke.yaml\nname: invalid\nlevers:\n  traning_bn_vnd: 3\n",
+                                    encoding="utf-8")
+    return d
+
+
+@pytest.fixture(scope="module")
+def batch(params, tmp_path_factory):
+    """Run `ocop-sim report` once; the 'broken' scenario gets a corrupt result cache, so its
+    notebooks fail at run time inside the kernel (first code cell)."""
+    from ocop_sim import cli, report
+
+    out = tmp_path_factory.mktemp("reports") / "out"
+    real = report.save_result
+
+    def corrupt_for_broken(res, path):
+        if res.scenario.name == "broken":
+            return report.atomic_write_bytes(path, b"not a pickle")
+        return real(res, path)
+
+    err = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        mp.setattr(report, "save_result", corrupt_for_broken)  # inherited by the forked workers
+        code = cli.main(["report", str(params / "smoke.yaml"), str(params / "more.yaml"), str(params / "broken.yaml"),
+                         "--out", str(out), "--draws", str(DRAWS), "--lang", "both", "--jobs", "2", "--quiet"])
+    return {"code": code, "out": out, "stderr": err.getvalue(), "params": params}
+
+
+@pytest.fixture(scope="module")
+def smoke_result(params):
+    from ocop_sim import load, simulate
+
+    return simulate(load(params / "smoke.yaml").scenario, draws=DRAWS)
+
+
+def test_batch_exit_code_and_failure_listed(batch):
+    assert batch["code"] == 1
+    failed = [l for l in batch["stderr"].splitlines() if l.startswith("FAILED")]
+    assert len(failed) == 2 and all("broken" in l for l in failed)
+    assert all("(cell " in l and "UnpicklingError" in l for l in failed), failed
+
+
+@pytest.mark.parametrize("name", ["smoke", "smoke_more"])
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_files_written_per_scenario(batch, name, lang):
+    folder = batch["out"] / name
+    for suffix in (".ipynb", ".html"):
+        assert (folder / f"{name}_{lang}{suffix}").stat().st_size > 10_000
+    csvs = sorted(p.name for p in (folder / "csv").iterdir())
+    assert f"{name}_targets.csv" in csvs and f"{name}_summary.csv" in csvs
+    html = (folder / f"{name}_{lang}.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64") >= 6  # figures embedded
+    assert not re.search(r'<(script|link)[^>]*(src|href)="https?://', html)  # opens offline
+    assert "ld, res = report.load_run" not in html  # no code
+
+
+def test_broken_scenario_has_no_report(batch):
+    assert not (batch["out"] / "_cache").exists()  # the pickled results are removed after the batch
+    assert not list((batch["out"] / "broken").glob("*.html"))
+    assert not list(batch["out"].rglob("*.part"))
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_html_targets_equal_attainment(batch, smoke_result, lang):
+    from ocop_sim.results import GLOSSARY
+
+    html = (batch["out"] / "smoke" / f"smoke_{lang}.html").read_text(encoding="utf-8")
+    rows = parse_rows(html)
+    table = smoke_result.attainment()
+    assert len(rows) == len(table)
+    for row, (_, r) in zip(rows, table.iterrows()):
+        assert row[0][0]["data-id"] == r["id"]
+        if r["status"] == "outside_horizon":
+            continue
+        frac = GLOSSARY[r["metric"]]["unit"] == "fraction"
+        median = parse_number(row[3][1], lang) / (100 if frac else 1)
+        assert median == pytest.approx(r["median"], abs=0.006 if frac else 0.051)
+        assert parse_number(row[5][1], lang) / 100 == pytest.approx(r["probability"], abs=0.006)
+        assert row[6][0]["data-status"] == r["status"]
+
+
+def test_vi_report_has_no_english_status_words(batch):
+    from ocop_sim.i18n import t
+
+    html = (batch["out"] / "smoke" / "smoke_vi.html").read_text(encoding="utf-8")
+    statuses = [row[6][1] for row in parse_rows(html)]
+    assert set(statuses) <= {t(s, "vi") for s in ("met", "at_risk", "missed", "outside_horizon")}
+    assert len(set(statuses)) >= 2
+    text = re.sub(r"<[^>]+>", " ", html.split("<body", 1)[1])
+    for word in ("Targets", "Projected", "Status", "Star mix", "Run manifest", "at risk", "Prob."):
+        assert word not in text
+
+
+def test_index_links_and_cross_table(batch):
+    out = batch["out"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="([^"]+)"', index)
+    assert all((out / l).is_file() for l in links)
+    assert "smoke/smoke_vi.html" in links and "smoke_more/smoke_more_en.html" in links
+    assert "compare/compare_en.html" in links and "compare/compare_vi.html" in links
+    assert "broken" in index and "UnpicklingError" in index  # failure listed
+    assert (out / "index_vi.html").is_file()
+    rows = parse_rows(index, "ocop")
+    assert any("Provincial 5" in r[0][1] for r in rows)
+
+
+def test_compare_matrix_matches_attainment(batch, smoke_result):
+    html = (batch["out"] / "compare" / "compare_en.html").read_text(encoding="utf-8")
+    rows = parse_rows(html, "ocop")
+    table = smoke_result.attainment()
+    first = table[table["status"] != "outside_horizon"].iloc[0]
+    row = next(r for r in rows if r[0][1] == first["label_en"])
+    assert parse_number(row[1][1], "en") / 100 == pytest.approx(first["probability"], abs=0.006)
+    assert html.count("data:image/png;base64") >= 3
+
+
+def test_html_escapes_user_text():
+    import pandas as pd
+
+    from ocop_sim import report
+
+    table = pd.DataFrame([{"id": "x", "label_en": "<script>alert(1)</script>", "label_vi": "a", "when": "2025",
+                           "comparison": ">=", "target": 1.0, "metric": "entities", "median": 2.0, "p10": 1.0,
+                           "p90": 3.0, "probability": 0.9, "status": "met"}])
+    out = report.targets_html(table, "en")
+    assert "<script>alert" not in out and "&lt;script&gt;" in out
+
+
+def test_invalid_scenario_exits_2_and_writes_nothing(params, tmp_path, capsys):
+    from ocop_sim import cli
+
+    out = tmp_path / "out"
+    code = cli.main(["report", str(params / "smoke.yaml"), str(params / "invalid.yaml"), "--out", str(out),
+                     "--quiet"])
+    assert code == 2
+    assert not out.exists()
+    err = capsys.readouterr().err
+    assert "invalid.yaml" in err and "training_bn_vnd" in err
+
+
+def test_compare_command(params, tmp_path, capsys):
+    from ocop_sim import cli
+
+    code = cli.main(["compare", str(params / "smoke.yaml"), str(params / "more.yaml"), "--out", str(tmp_path),
+                     "--draws", "20", "--lang", "vi"])
+    assert code == 0
+    html = (tmp_path / "compare" / "compare_vi.html").read_text(encoding="utf-8")
+    assert "smoke_more" in html and "Xác suất đạt mục tiêu" in html
+    assert not (tmp_path / "_cache").exists()
+
+
+def test_header_lists_changed_keys_old_to_new(batch):
+    html = (batch["out"] / "smoke_more" / "smoke_more_vi.html").read_text(encoding="utf-8")
+    rows = parse_rows(html, "ocop")
+    row = next(r for r in rows if r[0][1] == "levers.product_development_bn_vnd")
+    assert row[1][1] == "2019: 2 · 2021: 3,5 · 2023: 5 · 2025: 7"  # smoke (from baseline), vi numbers
+    assert row[2][1] == "2019: 2 · 2021: 12"
+    assert not any(r[0][1].startswith("title.") for r in rows)
