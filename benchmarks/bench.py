@@ -12,7 +12,8 @@ Run ``make bench`` (installs PySD and BPTK-Py for the benchmark only) or
   (:func:`ocop_sim.streaming.simulate_summary`): time and peak memory;
 * Dask LocalCluster versus the local process pool on a 200-scenario sweep;
 * the result cache: first run versus cached re-run;
-* the report batch benchmark, if ``ocop_sim.report.benchmark_reports`` exists.
+* 24 scenario reports by ``ocop-sim report --jobs 2`` versus the naive papermill + nbconvert CLI
+  loop, the floor of a kernel start, and re-runs (cached simulations; resumed batch).
 
 Times are wall-clock on whatever else the machine is doing; nothing here asserts a time.
 """
@@ -302,18 +303,81 @@ def section_cache(quick: bool) -> None:
     print(f"first run {first:.2f} s, cached re-run {again * 1e3:.0f} ms: RATIO {first / again:.0f}x")
 
 
+def _report_variants(folder: Path, n: int) -> list[Path]:
+    """``n`` scenario files extending the bundled baseline (product-development budget varied)."""
+    import shutil
+
+    shutil.copytree(ROOT / "params", folder, dirs_exist_ok=True)
+    paths = []
+    for i in range(n):
+        p = folder / f"bench_{i:02d}.yaml"
+        level = 4.0 + 0.5 * i
+        p.write_text(f"extends: baseline.yaml\nname: bench_{i:02d}\n"
+                     f"levers:\n  product_development_bn_vnd: {{2019: 2.0, 2021: {level}}}\n", encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+def _naive_report(args: tuple) -> float:
+    """The naive way: papermill CLI, then jupyter nbconvert CLI, for one scenario [s]."""
+    path, out, draws = args
+    t = time.perf_counter()
+    nb = Path(out) / f"{Path(path).stem}.ipynb"
+    bindir = Path(sys.executable).parent
+    subprocess.run([str(bindir / "papermill"), str(ROOT / "notebooks" / "scenario_report.ipynb"), str(nb),
+                    "-p", "scenario", str(path), "-p", "draws", str(draws), "-p", "lang", "en", "--no-progress-bar"],
+                   check=True, capture_output=True)
+    subprocess.run([str(bindir / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)],
+                   check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
 def section_reports(quick: bool) -> None:
-    print("\n== 6. Report batch")
-    try:
-        from ocop_sim import report
-    except ImportError:
-        report = None
-    fn = getattr(report, "benchmark_reports", None)
-    if fn is None:
-        print("report benchmark: not available")
-        return
-    out = fn(n=4 if quick else 24)
-    print(out if isinstance(out, str) else json.dumps(out, indent=2, default=str))
+    """Issue 3: ``ocop-sim report --jobs 2`` versus the naive papermill + nbconvert loop (2 lanes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    n, draws = (4, 200) if quick else (24, 200)
+    print(f"\n== 6. Report batch: {n} scenario reports (HTML, en), {draws} draws each, 2 at a time")
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        paths = _report_variants(d / "params", n)
+        env = {**os.environ, "OCOP_SIM_CACHE": str(d / "cache"), "MPLBACKEND": "Agg"}
+        cmd = [str(Path(sys.executable).parent / "ocop-sim"), "report", *map(str, paths), "--out", str(d / "out"),
+               "--jobs", "2", "--lang", "en", "--draws", str(draws), "--no-compare", "--quiet"]
+
+        def timed(extra: list[str]) -> float:
+            t = time.perf_counter()
+            subprocess.run(cmd + extra, check=True, capture_output=True, env=env)
+            return time.perf_counter() - t
+
+        ours = timed([])
+        forced = timed(["--force"])  # every notebook re-rendered, simulations from the result cache
+        resumed = timed([])  # nothing left to do
+        naive_out = d / "naive"
+        naive_out.mkdir()
+        t = time.perf_counter()
+        with ThreadPoolExecutor(2) as pool:
+            each = list(pool.map(_naive_report, [(p, naive_out, draws) for p in paths]))
+        naive = time.perf_counter() - t
+        # the floor: start a kernel and execute a one-cell notebook with papermill, in-process
+        import nbformat
+        import papermill
+
+        tiny = d / "tiny.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), tiny)
+        t = time.perf_counter()
+        papermill.execute_notebook(str(tiny), None, kernel_name="python3", progress_bar=False)
+        floor = time.perf_counter() - t
+    print(f"ocop-sim report --jobs 2: {ours:.1f} s ({ours / n * 2:.2f} s per report per worker)")
+    print(f"naive papermill + nbconvert CLI loop, 2 lanes: {naive:.1f} s "
+          f"({statistics.mean(each):.2f} s per report)")
+    print(f"RATIO naive / ocop-sim report: {naive / ours:.2f}x (goal >= 3x)")
+    print(f"floor (start a kernel + execute a 1-cell notebook): {floor:.2f} s; "
+          f"per-report time / floor: {ours / n * 2 / floor:.2f}x")
+    print(f"re-run with --force (renders again, simulations cached): {forced:.1f} s, RATIO first / forced "
+          f"{ours / forced:.2f}x")
+    print(f"re-run of the unchanged batch (every report finished, skipped): {resumed:.1f} s, RATIO first / re-run "
+          f"{ours / resumed:.1f}x")
 
 
 SECTIONS = {"peers": section_peers, "mc": section_mc, "national": section_national, "sweep": section_sweep,

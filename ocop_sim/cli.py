@@ -90,25 +90,47 @@ def format_targets(table, lang: str = "en") -> str:
     return "\n".join(lines)
 
 
+def _scheduler(text: str) -> str:
+    """A Dask scheduler address (tcp://host:port, tls://…, a scheduler file) or ``local-dask``."""
+    import re
+
+    if text == "local-dask" or re.fullmatch(r"(tcp|tls|ucx|inproc)://[\w.\-\[\]:]+", text):
+        return text
+    raise argparse.ArgumentTypeError(f"expected a Dask scheduler address like tcp://host:8786 or 'local-dask', "
+                                     f"got {text!r}")
+
+
 def cmd_run(args) -> int:
+    from .cache import cached_simulate
+    from .executors import make_executor
     from .io import safe_child
-    from .simulate import simulate
 
     loaded = _load_all(args.scenarios, args.allow_outside)
     out = Path(args.out) if args.out else None
     if out is not None:
         for ld in loaded:  # refuse unsafe names before anything runs
             safe_child(out, f"{ld.scenario.name}_summary.csv")
-    for ld in loaded:
-        sc = ld.scenario
-        res = simulate(sc, draws=args.draws, seed=args.seed, mode=args.mode)
-        table = res.attainment()
-        print(f"\n== {sc.name}: {ld.path}  ({res.mode}, draws={res.draws}, seed={res.seed})")
-        print(format_targets(table, args.lang))
-        if out is not None:
-            paths = res.to_csv(out)
-            print(f"wrote {len(paths)} files to {out}/{sc.name}_*")
+    executor = make_executor(args.jobs, args.scheduler) if (args.jobs > 1 or args.scheduler) else None
+    try:
+        for ld in loaded:
+            _run_one(ld, args, executor, out, cached_simulate)
+    finally:
+        if executor is not None:
+            executor.close()
     return 0
+
+
+def _run_one(ld, args, executor, out, cached_simulate) -> None:
+    """Simulate one scenario (through the result cache), print its targets, write its tables."""
+    sc = ld.scenario
+    res = cached_simulate(sc, draws=args.draws, seed=args.seed, mode=args.mode, use_cache=not args.no_cache,
+                          executor=executor)
+    table = res.attainment()
+    print(f"\n== {sc.name}: {ld.path}  ({res.mode}, draws={res.draws}, seed={res.seed})")
+    print(format_targets(table, args.lang))
+    if out is not None:
+        paths = res.to_csv(out)
+        print(f"wrote {len(paths)} files to {out}/{sc.name}_*")
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -135,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["monte_carlo", "expected"], default="monte_carlo")
     p.add_argument("--lang", choices=["en", "vi"], default="en")
     p.add_argument("--out", default=None, help="folder for CSV tables and the manifest")
+    p.add_argument("--jobs", type=_jobs, default=1, help="worker processes for chunks of draws")
+    p.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS",
+                   help="run chunks of draws on a Dask scheduler (tcp://host:port, or local-dask)")
+    p.add_argument("--no-cache", action="store_true", help="simulate again; neither read nor write the result cache")
     _add_common(p)
     p.set_defaults(func=cmd_run)
 
@@ -187,4 +213,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # run the package's module (not this __main__ copy): extra commands register into it
+    from ocop_sim.cli import main as _main
+
+    sys.exit(_main())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cli import EXTRA_COMMANDS, _draws, _jobs, _seed
+from .cli import EXTRA_COMMANDS, _draws, _jobs, _scheduler, _seed
 
 
 def _timeout(text: str) -> float:
@@ -33,12 +33,14 @@ def cmd_report(args) -> int:
 
     batch = run_batch(args.scenarios, args.out, jobs=args.jobs, langs=LANG_CHOICES[args.lang], draws=args.draws,
                       seed=args.seed, timeout=args.timeout, compare=not args.no_compare,
-                      progress=not args.quiet, keep_cache=args.keep_cache)
+                      progress=not args.quiet, keep_cache=args.keep_cache, force=args.force,
+                      use_cache=not args.no_cache, scheduler=args.scheduler)
     for note in sorted(set(batch.notes)):
         print(f"note: {note}", file=sys.stderr)
     _print_failures(batch)
-    done = sum(o.ok for o in batch.outcomes)
-    print(f"{done} notebooks rendered, {len(batch.failures)} failed, {batch.seconds:.1f} s")
+    done = sum(o.ok for o in batch.outcomes) - len(batch.skipped)
+    print(f"{done} notebooks rendered, skipped {len(batch.skipped)} already finished, "
+          f"{len(batch.failures)} failed, {batch.seconds:.1f} s")
     print(batch.index.resolve())
     return 0 if batch.ok else 1
 
@@ -48,7 +50,7 @@ def cmd_compare(args) -> int:
     from .report import LANG_CHOICES, run_compare
 
     batch = run_compare(args.scenarios, args.out, langs=LANG_CHOICES[args.lang], draws=args.draws, seed=args.seed,
-                        timeout=args.timeout)
+                        timeout=args.timeout, use_cache=not args.no_cache)
     _print_failures(batch)
     for o in batch.outcomes:
         if o.ok:
@@ -67,6 +69,10 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-compare", action="store_true", help="skip the comparison report")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--keep-cache", action="store_true", help="keep the pickled results in OUT/_cache")
+    p.add_argument("--force", action="store_true", help="re-render reports already finished by an earlier run")
+    p.add_argument("--no-cache", action="store_true", help="simulate again; neither read nor write the result cache")
+    p.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS",
+                   help="run the simulations on a Dask scheduler (tcp://host:port, or local-dask)")
 
 
 def _configure_compare(p: argparse.ArgumentParser) -> None:
@@ -76,6 +82,7 @@ def _configure_compare(p: argparse.ArgumentParser) -> None:
     p.add_argument("--draws", type=_draws, default=None)
     p.add_argument("--seed", type=_seed, default=None)
     p.add_argument("--timeout", type=_timeout, default=600.0, help="per-cell execution timeout [s]")
+    p.add_argument("--no-cache", action="store_true", help="simulate again; neither read nor write the result cache")
 
 
 EXTRA_COMMANDS["report"] = (cmd_report, _configure_report)

@@ -346,16 +346,97 @@ def to_html(nb, title: str) -> str:
     return _strip_external(body)
 
 
-def execute(template: Path, parameters: dict, timeout: float | None = None, cwd: str | Path | None = None):
-    """Execute a notebook in-process with papermill; returns the executed NotebookNode."""
+#: What a report kernel imports while it boots (before it accepts work): the package, pandas
+#: and matplotlib.  The notebook still runs in a fresh kernel process of its own.
+_PRELOAD = "import ocop_sim.report, ocop_sim.plots, ocop_sim.results, matplotlib.pyplot, pandas"
+
+
+class _WarmKernels:
+    """One kernel started ahead, per process: while a report renders or its HTML is written, the
+    next report's kernel boots and imports the package, so kernels only render.
+
+    Every notebook still gets a new kernel process (no state is shared between reports); each
+    kernel is shut down right after its notebook.  A kernel that died while waiting is replaced.
+    """
+
+    def __init__(self) -> None:
+        self._km = None
+
+    @staticmethod
+    def _start():
+        # the async manager, as nbclient's own: nbclient then awaits it directly.  A blocking
+        # manager would nest jupyter_core's run_sync, whose helper thread a forked worker lacks.
+        from jupyter_client import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        km = AsyncKernelManager(kernel_name="python3")
+        run_sync(km.start_kernel)(extra_arguments=[f"--IPKernelApp.exec_lines={_PRELOAD}"])
+        return km
+
+    @staticmethod
+    def stop(km) -> None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - already dead: nothing to stop
+            pass
+
+    def take(self):
+        from jupyter_core.utils import run_sync
+
+        km, self._km = self._km, None
+        if km is None or not run_sync(km.is_alive)():
+            if km is not None:
+                self.stop(km)
+            km = self._start()
+        return km
+
+    def prepare(self) -> None:
+        if self._km is None:
+            try:
+                self._km = self._start()
+            except Exception:  # noqa: BLE001 - the next take() starts one (and reports its failure)
+                self._km = None
+
+    def close(self) -> None:
+        if self._km is not None:
+            self.stop(self._km)
+            self._km = None
+
+
+_WARM: _WarmKernels | None = None
+
+
+def execute(template: Path, parameters: dict, timeout: float | None = None, cwd: str | Path | None = None,
+            warm: bool = False):
+    """Execute a notebook in-process with papermill; returns the executed NotebookNode.
+
+    ``warm``: take the kernel started ahead by this process (batch workers), and start the next one.
+    """
     import papermill
 
-    return papermill.execute_notebook(str(template), None, parameters=parameters, kernel_name="python3",
-                                      progress_bar=False, request_save_on_cell_execute=False,
-                                      execution_timeout=timeout, cwd=str(cwd) if cwd else None,
-                                      # the outputs are complete when the last cell ends; a graceful
-                                      # shutdown costs ~0.5 s and occasionally stalls (DESIGN §6)
-                                      shutdown_kernel="immediate")
+    if not warm:
+        return papermill.execute_notebook(str(template), None, parameters=parameters, kernel_name="python3",
+                                          progress_bar=False, request_save_on_cell_execute=False,
+                                          execution_timeout=timeout, cwd=str(cwd) if cwd else None,
+                                          # the outputs are complete when the last cell ends; a graceful
+                                          # shutdown costs ~0.5 s and occasionally stalls (DESIGN §6)
+                                          shutdown_kernel="immediate")
+    global _WARM
+    if _WARM is None:
+        _WARM = _WarmKernels()
+        import atexit
+
+        atexit.register(_WARM.close)
+    km = _WARM.take()
+    try:
+        return papermill.execute_notebook(str(template), None, parameters=parameters, kernel_name="python3",
+                                          progress_bar=False, request_save_on_cell_execute=False,
+                                          execution_timeout=timeout, km=km)
+    finally:
+        _WARM.stop(km)
+        _WARM.prepare()
 
 
 def _public(path: Path) -> Path:
@@ -365,7 +446,7 @@ def _public(path: Path) -> Path:
 
 
 def render(template: Path, parameters: dict, out_dir: Path, stem: str, title: str, name: str, lang: str,
-           timeout: float | None = None) -> RenderOutcome:
+           timeout: float | None = None, warm: bool = False) -> RenderOutcome:
     """Execute ``template`` and write ``stem.ipynb`` and ``stem.html`` into ``out_dir`` atomically.
 
     A failure is returned (with the failing cell index), never raised; the executed notebook
@@ -376,7 +457,7 @@ def render(template: Path, parameters: dict, out_dir: Path, stem: str, title: st
     t0 = time.perf_counter()
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     try:
-        nb = execute(template, parameters, timeout, cwd=out_dir)
+        nb = execute(template, parameters, timeout, cwd=out_dir, warm=warm)
     except Exception as exc:  # noqa: BLE001 - isolate any failure of one report
         cell = getattr(exc, "cell_index", None)
         msg = (f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}").strip()
@@ -402,17 +483,30 @@ def _worker_init(log: str | None = None) -> None:
     import papermill  # noqa: F401  - warm the import once per worker
     import nbconvert  # noqa: F401
 
+    global _WARM
+    from multiprocessing.util import Finalize
 
-def _simulate_task(path: str, out: str, draws: int | None, seed: int | None, langs: tuple[str, ...]) -> dict:
-    """Worker: simulate one scenario, cache the Result, write CSVs (+ Excel when available)."""
+    _WARM = _WarmKernels()
+    Finalize(_WARM, _WARM.close, exitpriority=10)  # workers end with os._exit: atexit would not run
+    _WARM.prepare()  # boots while the worker's first task (a simulation) runs
+
+
+def _simulate_task(path: str, out: str, draws: int | None, seed: int | None, langs: tuple[str, ...],
+                   use_cache: bool = True, precomputed: str | None = None) -> dict:
+    """Worker: simulate one scenario (through the result cache), keep the Result for the kernels,
+    write CSVs and the Excel workbooks."""
+    from .cache import cached_simulate
     from .scenarios import load
-    from .simulate import simulate
 
     try:
         ld = load(path, allow_outside=True)
         name = ld.scenario.name
-        res = simulate(ld.scenario, draws=draws, seed=seed)
-        cache = save_result(res, safe_child(Path(out) / CACHE_DIR, f"{name}.pkl"))
+        if precomputed:
+            res = load_result(precomputed)
+            cache = Path(precomputed)
+        else:
+            res = cached_simulate(ld.scenario, draws=draws, seed=seed, use_cache=use_cache)
+            cache = save_result(res, safe_child(Path(out) / CACHE_DIR, f"{name}.pkl"))
         folder = safe_child(out, name)
         csvs = res.to_csv(safe_child(folder, "csv"))
         files = {"csv": [str(p) for p in csvs]}
@@ -435,20 +529,65 @@ def _simulate_task(path: str, out: str, draws: int | None, seed: int | None, lan
                 "trace": traceback.format_exc(limit=3)}
 
 
+# ----------------------------------------------------------------------------- resume: done markers
+
+
+def _marker_path(folder: Path, stem: str) -> Path:
+    """``folder/.done_<stem>.json``: written after a report's files, so it proves they are whole."""
+    return Path(folder) / f".done_{stem}.json"
+
+
+def _marker_record(key: dict, outcome: RenderOutcome) -> dict:
+    from . import __version__
+    from .results import MODEL_VERSION
+
+    return {**key, "version": __version__, "model_version": MODEL_VERSION, "files": outcome.files}
+
+
+def _write_marker(folder: Path, stem: str, key: dict, outcome: RenderOutcome) -> None:
+    atomic_write_text(_marker_path(folder, stem), json.dumps(_marker_record(key, outcome), ensure_ascii=False))
+
+
+def _finished(folder: Path, stem: str, key: dict) -> dict | None:
+    """The files of a finished report whose marker matches ``key`` (inputs, settings, versions)."""
+    from . import __version__
+    from .results import MODEL_VERSION
+
+    try:
+        rec = json.loads(_marker_path(folder, stem).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    want = {**key, "version": __version__, "model_version": MODEL_VERSION}
+    if not isinstance(rec, dict) or any(rec.get(k) != v for k, v in want.items()):
+        return None
+    files = rec.get("files")
+    if not isinstance(files, dict) or not files or not all(Path(str(f)).is_file() for f in files.values()):
+        return None
+    return {k: str(v) for k, v in files.items()}
+
+
 def _render_task(path: str, cache: str, out: str, name: str, lang: str, draws, seed, timeout,
-                 title: str) -> RenderOutcome:
+                 title: str, template: str | None = None, key: dict | None = None) -> RenderOutcome:
     folder = safe_child(out, name)
     params = {"scenario": str(Path(path).resolve()), "draws": draws, "seed": seed, "lang": lang,
               "output_dir": str(folder), "result_cache": str(Path(cache).resolve())}
-    return render(REPORT_NOTEBOOK, params, folder, f"{name}_{lang}", title, name, lang, timeout)
+    o = render(Path(template) if template else REPORT_NOTEBOOK, params, folder, f"{name}_{lang}", title, name,
+               lang, timeout, warm=True)
+    if o.ok and key is not None:
+        _write_marker(folder, f"{name}_{lang}", key, o)
+    return o
 
 
-def _compare_task(paths: list[str], caches: list[str], out: str, lang: str, draws, seed, timeout) -> RenderOutcome:
+def _compare_task(paths: list[str], caches: list[str], out: str, lang: str, draws, seed, timeout,
+                  key: dict | None = None) -> RenderOutcome:
     folder = safe_child(out, "compare")
     params = {"scenarios": [str(Path(p).resolve()) for p in paths], "result_caches": [str(Path(c).resolve()) for c in caches],
               "draws": draws, "seed": seed, "lang": lang, "output_dir": str(folder)}
-    return render(COMPARE_NOTEBOOK, params, folder, f"compare_{lang}", t("compare_title", lang), "compare", lang,
-                  timeout)
+    o = render(COMPARE_NOTEBOOK, params, folder, f"compare_{lang}", t("compare_title", lang), "compare", lang,
+               timeout, warm=True)
+    if o.ok and key is not None:
+        _write_marker(folder, f"compare_{lang}", key, o)
+    return o
 
 
 # ----------------------------------------------------------------------------- the batch runner
@@ -461,6 +600,7 @@ class BatchResult:
     outcomes: list = field(default_factory=list)  # RenderOutcome
     failures: list = field(default_factory=list)  # (name, lang or '', error, cell)
     notes: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # (name, lang): finished earlier, outputs kept
     seconds: float = 0.0
 
     @property
@@ -486,12 +626,21 @@ def validate_all(paths: list[str]) -> list:
 
 def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str, ...] = ("vi", "en"),
               draws: int | None = None, seed: int | None = None, timeout: float | None = 600,
-              compare: bool = True, progress: bool = True, keep_cache: bool = False) -> BatchResult:
+              compare: bool = True, progress: bool = True, keep_cache: bool = False,
+              template: str | Path | None = None, force: bool = False, use_cache: bool = True,
+              scheduler: str | None = None) -> BatchResult:
     """Render every scenario in every language (+ the comparison report) into ``out``.
 
     Scenarios are validated first (a ScenarioError or OutputPathError propagates before anything
-    is written).  Then worker processes simulate each scenario once (cached), and execute the
-    report notebooks with papermill in-process as soon as a scenario's result is ready.
+    is written).  Then worker processes simulate each scenario once (through the result cache of
+    :mod:`ocop_sim.cache` unless ``use_cache`` is False), and execute the report notebooks with
+    papermill in-process as soon as a scenario's result is ready.  With ``scheduler`` (a Dask
+    address or ``local-dask``) the simulations run on that cluster first, in chunks of draws;
+    kernels always run here, where the files are.
+
+    Resume: a report whose done-marker (``.done_<name>_<lang>.json``, written after its files)
+    records the same scenario hash, draws, seed, template and versions, and whose files all exist,
+    is skipped unless ``force``; a batch killed midway therefore completes only what is missing.
     """
     from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing as mp
@@ -504,6 +653,29 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
             safe_child(safe_child(out, ld.scenario.name), f"{ld.scenario.name}_{lang}.html")
     out.mkdir(parents=True, exist_ok=True)
     batch = BatchResult(out=out)
+    keys = {ld.scenario.name: {"scenario_hash": ld.hash,
+                               "draws": ld.scenario.draws if draws is None else int(draws),
+                               "seed": ld.scenario.seed if seed is None else int(seed),
+                               "template": str(Path(template).resolve()) if template else "report"}
+            for ld in loaded}
+    done: dict[tuple[str, str], dict] = {}
+    if not force:
+        for ld in loaded:
+            n = ld.scenario.name
+            for lang in langs:
+                files = _finished(out / n, f"{n}_{lang}", keys[n])
+                if files is not None:
+                    done[(n, lang)] = files
+    precomputed: dict[str, str] = {}
+    if scheduler:
+        from .cache import cached_simulate
+        from .executors import make_executor
+
+        with make_executor(scheduler=scheduler) as ex:
+            for ld in loaded:
+                res = cached_simulate(ld.scenario, draws=draws, seed=seed, use_cache=use_cache, executor=ex)
+                precomputed[ld.scenario.name] = str(save_result(res, safe_child(out / CACHE_DIR,
+                                                                                f"{ld.scenario.name}.pkl")))
     total = len(loaded) * (1 + len(langs)) + (len(langs) if compare and len(loaded) > 1 else 0)
     bar = None
     sims: dict[str, dict] = {}
@@ -513,7 +685,8 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
     log = safe_child(out, "kernels.log")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                              initargs=(str(log),)) as pool:
-        futs = {pool.submit(_simulate_task, str(ld.path), str(out), draws, seed, tuple(langs)): ("sim", ld)
+        futs = {pool.submit(_simulate_task, str(ld.path), str(out), draws, seed, tuple(langs), use_cache,
+                            precomputed.get(ld.scenario.name)): ("sim", ld)
                 for ld in loaded}
         if progress:
             from tqdm import tqdm
@@ -521,10 +694,10 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
             bar = tqdm(total=total, desc="ocop-sim report", unit="step")
         compare_sent = False
         while futs:
-            done = next(as_completed(futs))
-            kind, info = futs.pop(done)
+            fut = next(as_completed(futs))
+            kind, info = futs.pop(fut)
             try:
-                r = done.result()
+                r = fut.result()
             except Exception as exc:  # noqa: BLE001 - a worker died
                 r = None
                 name = info.scenario.name if kind == "sim" else (info if isinstance(info, str) else "?")
@@ -538,9 +711,16 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
                     sims[r["name"]] = r
                     batch.notes += [f"{r['name']}: {n}" for n in r["notes"]]
                     for lang in langs:
+                        files = done.get((r["name"], lang))
+                        if files is not None:
+                            batch.outcomes.append(RenderOutcome(r["name"], lang, True, files=files))
+                            batch.skipped.append((r["name"], lang))
+                            if bar:
+                                bar.update(1)
+                            continue
                         title = r["title"][lang] or r["name"]
                         f = pool.submit(_render_task, r["path"], r["cache"], str(out), r["name"], lang, draws, seed,
-                                        timeout, title)
+                                        timeout, title, str(template) if template else None, keys[r["name"]])
                         futs[f] = ("render", r["name"])
             elif kind in ("render", "compare") and r is not None:
                 batch.outcomes.append(r)
@@ -556,9 +736,17 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
                 ok = [sims[ld.scenario.name] for ld in loaded if ld.scenario.name in sims
                       and ld.scenario.name not in bad]
                 if len(ok) > 1:
+                    ckey = {"scenarios": [[s["name"], keys[s["name"]]] for s in ok]}
                     for lang in langs:
+                        files = None if force else _finished(out / "compare", f"compare_{lang}", ckey)
+                        if files is not None:
+                            batch.outcomes.append(RenderOutcome("compare", lang, True, files=files))
+                            batch.skipped.append(("compare", lang))
+                            if bar:
+                                bar.update(1)
+                            continue
                         f = pool.submit(_compare_task, [s["path"] for s in ok], [s["cache"] for s in ok], str(out),
-                                        lang, draws, seed, timeout)
+                                        lang, draws, seed, timeout, ckey)
                         futs[f] = ("compare", "compare")
                 elif bar:
                     bar.update(len(langs))
@@ -574,16 +762,16 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
 
 
 def run_compare(paths: list[str], out: str | Path, langs: tuple[str, ...] = ("en",), draws: int | None = None,
-                seed: int | None = None, timeout: float | None = 600) -> BatchResult:
-    """Render only the comparison report (simulating in this process)."""
-    from .simulate import simulate
+                seed: int | None = None, timeout: float | None = 600, use_cache: bool = True) -> BatchResult:
+    """Render only the comparison report (simulating in this process, through the result cache)."""
+    from .cache import cached_simulate
 
     loaded = validate_all(paths)
     out = Path(out)
     batch = BatchResult(out=out)
     caches = []
     for ld in loaded:
-        res = simulate(ld.scenario, draws=draws, seed=seed)
+        res = cached_simulate(ld.scenario, draws=draws, seed=seed, use_cache=use_cache)
         caches.append(str(save_result(res, safe_child(out / CACHE_DIR, f"{ld.scenario.name}.pkl"))))
     for lang in langs:
         r = _compare_task([str(ld.path) for ld in loaded], caches, str(out), lang, draws, seed, timeout)

@@ -1,12 +1,19 @@
 """Shared fixtures: repository paths and small cached runs of the smoke scenario."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the result cache of this test session: fresh, private, removed at exit (never ./.ocop_cache)
+_CACHE = tempfile.mkdtemp(prefix="ocop_cache_tests_")
+os.environ["OCOP_SIM_CACHE"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, True)
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = ROOT / "params"

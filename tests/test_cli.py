@@ -72,10 +72,36 @@ def test_internal_error_exits_1(capsys, monkeypatch):
         raise RuntimeError("kaput")
 
     monkeypatch.setattr(sim, "run_block", boom)
-    assert main(["run", SMOKE, "--mode", "expected"]) == 1
+    assert main(["run", SMOKE, "--mode", "expected", "--no-cache"]) == 1
     assert "internal error: RuntimeError: kaput" in capsys.readouterr().err
 
 
 def test_console_script_is_declared():
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'ocop-sim = "ocop_sim.cli:main"' in text
+
+
+def test_run_jobs_and_cache_give_identical_tables(tmp_path, monkeypatch, capsys):
+    """--jobs 2 (chunks of draws in a process pool) and a cached re-run print the same numbers
+    as a serial uncached run; the cache holds one entry per distinct setting."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("OCOP_SIM_CACHE", str(cache))
+    assert main(["run", SMOKE, "--draws", "600", "--seed", "5", "--no-cache"]) == 0
+    serial = capsys.readouterr().out
+    assert not cache.exists()  # --no-cache neither reads nor writes
+    assert main(["run", SMOKE, "--draws", "600", "--seed", "5", "--jobs", "2"]) == 0
+    pooled = capsys.readouterr().out
+    assert len(list(cache.glob("*.pkl"))) == 1
+    assert main(["run", SMOKE, "--draws", "600", "--seed", "5"]) == 0
+    cached = capsys.readouterr().out
+    assert serial == pooled == cached
+    assert main(["run", SMOKE, "--draws", "600", "--seed", "6"]) == 0  # another seed: another entry
+    assert capsys.readouterr().out != serial
+    assert len(list(cache.glob("*.pkl"))) == 2
+
+
+@pytest.mark.parametrize("bad", ["http://x:1", "local", "tcp://a b"])
+def test_run_rejects_bad_scheduler(bad, capsys):
+    assert main(["run", SMOKE, "--scheduler", bad]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--scheduler" in err and "tcp://host:8786" in err

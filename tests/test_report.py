@@ -224,3 +224,28 @@ def test_header_lists_changed_keys_old_to_new(batch):
     assert row[1][1] == "2019: 2 · 2021: 3,5 · 2023: 5 · 2025: 7"  # smoke (from baseline), vi numbers
     assert row[2][1] == "2019: 2 · 2021: 12"
     assert not any(r[0][1].startswith("title.") for r in rows)
+
+
+def test_rerun_skips_finished_reports_and_redoes_changed_ones(params, tmp_path, capsys):
+    """Resume: a second run renders nothing; a changed seed or --force renders again."""
+    from ocop_sim import cli
+
+    out = tmp_path / "out"
+    base = ["report", str(params / "smoke.yaml"), "--out", str(out), "--draws", "20", "--lang", "en", "--quiet",
+            "--jobs", "1"]
+    assert cli.main(base) == 0
+    assert "1 notebooks rendered, skipped 0" in capsys.readouterr().out
+    html = out / "smoke" / "smoke_en.html"
+    first = html.stat().st_mtime_ns
+    assert cli.main(base) == 0
+    assert "0 notebooks rendered, skipped 1" in capsys.readouterr().out
+    assert html.stat().st_mtime_ns == first
+    assert "smoke/smoke_en.html" in (out / "index.html").read_text(encoding="utf-8")
+    assert cli.main(base + ["--seed", "9"]) == 0  # other settings: the marker does not match
+    assert "1 notebooks rendered, skipped 0" in capsys.readouterr().out
+    assert cli.main(base + ["--seed", "9", "--force"]) == 0
+    assert "1 notebooks rendered, skipped 0" in capsys.readouterr().out
+    html.unlink()  # a missing file is re-rendered even though its marker exists
+    assert cli.main(base + ["--seed", "9"]) == 0
+    assert "1 notebooks rendered, skipped 0" in capsys.readouterr().out and html.is_file()
+    assert oct(html.stat().st_mode & 0o777) == "0o644"
