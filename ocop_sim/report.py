@@ -548,6 +548,41 @@ def _write_marker(folder: Path, stem: str, key: dict, outcome: RenderOutcome) ->
     atomic_write_text(_marker_path(folder, stem), json.dumps(_marker_record(key, outcome), ensure_ascii=False))
 
 
+def _sim_files(rec: dict) -> list[str]:
+    f = rec.get("files", {})
+    return [str(p) for p in f.get("csv", [])] + [str(v) for k, v in f.items() if k != "csv"]
+
+
+def _write_sim_marker(folder: Path, key: dict, r: dict) -> None:
+    """After a scenario's tables and workbooks: what the index needs (targets, files, titles)."""
+    from . import __version__
+    from .results import MODEL_VERSION
+
+    rec = {**key, "version": __version__, "model_version": MODEL_VERSION,
+           "result": {k: v for k, v in r.items() if k not in ("cache", "notes")}}
+    atomic_write_text(_marker_path(folder, "tables"), json.dumps(rec, ensure_ascii=False, default=str))
+
+
+def _finished_sim(folder: Path, key: dict, langs) -> dict | None:
+    """The recorded simulation outcome of a scenario whose tables and workbooks all exist."""
+    from . import __version__
+    from .results import MODEL_VERSION
+
+    try:
+        rec = json.loads(_marker_path(folder, "tables").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    want = {**key, "version": __version__, "model_version": MODEL_VERSION}
+    if not isinstance(rec, dict) or any(rec.get(k) != v for k, v in want.items()):
+        return None
+    r = rec.get("result")
+    if not isinstance(r, dict) or not r.get("ok") or not all(f"excel_{lg}" in r.get("files", {}) for lg in langs):
+        return None
+    if not all(Path(p).is_file() for p in _sim_files(r)):
+        return None
+    return {**r, "notes": [], "cache": ""}
+
+
 def _finished(folder: Path, stem: str, key: dict) -> dict | None:
     """The files of a finished report whose marker matches ``key`` (inputs, settings, versions)."""
     from . import __version__
@@ -666,6 +701,19 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
                 files = _finished(out / n, f"{n}_{lang}", keys[n])
                 if files is not None:
                     done[(n, lang)] = files
+    want_compare = compare and len(loaded) > 1
+    all_key = {"scenarios": [[ld.scenario.name, keys[ld.scenario.name]] for ld in loaded]}
+    compare_done = {lang: _finished(out / "compare", f"compare_{lang}", all_key)
+                    for lang in langs} if want_compare and not force else {}
+    finished_sims: dict[str, dict] = {}  # scenarios with every report done: no simulation needed
+    for ld in loaded:
+        n = ld.scenario.name
+        if want_compare and not all(compare_done.values()):
+            break  # the comparison report needs every scenario's result
+        if all((n, lang) in done for lang in langs):
+            rec = _finished_sim(out / n, keys[n], langs)
+            if rec is not None:
+                finished_sims[n] = rec
     precomputed: dict[str, str] = {}
     if scheduler:
         from .cache import cached_simulate
@@ -687,12 +735,25 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
                              initargs=(str(log),)) as pool:
         futs = {pool.submit(_simulate_task, str(ld.path), str(out), draws, seed, tuple(langs), use_cache,
                             precomputed.get(ld.scenario.name)): ("sim", ld)
-                for ld in loaded}
+                for ld in loaded if ld.scenario.name not in finished_sims}
+        for n, rec in finished_sims.items():
+            sims[n] = rec
+            for lang in langs:
+                batch.outcomes.append(RenderOutcome(n, lang, True, files=done[(n, lang)]))
+                batch.skipped.append((n, lang))
         if progress:
             from tqdm import tqdm
 
             bar = tqdm(total=total, desc="ocop-sim report", unit="step")
+            bar.update(len(finished_sims) * (1 + len(langs)))
         compare_sent = False
+        if not futs and want_compare:  # everything finished earlier, the comparison included
+            compare_sent = True
+            for lang, files in compare_done.items():
+                batch.outcomes.append(RenderOutcome("compare", lang, True, files=files))
+                batch.skipped.append(("compare", lang))
+                if bar:
+                    bar.update(1)
         while futs:
             fut = next(as_completed(futs))
             kind, info = futs.pop(fut)
@@ -709,6 +770,7 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
                         bar.update(1 + len(langs))
                 else:
                     sims[r["name"]] = r
+                    _write_sim_marker(out / r["name"], keys[r["name"]], r)
                     batch.notes += [f"{r['name']}: {n}" for n in r["notes"]]
                     for lang in langs:
                         files = done.get((r["name"], lang))
