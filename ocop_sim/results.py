@@ -263,7 +263,7 @@ class Result:
         return out
 
 
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"  # 2: flows kept at coarser axes (cached results of 1 are not reused)
 
 
 def _stats(x: np.ndarray, axis: int) -> dict[str, np.ndarray]:
@@ -313,7 +313,7 @@ def _spending(lines: tuple[str, ...]) -> Callable:
 
 def _lapses(r: Result, mask: np.ndarray) -> np.ndarray:
     x = r.arrays.flows["lapsed_expiry"][:, :, mask] + r.arrays.flows["lapsed_exit"][:, :, mask]
-    return x.sum(axis=(2, 3, 4))
+    return x.sum(axis=tuple(range(2, x.ndim)))
 
 
 _SERIES: dict[str, Callable] = {

@@ -19,12 +19,14 @@ from .config import ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, LEVELS, SCHEDULE_LEV
 BLOCK = 500
 
 #: Per-year outputs kept from the model's flows, with the axes they keep (besides year, draw).
+#: Only what the metrics read keeps its group/level axes: a flow kept at A×G×L costs 24× one
+#: kept by area, and these arrays are most of a Monte Carlo run's memory.
 _KEEP_FLOWS = {
-    "new_certified": "AGL", "upgrades": "AGL", "renewed": "AGL", "downgraded": "AGL",
-    "lapsed_expiry": "AGL", "lapsed_exit": "AGL", "new_entities": "A", "entity_exits": "A",
-    "submitted": "AG", "failed": "AG", "new_ideas": "AG", "quality": "A", "score_mean": "A",
+    "new_certified": "AGL", "upgrades": "AGL", "renewed": "A", "downgraded": "A",
+    "lapsed_expiry": "A", "lapsed_exit": "A", "new_entities": "A", "entity_exits": "A",
+    "submitted": "AG", "failed": "A", "new_ideas": "AG", "quality": "A", "score_mean": "A",
     "trainees_officials": "", "trainees_leaders": "", "coverage_officials": "", "renewal_prob": "",
-    "new_projects": "P", "central_submitted": "AGL",
+    "new_projects": "P", "central_submitted": "A",
 }
 
 
