@@ -170,9 +170,12 @@ def allocate_integers(total: float, shares: np.ndarray) -> np.ndarray:
     return base
 
 
+_COL_SHAPES = {n: (-1,) + (1,) * (n - 1) for n in range(1, 8)}
+
+
 def _col(x: np.ndarray, ndim: int) -> np.ndarray:
     """Reshape a per-draw vector (D,) to broadcast against a D×… array of ``ndim`` dims."""
-    return np.asarray(x).reshape((-1,) + (1,) * (ndim - 1))
+    return x.reshape(_COL_SHAPES[ndim]) if type(x) is np.ndarray else np.asarray(x).reshape(_COL_SHAPES[ndim])
 
 
 def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight: np.ndarray,
