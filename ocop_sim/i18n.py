@@ -289,3 +289,97 @@ CATALOGUE.update({
     "check_pass": {"vi": "Đạt", "en": "Passed"},
     "check_fail": {"vi": "Không đạt", "en": "Failed"},
 })
+
+# ----------------------------------------------------------------------------- assumption descriptions
+# Vietnamese descriptions of every assumption (English: the schema's own description).
+ASSUMPTION_VI: dict[str, str] = {
+    'cost_per_trainee_mn_vnd': 'Chi phí đào tạo một người (khóa học, đi lại, tài liệu)',
+    'officials_pool': 'Số cán bộ nhà nước phụ trách OCOP (tỉnh, huyện, xã) của Đồng Nai cũ',
+    'officials_pool_added_at_merger': 'Số cán bộ OCOP tăng thêm khi hợp nhất với Bình Phước',
+    'leader_training_reach': 'Tỷ lệ học viên các lớp cho chủ thể là người đứng đầu chủ thể OCOP (còn lại là nhân viên, thành viên, người sản xuất tiềm năng)',
+    'staff_turnover': 'Tỷ lệ thay đổi hằng năm của cán bộ và người đứng đầu chủ thể đã được đào tạo',
+    'quality_weight_training': 'Trọng số của tỷ lệ người đứng đầu chủ thể được đào tạo trong chỉ số chất lượng',
+    'quality_weight_development': 'Trọng số của hỗ trợ phát triển sản phẩm trên mỗi ứng viên trong chỉ số chất lượng',
+    'quality_weight_value_chain': 'Trọng số của các dự án chuỗi giá trị trong chỉ số chất lượng',
+    'dev_half_saturation_mn_vnd': 'Mức hỗ trợ phát triển trên mỗi ứng viên cho một nửa hiệu quả tối đa',
+    'value_chain_half_saturation': 'Số dự án chuỗi giá trị lũy kế cho một nửa hiệu quả chất lượng',
+    'score_base': 'Điểm đánh giá trung bình của sản phẩm dự thi khi chỉ số chất lượng bằng 0',
+    'score_quality_gain': 'Mức tăng điểm trung bình khi chỉ số chất lượng tăng từ 0 lên 1',
+    'score_scale': 'Độ phân tán (thang logistic) của điểm đánh giá sản phẩm dự thi',
+    'premium_share': 'Tỷ lệ sản phẩm của doanh nghiệp mạnh có điểm cao hơn (phân phối điểm hỗn hợp)',
+    'premium_score_bonus': 'Mức điểm cao hơn của sản phẩm từ doanh nghiệp mạnh',
+    'threshold_3star': 'Ngưỡng điểm đạt 3 sao',
+    'threshold_4star': 'Ngưỡng điểm đạt 4 sao',
+    'threshold_5star': 'Ngưỡng điểm nhóm 5 sao',
+    'base_new_entities': 'Số chủ thể OCOP mới mỗi năm khi không có chi thêm (Đồng Nai cũ)',
+    'entity_uplift_max': 'Mức tăng tương đối tối đa của chủ thể mới nhờ chi khởi nghiệp và xúc tiến',
+    'entity_half_saturation_bn_vnd': 'Mức chi khởi nghiệp và xúc tiến cho một nửa mức tăng tối đa',
+    'base_new_ideas': 'Số ý tưởng sản phẩm mới mỗi năm khi không có chi thêm (Đồng Nai cũ)',
+    'ideas_per_new_entity': 'Số ý tưởng sản phẩm do mỗi chủ thể mới mang lại',
+    'idea_uplift_max': 'Mức tăng tương đối tối đa của ý tưởng mới nhờ chi phát triển sản phẩm',
+    'idea_half_saturation_bn_vnd': 'Mức chi phát triển sản phẩm cho một nửa mức tăng ý tưởng',
+    'ideas_per_agritourism_project': 'Số ý tưởng sản phẩm dịch vụ du lịch từ mỗi dự án nông nghiệp - du lịch',
+    'first_evaluation_year': 'Năm tổ chức đợt đánh giá cấp tỉnh đầu tiên',
+    'submission_rate': 'Tỷ lệ ứng viên được gửi đánh giá mỗi năm',
+    'retry_prob': 'Tỷ lệ ứng viên không đạt ở lại để dự thi lại',
+    'candidate_dropout': 'Tỷ lệ ứng viên bỏ cuộc mỗi năm',
+    'upgrade_attempt_rate': 'Tỷ lệ sản phẩm 3 sao/4 sao đăng ký nâng hạng mỗi năm',
+    'upgrade_score_bonus': 'Mức điểm cao hơn của sản phẩm nâng hạng so với sản phẩm mới',
+    'central_first_year': 'Năm đầu tiên tỉnh gửi hồ sơ sản phẩm tiềm năng 5 sao lên Trung ương',
+    'central_submission_rate': 'Tỷ lệ sản phẩm 5 sao cấp tỉnh được gửi lên Hội đồng Trung ương mỗi năm',
+    'central_pass_rate': 'Tỷ lệ đạt của Hội đồng Trung ương',
+    'central_capacity': 'Số sản phẩm 5 sao quốc gia tối đa được công nhận mỗi năm cho tỉnh',
+    'renewal_base_prob': 'Xác suất sản phẩm được công nhận lại cùng hạng sau 36 tháng',
+    'renewal_gain_max': 'Mức tăng tối đa của xác suất công nhận lại nhờ xúc tiến thương mại và điểm bán',
+    'renewal_half_saturation_mn_vnd': 'Mức chi xúc tiến trên mỗi sản phẩm cho một nửa mức tăng công nhận lại',
+    'downgrade_prob': 'Tỷ lệ sản phẩm không được công nhận lại bị hạ một hạng thay vì hết hiệu lực',
+    'entity_exit_rate': 'Tỷ lệ chủ thể OCOP giải thể mỗi năm (sản phẩm của chủ thể hết hiệu lực)',
+    'display_point_cost_bn_vnd': 'Chi phí một điểm giới thiệu và bán sản phẩm cấp huyện',
+    'startup_project_cost_bn_vnd': 'Chi phí một dự án khởi nghiệp của thanh niên/phụ nữ',
+    'value_chain_project_cost_bn_vnd': 'Chi phí một dự án chuỗi giá trị sản phẩm chủ lực',
+    'entities_per_startup': 'Số chủ thể OCOP mới do mỗi dự án khởi nghiệp tạo ra',
+    'renewal_gain_per_display_point': 'Mức tăng xác suất công nhận lại trên mỗi điểm bán hoặc trung tâm (tiếp cận thị trường)',
+    'merger_candidates': 'Số ý tưởng sản phẩm đang phát triển ở Bình Phước cũ khi hợp nhất',
+    'merger_leader_coverage': 'Tỷ lệ người đứng đầu chủ thể ở Bình Phước cũ đã được đào tạo khi hợp nhất',
+}
+
+#: Source notes: 'judgement' and the calibration note in Vietnamese (the rest are citations).
+SOURCE_VI = {"judgement": "nhận định chuyên gia", "calibrated": "hiệu chỉnh theo số liệu thực tế Đồng Nai 2020–2025"}
+
+
+def assumption_text(name: str, lang: str) -> str:
+    """Description of an assumption in ``lang`` (without its unit)."""
+    from .config import assumption_meta
+
+    if lang == "vi":
+        return ASSUMPTION_VI[name]
+    return assumption_meta(name)["description"].rsplit(" [", 1)[0]
+
+
+def source_text(source: str, lang: str) -> str:
+    """A source note in ``lang``: the judgement/calibration wording is translated, citations kept."""
+    if lang != "vi":
+        return source
+    if source.startswith("judgement, calibrated"):
+        return SOURCE_VI["judgement"] + ", " + SOURCE_VI["calibrated"]
+    if source.startswith("judgement"):
+        return SOURCE_VI["judgement"] + source[len("judgement"):]
+    return source
+
+
+#: Units in Vietnamese (VND amounts as "tỷ đồng" / "triệu đồng").
+UNIT_VI = {
+    "-": "-", "-/point": "-/điểm", "1/year": "1/năm", "bn VND": "tỷ đồng", "bn VND/point": "tỷ đồng/điểm",
+    "bn VND/project": "tỷ đồng/dự án", "bn VND/year": "tỷ đồng/năm", "candidates": "ứng viên",
+    "centres": "trung tâm", "count/year": "số lượng/năm", "entities": "chủ thể", "entities/project": "chủ thể/dự án",
+    "entities/year": "chủ thể/năm", "fraction": "tỷ lệ", "ideas/entity": "ý tưởng/chủ thể",
+    "ideas/project": "ý tưởng/dự án", "ideas/year": "ý tưởng/năm", "mn VND/candidate": "triệu đồng/ứng viên",
+    "mn VND/person": "triệu đồng/người", "mn VND/product": "triệu đồng/sản phẩm", "persons": "người",
+    "points": "điểm", "products": "sản phẩm", "products/year": "sản phẩm/năm", "projects": "dự án",
+    "year": "năm",
+}
+
+
+def unit_text(unit: str, lang: str) -> str:
+    """A unit in ``lang`` (a unit missing from :data:`UNIT_VI` raises KeyError in Vietnamese)."""
+    return UNIT_VI[unit] if lang == "vi" else unit

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .i18n import fmt_number, fmt_percent, t
+from .i18n import assumption_text, fmt_number, fmt_percent, source_text, t, unit_text
 from .io import atomic_write_bytes, atomic_write_text, safe_child
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -201,17 +201,17 @@ def assumptions_table(scenario, lang: str = "en") -> str:
         m = lever_meta(name)
         desc = m.get("vi", m["description"]) if lang == "vi" else m["description"]
         rows.append([(esc(name), ""), (esc(desc), ""), (_value(getattr(scenario.levers, name), lang), ""),
-                     (esc(m.get("unit", "")), ""), ("—", ""), ("—", "")])
+                     (esc(unit_text(m.get("unit", "-"), lang)), ""), ("—", ""), ("—", "")])
     lev = _table([t("levers", lang), t("description", lang), t("value", lang), t("unit", lang), t("bounds", lang),
                   t("source", lang)], rows)
     rows = []
     for name in ASSUMPTION_NAMES:
         m = assumption_meta(name)
         v = getattr(scenario.assumptions, name)
-        rows.append([(esc(name), ""), (esc(m["description"]), ""), (esc(fmt_number(v, lang, 3)), ' class="num"'),
-                     (esc(m["unit"]), ""),
+        rows.append([(esc(name), ""), (esc(assumption_text(name, lang)), ""),
+                     (esc(fmt_number(v, lang, 3)), ' class="num"'), (esc(unit_text(m["unit"], lang)), ""),
                      (f"{esc(fmt_number(m['low'], lang, 3))} – {esc(fmt_number(m['high'], lang, 3))}", ' class="num"'),
-                     (esc(m["source"]), "")])
+                     (esc(source_text(m["source"], lang)), "")])
     ass = _table([t("assumptions", lang), t("description", lang), t("value", lang), t("unit", lang),
                   t("bounds", lang), t("source", lang)], rows)
     return heading("levers", lang, 3) + lev + heading("assumptions", lang, 3) + ass

@@ -56,3 +56,29 @@ def test_fmt_number(x, lang, digits, want):
 
 def test_fmt_percent_vi():
     assert i18n.fmt_percent(0.125, "vi", 1) == "12,5 %"
+
+
+def test_every_assumption_unit_and_source_has_vietnamese():
+    from ocop_sim.config import ASSUMPTION_NAMES, Levers, assumption_meta, lever_meta
+    from ocop_sim.results import GLOSSARY
+
+    for name in ASSUMPTION_NAMES:
+        vi = i18n.assumption_text(name, "vi")
+        assert vi and vi != i18n.assumption_text(name, "en"), name
+        assert re.search(r"[ạảãàáâậầấẩẫăằắẳẵặđêềếểễệôồốổỗộơờớởỡợưừứửữựìíỉĩịòóỏõọùúủũụỳýỷỹỵ]", vi.lower()), name
+        m = assumption_meta(name)
+        i18n.unit_text(m["unit"], "vi")  # KeyError if a unit lacks a translation
+        assert "judgement" not in i18n.source_text(m["source"], "vi"), name
+    for name in Levers.model_fields:
+        i18n.unit_text(lever_meta(name).get("unit", "-"), "vi")
+    for v in GLOSSARY.values():
+        i18n.unit_text(v["unit"], "vi")
+    assert i18n.unit_text("mn VND/person", "vi") == "triệu đồng/người"
+
+
+def test_vietnamese_assumptions_table_has_no_english_descriptions():
+    from ocop_sim import load, report
+
+    html = report.assumptions_table(load(ROOT / "params" / "smoke.yaml").scenario, "vi")
+    assert "Chi phí đào tạo một người" in html and "tỷ đồng/năm" in html
+    assert "Cost of training one person" not in html and "bn VND" not in html and "judgement" not in html
