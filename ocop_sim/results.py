@@ -231,7 +231,13 @@ class Result:
 
     # ------------------------------------------------------------------ export
     def manifest(self, **extra) -> dict:
+        """Everything needed to reproduce this run (``ocop-sim reproduce`` reads it back)."""
+        import platform
+
+        import scipy
+
         from . import __version__
+        from .cache import _data_hash
         from .scenarios import scenario_hash
 
         return {
@@ -239,6 +245,9 @@ class Result:
             "scenario_hash": scenario_hash(self.scenario),
             "mode": self.mode, "seed": self.seed, "draws": self.draws,
             "package": "ocop_sim", "version": __version__, "model_version": MODEL_VERSION,
+            "data_hash": _data_hash(self.scenario.geography),
+            "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
+            "pandas": __import__("pandas").__version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "resolved_scenario": self.scenario.model_dump(mode="json"),
             **extra,
