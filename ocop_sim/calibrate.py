@@ -6,12 +6,14 @@ schema of :func:`ocop_sim.data.load_actuals_csv`).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from . import data as _data
-from .config import Scenario, assumption_meta
+from .config import NAME_RE, Scenario, assumption_meta
 from .simulate import simulate
 
 #: Assumptions fitted by default: the ones the actual series identify.
@@ -57,6 +59,10 @@ def with_assumptions(scenario: Scenario, values: dict[str, float]) -> Scenario:
     return scenario.model_copy(update={"assumptions": a})
 
 
+class NoObservations(ValueError):
+    """No actual observation falls inside the fitting window."""
+
+
 @dataclass(frozen=True)
 class FitResult:
     values: dict[str, float]
@@ -70,6 +76,10 @@ class FitResult:
     observations: object = field(repr=False)
     success: bool = True
     message: str = ""
+    correlated: tuple = ()        # (name, name, correlation) pairs with |r| > 0.9
+    condition: float = float("nan")  # condition number of the scaled Jacobian
+    rmse_weighted: float = float("nan")  # RMSE of the scale-weighted residuals (fitted) [-]
+    until: int | None = None
 
 
 def fit_quality(scenario: Scenario, obs: list[dict]):
@@ -101,7 +111,7 @@ def fit(scenario: Scenario, names: tuple[str, ...] | list[str] = DEFAULT_FIT, ac
     years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
     obs = select(actuals, until, years)
     if not obs:
-        raise ValueError("no observations inside the horizon to fit")
+        raise NoObservations(f"expected observations inside {years[0]}..{until or years[-1]} to fit, got none")
     names = list(names)
     lo = np.array([assumption_meta(n)["low"] for n in names], float)
     hi = np.array([assumption_meta(n)["high"] for n in names], float)
@@ -127,7 +137,14 @@ def fit(scenario: Scenario, names: tuple[str, ...] | list[str] = DEFAULT_FIT, ac
         se = np.sqrt(np.maximum(np.diag(cov), 0))
     except np.linalg.LinAlgError:  # pragma: no cover
         se = np.full(len(names), np.inf)
+        cov = np.full((len(names), len(names)), np.nan)
     col_norm = np.linalg.norm(J * span[None, :], axis=0)
+    sd = np.sqrt(np.maximum(np.diag(cov), 1e-300))
+    corr = cov / np.outer(sd, sd)
+    correlated = tuple((names[i], names[j], float(corr[i, j])) for i in range(len(names))
+                       for j in range(i + 1, len(names)) if abs(corr[i, j]) > 0.9 and se[i] > 0 and se[j] > 0)
+    sv = np.linalg.svd(sol.jac, compute_uv=False)
+    condition = float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
     poorly = tuple(n for n, s, v, c in zip(names, se, x, col_norm)
                    if c < 1e-6 or not np.isfinite(s) or s > 0.5 * max(abs(v), 1e-9) + 0.25 * (hi - lo)[names.index(n)])
     fitted = with_assumptions(scenario, values)
@@ -135,7 +152,9 @@ def fit(scenario: Scenario, names: tuple[str, ...] | list[str] = DEFAULT_FIT, ac
                                        suffixes=("", "_start"))
     return FitResult(values=values, start=dict(zip(names, map(float, x0))), cost_start=cost0, cost=float(sol.cost),
                      at_bound=at_bound, poorly_identified=poorly, std_errors=dict(zip(names, map(float, se))),
-                     quality=q, observations=obs, success=bool(sol.success), message=str(sol.message))
+                     quality=q, observations=obs, success=bool(sol.success), message=str(sol.message),
+                     correlated=correlated, condition=condition,
+                     rmse_weighted=float(np.sqrt(2 * sol.cost / len(obs))), until=until)
 
 
 def backtest(scenario: Scenario, until: int, names=DEFAULT_FIT, actuals: list[dict] | None = None,
@@ -166,3 +185,98 @@ def backtest(scenario: Scenario, until: int, names=DEFAULT_FIT, actuals: list[di
 def coverage(frame) -> float:
     """Share of held-back actuals inside the P10–P90 band."""
     return float(frame["inside"].mean()) if len(frame) else float("nan")
+
+
+# ----------------------------------------------------------------------------- fitted scenario file
+
+
+def fitted_yaml(loaded, fr: FitResult, out: str | Path, actuals_label: str = "ocop_sim/data/actuals.csv") -> str:
+    """YAML text of a scenario that ``extends`` the input and holds only the fitted values.
+
+    ``extends`` is the input's path relative to ``out``'s folder (absolute if on another drive).
+    """
+    import datetime as _dt
+    import os
+
+    import yaml
+
+    out = Path(out)
+    src = Path(loaded.path).resolve()
+    try:
+        rel = os.path.relpath(src, out.resolve().parent)
+    except ValueError:  # another drive (Windows)
+        rel = str(src)
+    today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    until = f" on years <= {fr.until}" if fr.until is not None else ""
+    until_vi = f" trên các năm <= {fr.until}" if fr.until is not None else ""
+    names = ", ".join(fr.values)
+    stem = out.stem if re.fullmatch(NAME_RE, out.stem) else f"{loaded.scenario.name}_fitted"
+    doc = {
+        "extends": rel.replace(os.sep, "/"),
+        "name": stem,
+        "title": {"vi": f"{loaded.scenario.title.vi or loaded.scenario.name} (hiệu chỉnh)",
+                  "en": f"{loaded.scenario.title.en or loaded.scenario.name} (calibrated)"},
+        "description": {
+            "vi": (f"Hiệu chỉnh ngày {today} bằng bình phương tối thiểu (chế độ kỳ vọng) theo số liệu thực tế "
+                   f"{actuals_label}{until_vi}; tham số: {names}; RMSE có trọng số {fr.rmse_weighted:.4f} "
+                   f"(trước {np.sqrt(2 * fr.cost_start / max(len(fr.observations), 1)):.4f})."),
+            "en": (f"Calibrated on {today} by least squares (expected mode) against the actuals "
+                   f"{actuals_label}{until}; fitted: {names}; weighted RMSE {fr.rmse_weighted:.4f} "
+                   f"(before {np.sqrt(2 * fr.cost_start / max(len(fr.observations), 1)):.4f})."),
+        },
+        "assumptions": {k: float(f"{v:.6g}") for k, v in fr.values.items()},
+    }
+    head = (f"# Written by `ocop-sim calibrate` on {today}: fitted assumptions only; everything else comes\n"
+            f"# from {rel}.  At a bound: {', '.join(fr.at_bound) or 'none'}; poorly identified: "
+            f"{', '.join(fr.poorly_identified) or 'none'}.\n")
+    return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+
+
+def write_fitted(loaded, fr: FitResult, out: str | Path, actuals_label: str = "ocop_sim/data/actuals.csv") -> Path:
+    """Validate then atomically write the fitted scenario (see :func:`fitted_yaml`); returns the path.
+
+    The written file is checked with :func:`ocop_sim.scenarios.load` (with ``allow_outside``
+    when it lives outside the input's folder); a failure removes nothing else and raises.
+    """
+    import yaml
+
+    from .io import atomic_write_text
+    from .scenarios import ScenarioError, deep_merge
+
+    text = fitted_yaml(loaded, fr, out, actuals_label)
+    data = yaml.safe_load(text)
+    data.pop("extends")
+    try:
+        Scenario.model_validate(deep_merge(loaded.raw, data))
+    except Exception as exc:  # pragma: no cover - fitted values are inside the bounds
+        raise ScenarioError(str(out), "assumptions", f"fitted scenario does not validate: {exc}") from None
+    return atomic_write_text(out, text)
+
+
+def format_fit(fr: FitResult, lang: str = "en") -> str:
+    """Plain-text fit report: values, flags, fit quality per series."""
+    from .i18n import fmt_number, t
+
+    lines = [f"{t('cal_parameter', lang):<28} {t('cal_start', lang):>12} {t('cal_fitted', lang):>12} "
+             f"{t('cal_std_error', lang):>12}  {t('cal_flags', lang)}"]
+    for n, v in fr.values.items():
+        flags = []
+        if n in fr.at_bound:
+            flags.append(t("cal_at_bound", lang))
+        if n in fr.poorly_identified:
+            flags.append(t("cal_poorly_identified", lang))
+        for a, b, c in fr.correlated:
+            if n in (a, b):
+                flags.append(f"r({b if n == a else a})={c:+.2f}")
+        lines.append(f"{n:<28} {fmt_number(fr.start[n], lang, 4):>12} {fmt_number(v, lang, 4):>12} "
+                     f"{fmt_number(fr.std_errors[n], lang, 4):>12}  {'; '.join(flags)}")
+    lines.append(f"{t('cal_cost', lang)}: {fmt_number(fr.cost_start, lang, 4)} → {fmt_number(fr.cost, lang, 4)}; "
+                 f"{t('cal_condition', lang)} {fmt_number(fr.condition, lang, 1)}")
+    q = fr.quality
+    lines.append(f"{t('scope', lang):<16} {t('check_metric', lang):<28} {'n':>3} {'RMSE':>10} {'MAPE':>8} "
+                 f"{'RMSE₀':>10} {'MAPE₀':>8}")
+    for _, r in q.iterrows():
+        lines.append(f"{r['scope']:<16} {r['metric']:<28} {int(r['n']):>3} {fmt_number(r['rmse'], lang, 2):>10} "
+                     f"{fmt_number(100 * r['mape'], lang, 1):>7}% {fmt_number(r['rmse_start'], lang, 2):>10} "
+                     f"{fmt_number(100 * r['mape_start'], lang, 1):>7}%")
+    return "\n".join(lines)

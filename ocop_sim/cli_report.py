@@ -34,7 +34,8 @@ def cmd_report(args) -> int:
     batch = run_batch(args.scenarios, args.out, jobs=args.jobs, langs=LANG_CHOICES[args.lang], draws=args.draws,
                       seed=args.seed, timeout=args.timeout, compare=not args.no_compare,
                       progress=not args.quiet, keep_cache=args.keep_cache, force=args.force,
-                      use_cache=not args.no_cache, scheduler=args.scheduler)
+                      use_cache=not args.no_cache, scheduler=args.scheduler,
+                      calibration=None if args.no_calibration else args.calibration)
     for note in sorted(set(batch.notes)):
         print(f"note: {note}", file=sys.stderr)
     _print_failures(batch)
@@ -70,6 +71,10 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--keep-cache", action="store_true", help="keep the pickled results in OUT/_cache")
     p.add_argument("--force", action="store_true", help="re-render reports already finished by an earlier run")
+    p.add_argument("--calibration", default="baseline", metavar="NAME",
+                   help="render the calibration and backtest report of this scenario, if in the batch "
+                        "(default: baseline)")
+    p.add_argument("--no-calibration", action="store_true", help="no calibration report")
     p.add_argument("--no-cache", action="store_true", help="simulate again; neither read nor write the result cache")
     p.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS",
                    help="run the simulations on a Dask scheduler (tcp://host:port, or local-dask)")

@@ -460,17 +460,142 @@ Event = Annotated[Union[MergerEvent, CriteriaChangeEvent, PolicyChangeEvent], Fi
 # ----------------------------------------------------------------------------- checks
 
 
+class CheckInput(_Strict):
+    """A test input of a conditional reality check: the scenario is re-run with it applied.
+
+    ``budget`` sets every budget line to this value [bn VND/year] from ``from_year``;
+    ``assumptions`` override assumption values (within their bounds) for the whole run.
+    """
+
+    budget: float | None = Field(default=None, ge=0, le=MAX_BUDGET_BN_VND)
+    from_year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
+    assumptions: dict[str, float] = Field(default_factory=dict, max_length=50)
+
+    @model_validator(mode="after")
+    def _ok(self) -> "CheckInput":
+        if self.budget is not None and not math.isfinite(self.budget):
+            raise ValueError(f"expected a finite budget, got {self.budget}")
+        if self.budget is None and not self.assumptions:
+            raise ValueError("expected 'budget' and/or 'assumptions' in 'under'")
+        if self.budget is None and self.from_year is not None:
+            raise ValueError("expected 'from_year' only together with 'budget'")
+        for name, v in self.assumptions.items():
+            if name not in ASSUMPTION_NAMES:
+                raise ValueError(f"unknown assumption {name!r}" + _suggest(name, ASSUMPTION_NAMES))
+            meta = assumption_meta(name)
+            if not (math.isfinite(v) and meta["low"] <= v <= meta["high"]):
+                raise ValueError(f"expected {name} in [{meta['low']}, {meta['high']}], got {v}")
+        return self
+
+
 class RealityCheck(_Strict):
-    """A behaviour assertion checked after each run (Vensim-style reality check)."""
+    """A behaviour assertion checked after each run (Vensim-style reality check).
+
+    Kinds (checked in every draw and every year from ``from_year`` to ``to_year``):
+
+    * ``at_most`` / ``at_least``: ``metric`` <= / >= ``value``;
+    * ``never_exceeds``: ``metric`` <= ``other`` (another metric, same scope, same draw);
+      with ``other_ever: true`` the other metric's running maximum ("ever reached") is used.
+
+    ``under`` makes the check conditional: it is evaluated on a copy of the scenario run with
+    that test input (same seed, draws and mode as the checked run).  Metric names are those of
+    :data:`ocop_sim.results.GLOSSARY`.
+    """
 
     id: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
     label_vi: str = Field(default="", max_length=300)
     label_en: str = Field(default="", max_length=300)
     kind: Literal["never_exceeds", "at_most", "at_least"]
     metric: str
+    scope: str = Field(default="province", pattern=r"^[a-z0-9_]{1,64}$")
     other: str | None = None
+    other_ever: bool = False
     value: float | None = None
-    from_year: int | None = None
+    from_year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
+    to_year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
+    tolerance: float = Field(default=1e-9, ge=0, le=1e6)
+    under: CheckInput | None = None
+
+    @model_validator(mode="after")
+    def _ok(self) -> "RealityCheck":
+        from .results import GLOSSARY
+
+        known = list(GLOSSARY)
+        for what in ("metric", "other"):
+            m = getattr(self, what)
+            if m is not None and m not in known:
+                raise ValueError(f"{what}: unknown metric {m!r}" + _suggest(m, known))
+        if self.kind == "never_exceeds":
+            if self.other is None or self.value is not None:
+                raise ValueError("kind never_exceeds: expected 'other' (a metric) and no 'value'")
+        else:
+            if self.value is None or self.other is not None or self.other_ever:
+                raise ValueError(f"kind {self.kind}: expected 'value' (a number) and no 'other'")
+            if not math.isfinite(self.value):
+                raise ValueError(f"expected a finite value, got {self.value}")
+        if self.from_year is not None and self.to_year is not None and self.to_year < self.from_year:
+            raise ValueError(f"expected to_year >= from_year, got {self.from_year}..{self.to_year}")
+        return self
+
+
+# ----------------------------------------------------------------------------- sweep (issue 4)
+# A ``sweep:`` block of a scenario: one batch of runs over a grid or a Latin hypercube of levers
+# and assumptions, run by :mod:`ocop_sim.sweep`.  Lever ranges are MULTIPLIERS of the lever's
+# schedule [-] (from ``from_year`` on if given); assumption ranges are values in the assumption's
+# unit, inside its bounds.
+
+
+class SweepRange(_Strict):
+    """Range of one swept input: ``low``..``high`` (``levels`` points on a grid)."""
+
+    low: float
+    high: float
+    levels: int = Field(default=3, ge=2, le=100, description="Grid points (method grid) [-]")
+
+    @model_validator(mode="after")
+    def _ok(self) -> "SweepRange":
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low <= self.high):
+            raise ValueError(f"expected finite low <= high, got low={self.low}, high={self.high}")
+        return self
+
+
+MAX_SWEEP_SAMPLES = 10_000
+
+
+class Sweep(_Strict):
+    """Grid (full factorial of each range's ``levels``) or Latin hypercube (``n`` samples, ``seed``)."""
+
+    method: Literal["grid", "lhs"] = "lhs"
+    n: int = Field(default=20, ge=1, le=MAX_SWEEP_SAMPLES, description="Samples of the Latin hypercube [-]")
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    mode: Literal["expected", "monte_carlo"] = "expected"
+    draws: int = Field(default=100, ge=1, le=MAX_DRAWS, description="Monte Carlo draws per sample [-]")
+    from_year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
+    levers: dict[str, SweepRange] = Field(default_factory=dict, max_length=20)
+    assumptions: dict[str, SweepRange] = Field(default_factory=dict, max_length=60)
+
+    @model_validator(mode="after")
+    def _ok(self) -> "Sweep":
+        lever_names = SCHEDULE_LEVERS + ("training_share_officials",)
+        for name, r in self.levers.items():
+            if name not in lever_names:
+                raise ValueError(f"levers: unknown lever {name!r}" + _suggest(name, lever_names))
+            if r.low < 0:
+                raise ValueError(f"levers.{name}: expected a multiplier low >= 0, got {r.low}")
+        for name, r in self.assumptions.items():
+            if name not in ASSUMPTION_NAMES:
+                raise ValueError(f"assumptions: unknown assumption {name!r}" + _suggest(name, ASSUMPTION_NAMES))
+            meta = assumption_meta(name)
+            if r.low < meta["low"] or r.high > meta["high"]:
+                raise ValueError(f"assumptions.{name}: expected a range within [{meta['low']}, {meta['high']}], "
+                                 f"got [{r.low}, {r.high}]")
+        if not self.levers and not self.assumptions:
+            raise ValueError("expected at least one lever or assumption to sweep")
+        if self.method == "grid":
+            size = math.prod(r.levels for r in [*self.levers.values(), *self.assumptions.values()])
+            if size > MAX_SWEEP_SAMPLES:
+                raise ValueError(f"expected a grid of at most {MAX_SWEEP_SAMPLES} points, got {size}")
+        return self
 
 
 # ----------------------------------------------------------------------------- scenario
@@ -523,6 +648,7 @@ class Scenario(_Strict):
         default_factory=dict, description="Per-assumption distributions overriding the defaults (null removes)")
     events: list[Event] = Field(default_factory=list, max_length=200)
     checks: list[RealityCheck] = Field(default_factory=list, max_length=200)
+    sweep: Sweep | None = Field(default=None, description="Batch sweep over levers/assumptions (ocop_sim.sweep)")
 
     @field_validator("uncertainty")
     @classmethod

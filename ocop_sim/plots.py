@@ -265,3 +265,89 @@ def plot_cost_vs_attainment(frame, ax=None, lang: str = "en"):
     _numbers(ax, lang, axis="y", digits=1)
     ax.grid(alpha=0.3)
     return ax
+
+
+# ----------------------------------------------------------------------------- analytics (issue 4)
+
+
+def factor_label(name: str, lang: str = "en") -> str:
+    """Label of a sensitivity factor: the i18n label of a lever, else the assumption's description
+    (shortened to 48 characters), else the identifier."""
+    from .config import ASSUMPTION_NAMES
+    from .i18n import assumption_text, has
+
+    if has(name):
+        return t(name, lang)
+    if name in ASSUMPTION_NAMES:
+        text = assumption_text(name, lang)
+        return text if len(text) <= 48 else text[:47].rstrip() + "…"
+    return name
+
+
+def tornado_figure(df, lang: str = "en", top: int = 10, ax=None, title: str | None = None):
+    """Tornado chart of :func:`ocop_sim.sensitivity.tornado` (its first ``top`` rows).
+
+    One horizontal bar per factor from the metric's value with the input at its low value to the
+    value with the input at its high value (two colours), around the base value (vertical line).
+    Returns the Axes (``ax.figure`` is the Figure).
+    """
+    d = df.head(top).iloc[::-1]
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(8, 0.9 + 0.38 * len(d)))
+    y = np.arange(len(d))
+    base = float(d["value_base"].iloc[0]) if len(d) else 0.0
+    lo = d["value_low"].to_numpy(float)
+    hi = d["value_high"].to_numpy(float)
+    ax.barh(y, lo - base, left=base, color="#56B4E9", label=t("tornado_low", lang))
+    ax.barh(y, hi - base, left=base, color="#E69F00", label=t("tornado_high", lang))
+    ax.axvline(base, color="k", lw=1, label=t("tornado_base", lang))
+    ax.set_yticks(y, [factor_label(n, lang) for n in d["name"]], fontsize=8)
+    ax.set_title(title or t("tornado_title", lang))
+    ax.set_xlabel(t("value", lang))
+    _numbers(ax, lang, axis="x", digits=0)
+    ax.legend(fontsize=7, loc="best", framealpha=0.8)
+    ax.grid(alpha=0.3, axis="x")
+    return ax
+
+
+def plot_backtest(frame, ax=None, lang: str = "en", until: int | None = None):
+    """Held-back actuals (points) against the forecast median and P10–P90 (error bars), one row
+    per observation of :func:`ocop_sim.calibrate.backtest`; green when inside the band."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(8, 0.9 + 0.35 * max(len(frame), 1)))
+    y = np.arange(len(frame))
+    med = frame["median"].to_numpy(float)
+    ax.errorbar(med, y, xerr=[med - frame["p10"].to_numpy(float), frame["p90"].to_numpy(float) - med], fmt="o",
+                color="#0072B2", capsize=3, label=f"{t('median', lang)}, {t('band_p10_p90', lang)}")
+    colours = ["#1a9850" if v else "#d73027" for v in frame["inside"]]
+    ax.scatter(frame["actual"].astype(float), y, marker="D", color=colours, zorder=5, label=t("actual", lang))
+    labels = [f"{t(m, lang)} · {s} · {fmt_number(float(a), lang, 2)}" for m, s, a in
+              zip(frame["metric"], frame["scope"], frame["at"])]
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xscale("symlog", linthresh=1.0)
+    head = t("cal_backtest_title", lang)
+    ax.set_title(f"{head} ({t('cal_fit_until', lang)} {until})" if until is not None else head)
+    ax.set_xlabel(t("value", lang))
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    return ax
+
+
+def plot_fit(quality, ax=None, lang: str = "en"):
+    """MAPE per series before (defaults) and after calibration (``FitResult.quality``)."""
+    ax = _ax(ax)
+    y = np.arange(len(quality))
+    ax.barh(y - 0.2, quality["mape_start"].to_numpy(float), height=0.4, color="#bdbdbd",
+            label=t("cal_model_start", lang))
+    ax.barh(y + 0.2, quality["mape"].to_numpy(float), height=0.4, color="#0072B2", label=t("cal_model_fitted", lang))
+    ax.set_yticks(y, [f"{t(m, lang)} · {s}" for m, s in zip(quality["metric"], quality["scope"])], fontsize=7)
+    ax.set_title(t("cal_fit_title", lang))
+    ax.set_xlabel("MAPE")
+    _numbers(ax, lang, axis="x", percent=True)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    return ax

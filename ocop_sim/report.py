@@ -27,6 +27,9 @@ from .io import atomic_write_bytes, atomic_write_text, safe_child
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 REPORT_NOTEBOOK = NOTEBOOKS / "scenario_report.ipynb"
 COMPARE_NOTEBOOK = NOTEBOOKS / "compare_scenarios.ipynb"
+CALIBRATION_NOTEBOOK = NOTEBOOKS / "calibration.ipynb"
+#: Calibration report settings: fit on years <= UNTIL, Monte Carlo draws of the backtest.
+CALIBRATION_UNTIL, CALIBRATION_DRAWS = 2022, 500
 CACHE_DIR = "_cache"
 LANG_CHOICES = {"vi": ("vi",), "en": ("en",), "both": ("vi", "en")}
 #: Years shown in the "by area" section (clipped to the horizon).
@@ -228,6 +231,34 @@ def area_years(res) -> list[int]:
     """The report's "by area" years clipped to the horizon (deduplicated, ordered)."""
     lo, hi = int(res.years[0]), int(res.years[-1])
     return sorted({min(max(y, lo), hi) for y in AREA_YEARS})
+
+
+#: The headline metric of the "key sensitivities" section and its years (clipped to the horizon).
+SENSITIVITY_METRIC, SENSITIVITY_YEARS = "products_3star_plus", (2025, 2035)
+
+
+def sensitivity_years(res) -> list[int]:
+    """Years of the key-sensitivity tornados: 2025 and 2035 within the horizon, else its end."""
+    lo, hi = int(res.years[0]), int(res.years[-1])
+    ys = sorted({min(max(y, lo), hi) for y in SENSITIVITY_YEARS})
+    return ys
+
+
+def key_sensitivities(ld, res, lang: str = "en", top: int = 8):
+    """Tornado charts (expected mode) of products at 3★+ in 2025 and 2035: one figure, one panel
+    per year, the ``top`` factors each.  About 0.7 s on the baseline."""
+    import matplotlib.pyplot as plt
+
+    from . import plots
+    from .sensitivity import tornados
+
+    years = sensitivity_years(res)
+    tabs = tornados(ld.scenario, SENSITIVITY_METRIC, years)
+    fig, axes = plt.subplots(1, len(years), figsize=(6.8 * len(years), 0.9 + 0.42 * top), squeeze=False)
+    for ax, y in zip(axes[0], years):
+        plots.tornado_figure(tabs[y], lang, top=top, ax=ax, title=f"{t(SENSITIVITY_METRIC, lang)}, {y}")
+    fig.tight_layout()
+    return fig
 
 
 def report_summary(res):
@@ -625,6 +656,17 @@ def _compare_task(paths: list[str], caches: list[str], out: str, lang: str, draw
     return o
 
 
+def _calibration_task(path: str, out: str, name: str, lang: str, seed, timeout, key: dict | None = None) -> RenderOutcome:
+    folder = safe_child(out, "calibration")
+    params = {"scenario": str(Path(path).resolve()), "until": CALIBRATION_UNTIL, "draws": CALIBRATION_DRAWS,
+              "seed": seed, "lang": lang, "output_dir": str(folder)}
+    o = render(CALIBRATION_NOTEBOOK, params, folder, f"calibration_{lang}", t("cal_fit_title", lang), "calibration",
+               lang, timeout, warm=True)
+    if o.ok and key is not None:
+        _write_marker(folder, f"calibration_{lang}", key, o)
+    return o
+
+
 # ----------------------------------------------------------------------------- the batch runner
 
 
@@ -663,7 +705,7 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
               draws: int | None = None, seed: int | None = None, timeout: float | None = 600,
               compare: bool = True, progress: bool = True, keep_cache: bool = False,
               template: str | Path | None = None, force: bool = False, use_cache: bool = True,
-              scheduler: str | None = None) -> BatchResult:
+              scheduler: str | None = None, calibration: str | None = "baseline") -> BatchResult:
     """Render every scenario in every language (+ the comparison report) into ``out``.
 
     Scenarios are validated first (a ScenarioError or OutputPathError propagates before anything
@@ -676,6 +718,9 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
     Resume: a report whose done-marker (``.done_<name>_<lang>.json``, written after its files)
     records the same scenario hash, draws, seed, template and versions, and whose files all exist,
     is skipped unless ``force``; a batch killed midway therefore completes only what is missing.
+
+    ``calibration``: the name of the scenario (if in the batch) whose calibration and backtest
+    report (``notebooks/calibration.ipynb``) is rendered into ``out/calibration/``.
     """
     from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing as mp
@@ -736,6 +781,18 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
         futs = {pool.submit(_simulate_task, str(ld.path), str(out), draws, seed, tuple(langs), use_cache,
                             precomputed.get(ld.scenario.name)): ("sim", ld)
                 for ld in loaded if ld.scenario.name not in finished_sims}
+        cal = next((ld for ld in loaded if calibration and ld.scenario.name == calibration), None)
+        if cal is not None:
+            ckey = {"calibration": keys[cal.scenario.name], "until": CALIBRATION_UNTIL, "cal_draws": CALIBRATION_DRAWS}
+            for lang in langs:
+                files = None if force else _finished(out / "calibration", f"calibration_{lang}", ckey)
+                if files is not None:
+                    batch.outcomes.append(RenderOutcome("calibration", lang, True, files=files))
+                    batch.skipped.append(("calibration", lang))
+                    continue
+                total += 1
+                f = pool.submit(_calibration_task, str(cal.path), str(out), cal.scenario.name, lang, seed, timeout, ckey)
+                futs[f] = ("calibration", "calibration")
         for n, rec in finished_sims.items():
             sims[n] = rec
             for lang in langs:
@@ -784,13 +841,15 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
                         f = pool.submit(_render_task, r["path"], r["cache"], str(out), r["name"], lang, draws, seed,
                                         timeout, title, str(template) if template else None, keys[r["name"]])
                         futs[f] = ("render", r["name"])
-            elif kind in ("render", "compare") and r is not None:
+            elif kind in ("render", "compare", "calibration") and r is not None:
                 batch.outcomes.append(r)
                 if not r.ok:
                     batch.failures.append((r.name, r.lang, r.error, r.cell))
             if bar:
                 bar.update(1)
             pending = any(k in ("sim", "render") for k, _ in futs.values())
+            if compare_sent or not want_compare:
+                continue
             if compare and len(loaded) > 1 and not compare_sent and not pending:
                 # after every report: compare only scenarios whose reports all rendered
                 compare_sent = True
@@ -884,6 +943,11 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
         parts.append(heading("comparison_report", lang))
         parts.append(" · ".join(f'<a href="{_rel(o.files["html"], out)}">{esc(t("compare_title", lang))} '
                                 f'({esc(o.lang)})</a>' for o in comp))
+    cal = [o for o in batch.outcomes if o.ok and o.name == "calibration"]
+    if cal:
+        parts.append(heading("cal_fit_title", lang))
+        parts.append(" · ".join(f'<a href="{_rel(o.files["html"], out)}">{esc(t("cal_fit_title", lang))} '
+                                f'({esc(o.lang)})</a>' for o in cal))
     # cross-scenario target table: probability and status per target × scenario
     names = [ld.scenario.name for ld in loaded if ld.scenario.name in sims]
     if names:

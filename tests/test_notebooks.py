@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-PARAMETERS = {"scenario", "scenarios", "draws", "seed", "lang", "output_dir", "result_cache", "result_caches"}
+PARAMETERS = {"scenario", "scenarios", "draws", "seed", "lang", "output_dir", "result_cache", "result_caches", "until"}
 
 
 def test_expected_notebooks_exist():

@@ -90,7 +90,8 @@ def batch(params, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         mp.setattr(report, "save_result", corrupt_for_broken)  # inherited by the forked workers
         code = cli.main(["report", str(params / "smoke.yaml"), str(params / "more.yaml"), str(params / "broken.yaml"),
-                         "--out", str(out), "--draws", str(DRAWS), "--lang", "both", "--jobs", "2", "--quiet"])
+                         "--out", str(out), "--draws", str(DRAWS), "--lang", "both", "--jobs", "2", "--quiet",
+                         "--calibration", "smoke"])
     return {"code": code, "out": out, "stderr": err.getvalue(), "params": params}
 
 
@@ -120,6 +121,22 @@ def test_files_written_per_scenario(batch, name, lang):
     assert html.count("data:image/png;base64") >= 6  # figures embedded
     assert not re.search(r'<(script|link)[^>]*(src|href)="https?://', html)  # opens offline
     assert "ld, res = report.load_run" not in html  # no code
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_calibration_report_rendered_and_linked(batch, lang):
+    """The calibration notebook runs in the batch: fit table, backtest coverage, charts, CSVs."""
+    import pandas as pd
+
+    from ocop_sim.i18n import t
+
+    out = batch["out"]
+    html = (out / "calibration" / f"calibration_{lang}.html").read_text(encoding="utf-8")
+    assert t("cal_backtest_title", lang) in html and t("cal_coverage", lang) in html
+    assert html.count("data:image/png;base64") >= 2
+    assert f"calibration/calibration_{lang}.html" in (out / "index.html").read_text(encoding="utf-8")
+    bt = pd.read_csv(out / "calibration" / "smoke_backtest.csv")
+    assert len(bt) > 0 and (bt["year"] > 2022).all()  # only held-back actuals are scored
 
 
 def test_broken_scenario_has_no_report(batch):

@@ -1,0 +1,88 @@
+"""Sensitivity: Sobol wrapper on Ishigami, OAT tornado consistent with re-simulation, plots."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ocop_sim import sensitivity as sens
+from ocop_sim import simulate
+from ocop_sim.config import ASSUMPTION_NAMES
+
+
+def test_sobol_wrapper_reproduces_ishigami_indices():
+    prob = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-math.pi, math.pi]] * 3}
+    df = sens.sobol_indices(sens.ishigami, prob, n=4096, seed=11)
+    assert list(df["name"]) == ["x1", "x2", "x3"]
+    np.testing.assert_allclose(df["S1"], sens.ISHIGAMI_INDICES["S1"], atol=0.04)
+    np.testing.assert_allclose(df["ST"], sens.ISHIGAMI_INDICES["ST"], atol=0.04)
+    # analytic values themselves (Saltelli et al. 2008): S1 = .3139, .4424, 0; ST = .5576, .4424, .2437
+    np.testing.assert_allclose(sens.ISHIGAMI_INDICES["S1"], [0.3139, 0.4424, 0.0], atol=1e-4)
+    np.testing.assert_allclose(sens.ISHIGAMI_INDICES["ST"], [0.5576, 0.4424, 0.2437], atol=1e-4)
+    assert (df["S1_conf"] > 0).all() and (df["ST_conf"] > 0).all()
+
+
+@pytest.fixture(scope="module")
+def torn(smoke):
+    return sens.tornado(smoke.scenario, "products_3star_plus", 2025, "old_dong_nai")
+
+
+def test_tornado_covers_every_factor_sorted_by_swing(torn):
+    names = set(torn["name"])
+    assert set(sens.LEVER_NAMES) <= names
+    assert len(names & set(ASSUMPTION_NAMES)) >= len(ASSUMPTION_NAMES) - 3  # zero-valued ones have no range
+    assert (np.diff(torn["swing"].to_numpy()) <= 1e-12).all()
+    assert np.allclose(torn["swing"], (torn["value_high"] - torn["value_low"]).abs())
+
+
+def test_tornado_values_match_resimulation(smoke, torn):
+    sc = smoke.scenario
+    for _, row in torn.head(3).iterrows():
+        f = sens.Factor(row["name"], row["kind"], row["low"], row["high"], row["base"])
+        r = simulate(sens.apply_factor(sc, f, row["high"]), mode="expected")
+        assert float(r.value("products_3star_plus", "old_dong_nai", year=2025)[0]) == pytest.approx(row["value_high"])
+    lev = torn[torn["name"] == "product_development_bn_vnd"].iloc[0]
+    assert (lev["low"], lev["high"]) == (0.5, 1.5)
+    assert lev["value_high"] > lev["value_base"] > lev["value_low"]  # more development money, more products
+
+
+def test_scale_lever_from_year_keeps_the_past(smoke):
+    sc = smoke.scenario
+    new = sens.scale_lever(sc, "product_development_bn_vnd", 2.0, from_year=2024)
+    old = sc.levers.product_development_bn_vnd
+    sched = new.levers.product_development_bn_vnd
+    assert {k: v for k, v in sched.items() if k < 2024} == {k: v for k, v in old.items() if k < 2024}
+    from ocop_sim.config import schedule_value
+
+    assert schedule_value(sched, 2024) == pytest.approx(2 * schedule_value(old, 2024))
+
+
+def test_unknown_metric_and_year_rejected(smoke):
+    from ocop_sim.scenarios import ScenarioError
+
+    with pytest.raises(ScenarioError, match="metric"):
+        sens.tornado(smoke.scenario, "nope", 2025)
+    with pytest.raises(ScenarioError, match="2019..2026"):
+        sens.tornado(smoke.scenario, "products_3star_plus", 2040)
+
+
+def test_morris_per_year(smoke):
+    df = sens.global_indices(smoke.scenario, "products_3star_plus", [2022, 2026], "morris", n=4, top=3)
+    assert set(df["year"]) == {2022, 2026} and len(df) == 6
+    assert (df["mu_star"] >= 0).all()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_tornado_figure_labels(torn, lang):
+    import matplotlib.pyplot as plt
+
+    from ocop_sim import plots
+    from ocop_sim.i18n import t
+
+    ax = plots.tornado_figure(torn, lang, top=5)
+    assert ax.get_title() == t("tornado_title", lang)
+    assert len(ax.patches) == 10
+    labels = [x.get_text() for x in ax.get_yticklabels()]
+    assert len(labels) == 5 and labels[-1] == plots.factor_label(torn["name"].iloc[0], lang)
+    plt.close("all")
