@@ -238,6 +238,7 @@ class Result:
 
         from . import __version__
         from .cache import _data_hash
+        from .checks import results_checksum
         from .scenarios import scenario_hash
 
         return {
@@ -246,6 +247,7 @@ class Result:
             "mode": self.mode, "seed": self.seed, "draws": self.draws,
             "package": "ocop_sim", "version": __version__, "model_version": MODEL_VERSION,
             "data_hash": _data_hash(self.scenario.geography),
+            "results_checksum": results_checksum(self),
             "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
             "pandas": __import__("pandas").__version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

@@ -9,6 +9,7 @@ import copy
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,10 @@ from .config import (ASSUMPTION_NAMES, SCHEDULE_LEVERS, Assumptions, Horizon, Le
 MAX_FILE_BYTES = 1_000_000
 MAX_ALIASES = 100
 MAX_DEPTH = 20
+#: Most values a scenario file may hold once aliases are expanded (billion-laughs guard).
+MAX_EXPANDED_VALUES = 200_000
+#: The only scenario fields that hold yes/no values (YAML turns yes/no/on/off into booleans).
+_BOOL_FIELDS = ("other_ever",)
 
 
 class ScenarioError(ValueError):
@@ -98,7 +103,36 @@ def read_yaml(path: Path, label: str | None = None) -> Any:
         raise ScenarioError(label, "", f"not valid YAML: {msg[:300]}") from None
     except RecursionError:
         raise ScenarioError(label, "", "not valid YAML: nested too deeply") from None
+    n = _expanded_size(data)
+    if n > MAX_EXPANDED_VALUES:
+        raise ScenarioError(label, "", f"expected at most {MAX_EXPANDED_VALUES} values once YAML aliases are "
+                            f"expanded, got {n}+ (an alias bomb?)")
     return data
+
+
+def _expanded_size(data: Any, limit: int | None = None) -> int:
+    """Number of values ``data`` holds with shared (aliased) parts counted every time they occur;
+    stops counting past ``limit`` (default :data:`MAX_EXPANDED_VALUES`)."""
+    limit = MAX_EXPANDED_VALUES if limit is None else limit
+    memo: dict[int, int] = {}
+
+    def size(x: Any, depth: int = 0) -> int:
+        if not isinstance(x, (dict, list)):
+            return 1
+        if id(x) in memo:
+            return memo[id(x)]
+        if depth > 200:
+            return limit + 1
+        items = list(x.keys()) + list(x.values()) if isinstance(x, dict) else x
+        n = 1
+        for v in items:
+            n += size(v, depth + 1)
+            if n > limit:
+                break
+        memo[id(x)] = n
+        return n
+
+    return size(data)
 
 
 # ----------------------------------------------------------------------------- merge
@@ -226,11 +260,42 @@ def format_validation_error(label: str, exc: ValidationError) -> ScenarioError:
         model = _MODELS.get(parent)
         if model is not None and not _suggestion(loc):
             msg += f"; expected one of: {', '.join(list(model.model_fields)[:12])}"
+    elif typ == "missing":
+        msg = "expected this field (it is required), got nothing"
+    elif typ == "union_tag_invalid":
+        ctx = err.get("ctx") or {}
+        path = f"{path}.{ctx.get('discriminator', 'type')}".strip(".").replace("'", "")
+        msg = f"expected one of {ctx.get('expected_tags', '')}, got {ctx.get('tag')!r}"
     else:
         m = err.get("msg", "invalid").removeprefix("Value error, ")
-        msg = f"expected {m[0].lower() + m[1:] if m else 'a valid value'}" if not m.startswith("expected") else m
-        msg = f"{msg}, got {got_s}" if ", got" not in msg else msg
+        # a validator may name a sub-field first ("levers.x: expected ..."): move it to the path
+        sub = re.match(r"^([A-Za-z_][\w.]*): (.*)$", m)
+        if sub:
+            path = f"{path}.{sub.group(1)}" if path else sub.group(1)
+            m = sub.group(2)
+        m = _plain(m)
+        if m.startswith(("expected", "unknown", "cycle")):
+            msg = m
+        else:
+            msg = f"expected {m[0].lower() + m[1:] if m else 'a valid value'}"
+        if ", got" not in msg and not m.startswith("unknown"):
+            msg = f"{msg}, got {got_s}"
     return ScenarioError(label, path, msg)
+
+
+def _plain(m: str) -> str:
+    """pydantic's wording made to read as "expected ...": drop "Input should be", name values."""
+    for pre in ("Input should be ", "input should be "):
+        if m.startswith(pre):
+            m = m[len(pre):]
+            if m.startswith(("greater", "less")):
+                m = "a value " + m
+            return m
+    if m.startswith("String should match pattern "):
+        return "text matching the pattern " + m.removeprefix("String should match pattern ")
+    if m.startswith("String should have at most "):
+        return "text of at most " + m.removeprefix("String should have at most ")
+    return m
 
 
 def load(path: str | Path, params_root: str | Path | None = None, allow_outside: bool = False) -> Loaded:
@@ -248,12 +313,48 @@ def load(path: str | Path, params_root: str | Path | None = None, allow_outside:
     parent_raw = None
     if len(chain) > 1:
         parent_raw, _ = _resolve_chain(chain[1], root, True, (chain[1].resolve(),))
+    _reject_booleans(str(p), data)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise format_validation_error(str(p), exc) from None
+        raise format_validation_error(_origin(chain, exc), exc) from None
     _check_semantics(str(p), scenario, p.parent)
     return Loaded(scenario=scenario, path=p, chain=tuple(chain), raw=data, parent_raw=parent_raw, params_root=root)
+
+
+def _origin(chain: list[Path], exc: ValidationError) -> str:
+    """The file of an ``extends`` chain (child first) that sets the first invalid field."""
+    p = chain[0]
+    if len(chain) == 1:
+        return str(p)
+    loc = [x for x in exc.errors()[0].get("loc", ()) if not isinstance(x, int)][:2]
+    for f in chain:
+        try:
+            node = read_yaml(f)
+        except ScenarioError:
+            continue
+        for k in loc:
+            if not isinstance(node, dict) or k not in node:
+                break
+            node = node[k]
+        else:
+            if loc:
+                return str(f) if f == p else f"{f} (extended by {p})"
+    return str(p)
+
+
+def _reject_booleans(label: str, data: Any, path: str = "") -> None:
+    """A yes/no value where a number or text is expected (YAML reads ``yes``, ``no``, ``on``,
+    ``off`` as booleans, which pydantic would silently take as 1 or 0) is an error."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            _reject_booleans(label, v, f"{path}.{k}" if path else str(k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            _reject_booleans(label, v, f"{path}.{i}" if path else str(i))
+    elif isinstance(data, bool) and path.rsplit(".", 1)[-1] not in _BOOL_FIELDS:
+        raise ScenarioError(label, path, f"expected a number or text, got the yes/no value {data!r} "
+                            "(write a number, or quote the text)")
 
 
 def _check_semantics(label: str, scenario: Scenario, folder: Path) -> None:
@@ -282,6 +383,10 @@ def _check_semantics(label: str, scenario: Scenario, folder: Path) -> None:
         if not rp.exists():
             raise ScenarioError(label, f"targets.{i}", f"expected an existing registry file, got {reg!r} (not found)")
         _targets.load_registry(rp)
+    if scenario.checks:
+        from .checks import validate_checks
+
+        validate_checks(label, scenario)
 
 
 def resolve_registry_path(reg: str, folder: Path) -> Path | None:

@@ -266,3 +266,17 @@ def test_rerun_skips_finished_reports_and_redoes_changed_ones(params, tmp_path, 
     assert cli.main(base + ["--seed", "9"]) == 0
     assert "1 notebooks rendered, skipped 0" in capsys.readouterr().out and html.is_file()
     assert oct(html.stat().st_mode & 0o777) == "0o644"
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_report_shows_reality_checks_as_the_package_evaluates_them(batch, smoke_result, lang):
+    from ocop_sim.checks import run_checks
+    from ocop_sim.i18n import t
+
+    df = run_checks(smoke_result.scenario, smoke_result, max_under_draws=200)
+    assert len(df) >= 5  # the baseline's checks, inherited by smoke
+    html = (batch["out"] / "smoke" / f"smoke_{lang}.html").read_text(encoding="utf-8")
+    assert t("reality_checks", lang) in html
+    assert t("checks_passed_of", lang).format(ok=int(df["passed"].sum()), n=len(df)) in html
+    label = "label_vi" if lang == "vi" else "label_en"
+    assert all(str(x) in html for x in df[label])

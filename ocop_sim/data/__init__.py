@@ -200,6 +200,8 @@ def load_actuals_csv(path: str | Path | None = None) -> list[dict]:
                 rec["at"] = float(rec["year"]) + 1.0
             else:
                 rec["at"] = float(r["at"])
+                if not math.isfinite(rec["at"]):
+                    raise ValueError(rec["at"])
                 rec["year"] = int(math.floor(rec["at"] - 1e-9))  # calendar year observed
         except (TypeError, ValueError):
             field = "year" if kind == "flow" else "at"

@@ -1,0 +1,255 @@
+"""Reality checks (as in Vensim) and result checksums for reproducibility.
+
+A scenario's ``checks:`` (:class:`ocop_sim.config.RealityCheck`) are behaviour assertions
+evaluated after a run, in every draw and every year of their window:
+
+* ``at_most`` / ``at_least``: a metric stays <= / >= a value;
+* ``never_exceeds``: a metric stays <= another metric (or its running maximum, ``other_ever``);
+* ``under: {budget: 0, from_year: 2021}`` or ``under: {assumptions: {submission_rate: 0}}``
+  makes a check conditional: it is evaluated on a copy of the scenario run with that test
+  input, with the same seed, draws and mode as the checked run.
+
+:func:`run_checks` returns one row per check; :func:`checks_html` renders it (escaped, vi/en).
+:func:`results_checksum` is a SHA-256 of every array of a run: equal checksums mean equal numbers.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from typing import Any
+
+import numpy as np
+
+from .config import BUDGET_LINES, CheckInput, RealityCheck, Scenario
+
+__all__ = [
+    "CHECK_COLUMNS",
+    "apply_input",
+    "checks_html",
+    "data_hash",
+    "metric_series",
+    "results_checksum",
+    "run_checks",
+    "summary_digest",
+    "validate_checks",
+]
+
+CHECK_COLUMNS = ("id", "label_vi", "label_en", "kind", "metric", "scope", "under", "passed", "worst",
+                 "first_violation_year", "detail")
+
+
+# ----------------------------------------------------------------------------- metric values
+
+
+def metric_series(result, metric: str, scope: str = "province") -> np.ndarray:
+    """Yearly values (T × D) of any glossary metric.
+
+    Stocks and ratios at year end, flows within the year; ``evaluation_pass_rate`` is the pass
+    rate of each year, ``cost_per_product_mn_vnd`` the cumulative cost per new 3★+ product
+    from the horizon start to each year [mn VND/product] (NaN while no product is certified).
+    """
+    try:
+        return result.series(metric, scope)
+    except KeyError:
+        pass
+    years = [int(y) for y in result.years]
+    if metric == "evaluation_pass_rate":
+        rows = [result.value(metric, scope, year=y) for y in years]
+    elif metric == "cost_per_product_mn_vnd":
+        rows = [result.value(metric, scope, period=(years[0], y)) for y in years]
+    else:
+        raise KeyError(f"unknown metric {metric!r}")
+    return np.asarray(rows, dtype=float)
+
+
+def apply_input(scenario: Scenario, under: CheckInput) -> Scenario:
+    """A validated copy of ``scenario`` with a check's test input applied (and no checks)."""
+    data = scenario.model_dump(mode="python")
+    data["checks"] = []
+    if under.budget is not None:
+        start = scenario.horizon.start if under.from_year is None else under.from_year
+        for line in BUDGET_LINES:
+            sched = {y: v for y, v in data["levers"][line].items() if y < start}
+            sched[max(start, scenario.horizon.start)] = float(under.budget)
+            data["levers"][line] = sched
+    if under.assumptions:
+        data["assumptions"] = {**data["assumptions"], **under.assumptions}
+        # a test input is a fixed value: it is neither sampled nor changed later by a policy event
+        data["uncertainty"] = {**data.get("uncertainty", {}), **{k: None for k in under.assumptions}}
+        data["events"] = [ev for ev in data["events"]
+                          if not (ev.get("type") == "policy_change" and ev.get("assumption") in under.assumptions)]
+    return Scenario.model_validate(data)
+
+
+def validate_checks(label: str, scenario: Scenario) -> None:
+    """Rules that need the geography and the horizon; raises ScenarioError naming the check."""
+    from . import data as _data
+    from .scenarios import ScenarioError
+
+    scopes = _data.areas(scenario.geography).scopes
+    h = scenario.horizon
+    ids: set[str] = set()
+    for i, c in enumerate(scenario.checks):
+        if c.id in ids:
+            raise ScenarioError(label, f"checks.{i}.id", f"expected a unique check id, got {c.id!r} twice")
+        ids.add(c.id)
+        if c.scope not in scopes:
+            raise ScenarioError(label, f"checks.{i}.scope", f"expected province, a region or an area id, "
+                                f"got {c.scope!r}")
+        if c.under is not None and c.under.from_year is not None and not h.start <= c.under.from_year <= h.end:
+            raise ScenarioError(label, f"checks.{i}.under.from_year",
+                                f"expected a year in {h.start}..{h.end}, got {c.under.from_year}")
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def _window(years: np.ndarray, check: RealityCheck) -> np.ndarray:
+    lo = check.from_year if check.from_year is not None else int(years[0])
+    hi = check.to_year if check.to_year is not None else int(years[-1])
+    return (years >= lo) & (years <= hi)
+
+
+def evaluate(check: RealityCheck, result) -> dict[str, Any]:
+    """Evaluate one check on ``result`` (already the run under the check's input, if any)."""
+    years = np.asarray(result.years, dtype=int)
+    x = metric_series(result, check.metric, check.scope)
+    win = _window(years, check)
+    row: dict[str, Any] = {"id": check.id, "label_vi": check.label_vi or check.id,
+                           "label_en": check.label_en or check.id, "kind": check.kind, "metric": check.metric,
+                           "scope": check.scope,
+                           "under": json.dumps(check.under.model_dump(exclude_defaults=True), sort_keys=True)
+                           if check.under is not None else ""}
+    if not win.any():
+        row.update(passed=True, worst=np.nan, first_violation_year=None,
+                   detail="no year of the horizon in the check's window")
+        return row
+    if check.kind == "never_exceeds":
+        o = metric_series(result, check.other, check.scope)
+        if check.other_ever:
+            o = np.fmax.accumulate(o, axis=0)
+        excess = x - o  # > 0 violates
+        what = f"{check.other}{' (ever reached)' if check.other_ever else ''}"
+    elif check.kind == "at_most":
+        excess = x - check.value
+        what = f"{check.value:g}"
+    else:
+        excess = check.value - x
+        what = f"{check.value:g}"
+    ex = np.where(win[:, None], excess, -np.inf)
+    bad = ex > check.tolerance  # NaN (an undefined ratio, e.g. no submissions) is not a violation
+    bad_years = np.nonzero(bad.any(axis=1))[0]
+    xs = x[win]
+    if check.kind == "at_least":
+        worst = float(np.nanmin(xs)) if np.isfinite(xs).any() else np.nan
+    elif check.kind == "at_most":
+        worst = float(np.nanmax(xs)) if np.isfinite(xs).any() else np.nan
+    else:
+        worst = float(np.nanmax(ex[win])) if np.isfinite(ex[win]).any() else np.nan
+    passed = not len(bad_years)
+    op = {"at_most": "<=", "at_least": ">=", "never_exceeds": "<="}[check.kind]
+    if passed:
+        detail = f"{check.metric} {op} {what} in every draw, {int(years[win][0])}–{int(years[win][-1])}"
+        first = None
+    else:
+        t = int(bad_years[0])
+        d = int(np.nonzero(bad[t])[0][0])
+        first = int(years[t])
+        detail = (f"{check.metric} = {x[t, d]:.6g} in {first} (draw {d}) violates {op} {what}; "
+                  f"{int(bad.any(axis=0).sum())} of {x.shape[1]} draws violate")
+    row.update(passed=passed, worst=worst, first_violation_year=first, detail=detail)
+    return row
+
+
+def run_checks(scenario: Scenario, result, checks: list[RealityCheck] | None = None,
+               max_under_draws: int | None = None):
+    """Evaluate the scenario's reality checks on ``result``: a DataFrame with :data:`CHECK_COLUMNS`.
+
+    Conditional checks (``under``) re-run a modified copy of the scenario with the result's
+    seed, draws and mode (one run per distinct test input); ``max_under_draws`` caps the draws
+    of those runs (e.g. 200 in a report, to bound its time).
+    """
+    import pandas as pd
+
+    from .simulate import simulate
+
+    checks = list(scenario.checks if checks is None else checks)
+    runs: dict[str, Any] = {}
+    rows = []
+    for c in checks:
+        res = result
+        if c.under is not None:
+            key = c.under.model_dump_json()
+            if key not in runs:
+                draws = result.draws if max_under_draws is None else min(result.draws, int(max_under_draws))
+                runs[key] = simulate(apply_input(scenario, c.under), draws=draws, seed=result.seed,
+                                     mode=result.mode)
+            res = runs[key]
+        rows.append(evaluate(c, res))
+    return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
+
+
+def checks_html(df, lang: str = "en") -> str:
+    """HTML table of :func:`run_checks` output: every text escaped, labels in ``lang``."""
+    from .i18n import fmt_number, has, t
+
+    esc = lambda x: html.escape(str(x), quote=True)
+    if df is None or len(df) == 0:
+        return f"<p>{esc(t('checks_none', lang))}</p>"
+    label = "label_vi" if lang == "vi" else "label_en"
+    n_ok = int(df["passed"].sum())
+    head = [t("check", lang), t("check_metric", lang), t("check_under", lang), t("check_result", lang),
+            t("check_worst", lang), t("check_first_violation", lang), t("check_detail", lang)]
+    out = [f"<p>{esc(t('checks_passed_of', lang).format(ok=n_ok, n=len(df)))}</p>",
+           '<table class="ocop"><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>"]
+    for _, r in df.iterrows():
+        ok = bool(r["passed"])
+        colour = "#c7e9c0" if ok else "#fcbba1"
+        worst = "—" if r["worst"] is None or not np.isfinite(r["worst"]) else fmt_number(r["worst"], lang, digits=3)
+        first = "—" if r["first_violation_year"] is None or r["first_violation_year"] != r["first_violation_year"] \
+            else str(int(r["first_violation_year"]))
+        cells = [esc(r[label]), esc(t(r["metric"], lang) if has(r["metric"]) else r["metric"]),
+                 esc(r["under"] or "—"), esc(t("check_pass" if ok else "check_fail", lang)), esc(worst), esc(first),
+                 esc(r["detail"])]
+        out.append("<tr>" + "".join(f'<td style="background:{colour}">{c}</td>' if i == 3 else f"<td>{c}</td>"
+                                    for i, c in enumerate(cells)) + "</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------- reproducibility
+
+
+def results_checksum(result) -> str:
+    """SHA-256 over every array of a run (stocks, flows, parameters, spending) and its settings.
+
+    Equal checksums mean bit-identical numbers; include it in a run manifest as
+    ``results_checksum`` so that ``ocop-sim reproduce`` can confirm a re-run.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps({"mode": result.mode, "seed": int(result.seed), "draws": int(result.draws),
+                         "years": [int(y) for y in result.years]}, sort_keys=True).encode())
+    a = result.arrays
+    for group_name, group in (("stocks", a.stocks), ("flows", a.flows), ("params", a.params),
+                              ("spending", a.spending)):
+        for k in sorted(group):
+            arr = np.ascontiguousarray(np.asarray(group[k], dtype=np.float64))
+            h.update(f"{group_name}.{k}:{arr.shape}".encode())
+            h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def data_hash(geography: str = "dong_nai") -> str:
+    """SHA-256 of the packaged data files the model reads for ``geography`` (areas, groups,
+    merger stocks): the ``data_hash`` that :meth:`ocop_sim.results.Result.manifest` records."""
+    from .cache import _data_hash
+
+    return _data_hash(geography)
+
+
+def summary_digest(result, metrics: tuple[str, ...] = ("products_3star_plus", "products_national_5star",
+                                                        "new_products_3star_plus", "entities")) -> dict:
+    """A few headline numbers (mean over draws per year, province) for a readable comparison."""
+    years = [int(y) for y in result.years]
+    return {m: dict(zip(map(str, years), (float(v) for v in result.series(m).mean(axis=1)))) for m in metrics}

@@ -1,0 +1,199 @@
+"""``ocop-sim check`` (reality checks) and ``ocop-sim reproduce`` (re-run a manifest, confirm equality).
+
+Registers itself in :data:`ocop_sim.cli.EXTRA_COMMANDS` at import time.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from .cli import EXTRA_COMMANDS, _draws, _seed
+
+#: A run manifest is small (the resolved scenario is a few kB): refuse anything far larger.
+MAX_MANIFEST_BYTES = 5_000_000
+#: Relative tolerance when comparing a re-run with a summary table written as CSV text.
+SUMMARY_RTOL = 1e-12
+
+
+def cmd_check(args) -> int:
+    """Run scenarios and evaluate their reality checks (exit 1 if any check fails)."""
+    from .checks import run_checks
+    from .i18n import t
+    from .scenarios import load
+    from .simulate import simulate
+
+    loaded = [load(p, allow_outside=args.allow_outside) for p in args.scenarios]
+    failed = 0
+    label = "label_vi" if args.lang == "vi" else "label_en"
+    for ld in loaded:
+        sc = ld.scenario
+        res = simulate(sc, draws=args.draws, seed=args.seed, mode=args.mode)
+        df = run_checks(sc, res)
+        print(f"\n== {sc.name}: {ld.path}  ({res.mode}, draws={res.draws}, seed={res.seed})")
+        if not len(df):
+            print(t("checks_none", args.lang))
+            continue
+        for _, r in df.iterrows():
+            word = "PASS" if r["passed"] else "FAIL"
+            print(f"{word}  {r['id']}: {r[label]}" + ("" if r["passed"] else f"  [{r['detail']}]"))
+        n_bad = int((~df["passed"].astype(bool)).sum())
+        failed += n_bad
+        print(t("checks_passed_of", args.lang).format(ok=len(df) - n_bad, n=len(df)))
+    return 1 if failed else 0
+
+
+def _configure_check(p) -> None:
+    p.add_argument("scenarios", nargs="+")
+    p.add_argument("--draws", type=_draws, default=None)
+    p.add_argument("--seed", type=_seed, default=None)
+    p.add_argument("--mode", choices=["monte_carlo", "expected"], default="monte_carlo")
+    p.add_argument("--lang", choices=["en", "vi"], default="en")
+
+
+# ----------------------------------------------------------------------------- reproduce
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read a run manifest (JSON); a missing, unreadable or malformed one is a ScenarioError."""
+    from .scenarios import ScenarioError
+
+    p = Path(path)
+    label = str(path)
+    try:
+        size = p.stat().st_size
+    except OSError:
+        raise ScenarioError(label, "", "manifest file not found") from None
+    if not p.is_file():
+        raise ScenarioError(label, "", "expected a manifest file, got a directory or special file")
+    if size > MAX_MANIFEST_BYTES:
+        raise ScenarioError(label, "", f"expected a manifest of at most {MAX_MANIFEST_BYTES} bytes, got {size}")
+    try:
+        data = json.loads(p.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(label, "", f"expected UTF-8 JSON, got an undecodable byte at offset {exc.start}") from None
+    except (ValueError, RecursionError) as exc:
+        raise ScenarioError(label, "", f"expected a JSON run manifest, got invalid JSON ({str(exc)[:120]})") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(label, "", f"expected a JSON object, got {type(data).__name__}")
+    need = {"resolved_scenario": dict, "scenario_hash": str, "mode": str, "seed": int, "draws": int}
+    for key, typ in need.items():
+        v = data.get(key)
+        if v is None:
+            raise ScenarioError(label, key, "expected this field of a run manifest, got nothing")
+        if not isinstance(v, typ) or isinstance(v, bool):
+            raise ScenarioError(label, key, f"expected {typ.__name__}, got {type(v).__name__}")
+    if data["mode"] not in ("monte_carlo", "expected"):
+        raise ScenarioError(label, "mode", f"expected monte_carlo or expected, got {data['mode']!r}")
+    if not 1 <= data["draws"] <= 100_000:
+        raise ScenarioError(label, "draws", f"expected draws in 1..100000, got {data['draws']}")
+    if not 0 <= data["seed"] < 2**63:
+        raise ScenarioError(label, "seed", f"expected a seed in 0..2^63-1, got {data['seed']}")
+    return data
+
+
+def _first_summary_difference(old_csv: Path, res) -> str | None:
+    """First value of the re-run's summary that differs from the CSV written by the original run."""
+    import numpy as np
+    import pandas as pd
+
+    old = pd.read_csv(old_csv)
+    new = res.summary()
+    keys = ["year", "metric", "scope"]
+    stats = [c for c in ("mean", "p10", "median", "p90") if c in old.columns]
+    if len(old) != len(new) or not stats:
+        return f"summary table: {len(old)} rows in {old_csv.name}, {len(new)} in the re-run"
+    m = old.merge(new, on=keys, how="outer", suffixes=("_old", "_new"), indicator=True)
+    missing = m[m["_merge"] != "both"]
+    if len(missing):
+        r = missing.iloc[0]
+        return f"summary row {r['metric']} {r['scope']} {r['year']} only in one of the runs"
+    for _, r in m.sort_values(keys).iterrows():
+        for c in stats:
+            a, b = float(r[f"{c}_old"]), float(r[f"{c}_new"])
+            if not (np.isclose(a, b, rtol=SUMMARY_RTOL, atol=1e-12) or (math.isnan(a) and math.isnan(b))):
+                return f"{r['metric']} ({r['scope']}, {int(r['year'])}, {c}): recorded {a!r}, re-run {b!r}"
+    return None
+
+
+def reproduce(manifest_path: str | Path) -> tuple[bool, str]:
+    """Re-run the run a manifest describes; ``(True, message)`` if the numbers are equal.
+
+    Compares the manifest's ``results_checksum`` (:func:`ocop_sim.checks.results_checksum`) when
+    present, and the summary table ``<name>_summary.csv`` written beside the manifest when present
+    (which also names the first differing value).  Raises ScenarioError if the manifest is bad or
+    there is nothing to compare against.
+    """
+    from pydantic import ValidationError
+
+    from .checks import results_checksum
+    from .config import Scenario
+    from .scenarios import ScenarioError, format_validation_error, scenario_hash
+    from .simulate import simulate
+
+    label = str(manifest_path)
+    m = read_manifest(manifest_path)
+    try:
+        sc = Scenario.model_validate(m["resolved_scenario"])
+    except ValidationError as exc:
+        e = format_validation_error(label, exc)
+        raise ScenarioError(label, f"resolved_scenario.{e.field}".rstrip("."), e.message) from None
+    h = scenario_hash(sc)
+    if h != m["scenario_hash"]:
+        return False, (f"scenario_hash: recorded {m['scenario_hash'][:16]}…, the recorded resolved scenario "
+                       f"hashes to {h[:16]}… (the manifest was edited)")
+    name = m.get("scenario", sc.name)
+    if name != sc.name:
+        return False, f"scenario: recorded {name!r}, resolved scenario is named {sc.name!r}"
+    csv = Path(manifest_path).with_name(f"{sc.name}_summary.csv")
+    have_sum = isinstance(m.get("results_checksum"), str)
+    if not have_sum and not csv.is_file():
+        raise ScenarioError(label, "results_checksum", f"expected a results checksum in the manifest or "
+                            f"{csv.name} beside it, got neither (nothing to compare the re-run with)")
+    res = simulate(sc, draws=m["draws"], seed=m["seed"], mode=m["mode"])
+    if res.draws != m["draws"] or res.seed != m["seed"]:
+        return False, f"settings: recorded draws={m['draws']}, seed={m['seed']}; re-run draws={res.draws}, seed={res.seed}"
+    notes = []
+    from . import __version__
+    from .checks import data_hash
+    from .results import MODEL_VERSION
+
+    if isinstance(m.get("data_hash"), str) and m["data_hash"] != data_hash(sc.geography):
+        notes.append("the packaged data (areas, groups, merger) differ from the recorded data_hash")
+    for key, now in (("version", __version__), ("model_version", MODEL_VERSION)):
+        if key in m and str(m[key]) != now:
+            notes.append(f"{key} {m[key]} recorded, {now} installed")
+    if csv.is_file():
+        diff = _first_summary_difference(csv, res)
+        if diff is not None:
+            return False, f"first difference: {diff}" + (f" ({'; '.join(notes)})" if notes else "")
+    if have_sum:
+        got = results_checksum(res)
+        if got != m["results_checksum"]:
+            return False, (f"results_checksum: recorded {m['results_checksum'][:16]}…, re-run {got[:16]}…"
+                           + (f" ({'; '.join(notes)})" if notes else ""))
+    what = " and ".join(x for x in (("results checksum" if have_sum else ""),
+                                    (f"{csv.name}" if csv.is_file() else "")) if x)
+    return True, (f"reproduced {sc.name} ({m['mode']}, draws={m['draws']}, seed={m['seed']}): {what} equal"
+                  + (f"; note: {'; '.join(notes)}" if notes else ""))
+
+
+def cmd_reproduce(args) -> int:
+    """Re-run the run a manifest records and confirm its numbers are equal (exit 1 if not)."""
+    import sys
+
+    ok, msg = reproduce(args.manifest)
+    if ok:
+        print(msg)
+        return 0
+    print(f"not reproduced: {msg}", file=sys.stderr)
+    return 1
+
+
+def _configure_reproduce(p) -> None:
+    p.add_argument("manifest", help="run manifest JSON (<name>_manifest.json written by run --out or report)")
+
+
+EXTRA_COMMANDS["check"] = (cmd_check, _configure_check)
+EXTRA_COMMANDS["reproduce"] = (cmd_reproduce, _configure_reproduce)

@@ -1,0 +1,270 @@
+"""Property-based fuzzing of the scenario loader and the actuals loader (hypothesis).
+
+Property: any input either loads (into a valid Scenario / a list of finite observations) or
+raises the project's own error type (ScenarioError / FactsError), with a one-line message
+naming the file; never any other exception.
+
+Deterministic in CI (``derandomize=True``).  ``OCOP_FUZZ_EXAMPLES=N`` sets the examples per
+test for a heavier run (the "fuzzing budget"); the examples tried are printed at the end
+(``pytest -s``).
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import string
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ocop_sim.config import ASSUMPTION_NAMES, SCHEDULE_LEVERS, Scenario
+from ocop_sim.data import ACTUAL_METRICS, ACTUALS_COLUMNS, FactsError, load_actuals_csv
+from ocop_sim.scenarios import ScenarioError, load
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMS = ROOT / "params"
+EXAMPLES = int(os.environ.get("OCOP_FUZZ_EXAMPLES", "0") or 0)
+
+settings.register_profile("ocop_ci", derandomize=True, deadline=None, max_examples=400, database=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                                 HealthCheck.data_too_large])
+settings.register_profile("ocop_heavy", derandomize=False, deadline=None, max_examples=max(EXAMPLES, 1),
+                          database=None, suppress_health_check=list(HealthCheck))
+PROFILE = settings.get_profile("ocop_heavy" if EXAMPLES else "ocop_ci")
+
+TRIED: Counter = Counter()
+OUTCOMES: Counter = Counter()
+
+
+@pytest.fixture(scope="module")
+def work():
+    """A private copy of the params folder (scenarios may ``extends: baseline.yaml``)."""
+    d = Path(tempfile.mkdtemp(prefix="ocop_fuzz_"))
+    shutil.copytree(PARAMS, d / "params")
+    yield d / "params"
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def _check_scenario_file(path: Path, label: str) -> None:
+    TRIED[label] += 1
+    try:
+        ld = load(path)
+    except ScenarioError as exc:
+        msg = str(exc)
+        assert "\n" not in msg and msg.startswith(str(path)), msg
+        OUTCOMES[f"{label}:error"] += 1
+        return
+    assert isinstance(ld.scenario, Scenario)
+    # a loaded scenario is valid: it survives a JSON round trip through its own model
+    assert Scenario.model_validate(ld.scenario.model_dump(mode="json")) == ld.scenario
+    OUTCOMES[f"{label}:loaded"] += 1
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+# ----------------------------------------------------------------------------- scenario: raw text
+
+TOKENS = st.sampled_from(list(":-[]{}&*!|>'\"#%@`,?\n\t ") + list("abcnoe019._")
+                         + ["name: ", "draws: ", "levers:", "extends: ", "horizon:", "yes", "~", "  ",
+                            "!!python/object:os.system", "<<: ", "&a ", "*a", "\x00", "\ufeff", "é", "\n- "])
+YAMLISH = st.lists(TOKENS, max_size=60).map("".join)
+
+
+@PROFILE
+@given(text=st.one_of(YAMLISH, st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1"))))
+def test_random_text(work, text):
+    _check_scenario_file(_write(work / "fuzz_text.yaml", text.encode("utf-8", errors="surrogatepass")), "text")
+
+
+@PROFILE
+@given(data=st.binary(max_size=400))
+def test_random_bytes(work, data):
+    _check_scenario_file(_write(work / "fuzz_bytes.yaml", data), "bytes")
+
+
+# ----------------------------------------------------------------------------- scenario: structured
+
+KEYS = st.sampled_from(["name", "title", "description", "horizon", "start", "end", "seed", "draws", "targets",
+                        "levers", "assumptions", "uncertainty", "events", "checks", "extends", "type", "year",
+                        "area", "value", "multiply", "low", "high", "mode", "vi", "en", "geography", "id",
+                        "kind", "metric", "other", "under", "budget", "from_year", "to_year"]
+                       + list(SCHEDULE_LEVERS) + list(ASSUMPTION_NAMES[:15]))
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
+                    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),
+                    st.sampled_from([2019, 2025, 2035, 2040, 0, 1, -1, 0.5, "baseline.yaml", "smoke.yaml",
+                                     "../x.yaml", "targets/decision_1698.yaml", "binh_phuoc", "merger",
+                                     "policy_change", "criteria_change", "uniform", "beta", "at_most",
+                                     "products_3star_plus"]))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.one_of(KEYS, st.integers(1990, 2110)), inner, max_size=5)),
+    max_leaves=25)
+
+
+@PROFILE
+@given(doc=st.dictionaries(KEYS, VALUES, max_size=8))
+def test_random_structured_scenarios(work, doc):
+    if "name" not in doc and doc:
+        doc["name"] = "fuzz"
+    text = yaml.safe_dump(doc, allow_unicode=True)
+    _check_scenario_file(_write(work / "fuzz_doc.yaml", text.encode("utf-8", errors="surrogatepass")), "structured")
+
+
+# ----------------------------------------------------------------------------- scenario: mutations of real files
+
+REAL = {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(PARAMS.glob("*.yaml"))}
+
+
+def _paths(x, prefix=()):
+    yield prefix
+    if isinstance(x, dict):
+        for k, v in x.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from _paths(v, prefix + (i,))
+
+
+def _mutate(doc, path, op, value):
+    import copy
+
+    doc = copy.deepcopy(doc)
+    if not path:
+        return value if op == "set" else doc
+    parent = doc
+    for k in path[:-1]:
+        parent = parent[k]
+    last = path[-1]
+    if op == "delete":
+        del parent[last]
+    elif op == "set":
+        parent[last] = value
+    elif op == "scale" and isinstance(parent[last], (int, float)) and not isinstance(parent[last], bool):
+        parent[last] = parent[last] * (value if isinstance(value, (int, float)) and not isinstance(value, bool) else -1)
+    elif op == "duplicate" and isinstance(parent, list):
+        parent.append(copy.deepcopy(parent[last]))
+    elif op == "rename" and isinstance(parent, dict):
+        parent[str(last) + "x"] = parent.pop(last)
+    return doc
+
+
+@PROFILE
+@given(data=st.data())
+def test_mutated_params_files(work, data):
+    name = data.draw(st.sampled_from(sorted(REAL)), label="file")
+    doc = REAL[name]
+    for _ in range(data.draw(st.integers(1, 3), label="n_mutations")):
+        paths = list(_paths(doc))
+        path = data.draw(st.sampled_from(paths), label="path")
+        op = data.draw(st.sampled_from(["set", "delete", "scale", "duplicate", "rename"]), label="op")
+        value = data.draw(VALUES, label="value")
+        try:
+            doc = _mutate(doc, path, op, value)
+        except (KeyError, IndexError, TypeError):
+            pass
+    text = yaml.safe_dump(doc, allow_unicode=True) if not isinstance(doc, str) else doc
+    _check_scenario_file(_write(work / f"mut_{name}", text.encode("utf-8", errors="surrogatepass")), "mutation")
+
+
+@PROFILE
+@given(data=st.data())
+def test_text_edits_of_params_files(work, data):
+    """Typos in the real files: characters deleted, inserted or replaced at random places."""
+    name = data.draw(st.sampled_from(sorted(REAL)), label="file")
+    text = (PARAMS / name).read_text(encoding="utf-8")
+    for _ in range(data.draw(st.integers(1, 4), label="n_edits")):
+        i = data.draw(st.integers(0, len(text)), label="at")
+        op = data.draw(st.sampled_from(["delete", "insert", "replace"]), label="op")
+        ch = data.draw(st.sampled_from(list(":-[]{}#&*!'\" \t\n0123456789.ex")), label="char")
+        if op == "delete":
+            text = text[:i] + text[i + 1:]
+        elif op == "insert":
+            text = text[:i] + ch + text[i:]
+        else:
+            text = text[:i] + ch + text[i + 1:]
+    _check_scenario_file(_write(work / f"edit_{name}", text.encode("utf-8")), "text_edit")
+
+
+# ----------------------------------------------------------------------------- actuals CSV
+
+CELL = st.one_of(st.sampled_from(["province", "old_dong_nai", "binh_phuoc", "mars", "", "stock", "flow",
+                                  "2021", "2021.5", "1800", "nan", "inf", "-inf", "1e400", "45-46", "~60",
+                                  ">240", "11/14", "50-40", "3", "-3", "0", " ", '"a,b"', '"', "\x00", "é"]
+                                 + list(ACTUAL_METRICS)),
+                 st.text(alphabet=string.printable, max_size=8))
+
+
+@st.composite
+def csv_text(draw):
+    cols = list(ACTUALS_COLUMNS)
+    if draw(st.booleans()):
+        cols = draw(st.permutations(cols))
+    if draw(st.integers(0, 5)) == 0:
+        cols = cols[:-1] + [draw(st.text(alphabet=string.ascii_letters, max_size=6))]
+    rows = [",".join(cols)]
+    for _ in range(draw(st.integers(0, 6))):
+        n = len(cols) + draw(st.sampled_from([0, 0, 0, -1, 1]))
+        rows.append(",".join(draw(CELL) for _ in range(max(n, 0))))
+    sep = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    return sep.join(rows) + draw(st.sampled_from(["", sep]))
+
+
+def _check_actuals(path: Path, label: str) -> None:
+    TRIED[label] += 1
+    try:
+        obs = load_actuals_csv(path)
+    except FactsError as exc:
+        msg = str(exc)
+        assert "\n" not in msg and msg.startswith(str(path)), msg
+        OUTCOMES[f"{label}:error"] += 1
+        return
+    assert isinstance(obs, list)
+    for o in obs:
+        assert math.isfinite(o["value"]) and math.isfinite(o["at"]) and 1990 <= o["at"] <= 2110
+        assert o["metric"] in ACTUAL_METRICS and o["kind"] in ("stock", "flow")
+    OUTCOMES[f"{label}:loaded"] += 1
+
+
+@PROFILE
+@given(text=csv_text())
+def test_random_actuals_csv(work, text):
+    _check_actuals(_write(work / "fuzz_actuals.csv", text.encode("utf-8", errors="surrogatepass")), "actuals_csv")
+
+
+@PROFILE
+@given(data=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(lambda s: s.encode("utf-8", "surrogatepass"))))
+def test_random_actuals_bytes(work, data):
+    _check_actuals(_write(work / "fuzz_actuals_b.csv", data), "actuals_bytes")
+
+
+@PROFILE
+@given(data=st.data())
+def test_edited_packaged_actuals(work, data):
+    src = (ROOT / "ocop_sim" / "data" / "actuals.csv").read_text(encoding="utf-8")
+    lines = src.splitlines()
+    for _ in range(data.draw(st.integers(1, 3), label="n_edits")):
+        i = data.draw(st.integers(0, len(lines) - 1), label="line")
+        cells = lines[i].split(",")
+        j = data.draw(st.integers(0, len(cells) - 1), label="cell")
+        cells[j] = data.draw(CELL, label="value")
+        lines[i] = ",".join(cells)
+    _check_actuals(_write(work / "edited_actuals.csv", "\n".join(lines).encode("utf-8")), "actuals_edit")
+
+
+def test_zz_examples_tried(capsys):
+    """Print the fuzzing budget actually spent (run with -s to see it)."""
+    total = sum(TRIED.values())
+    with capsys.disabled():
+        print(f"\nfuzz examples tried: {total} ({dict(TRIED)}); outcomes {dict(OUTCOMES)}")
+    if TRIED:  # when the whole file ran: every property ran and both outcomes occurred
+        assert len(TRIED) == 8
+        assert OUTCOMES["mutation:loaded"] > 0 and OUTCOMES["mutation:error"] > 0
+        assert OUTCOMES["actuals_edit:loaded"] > 0 and OUTCOMES["actuals_edit:error"] > 0

@@ -1,0 +1,156 @@
+"""Reproducibility: same scenario, seed and draws give identical numbers; ``ocop-sim reproduce``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocop_sim import load, simulate
+from ocop_sim.checks import results_checksum
+from ocop_sim.cli import main
+from ocop_sim.executors import make_executor
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "params" / "smoke.yaml"
+
+
+def _same(a, b) -> None:
+    for group in ("stocks", "flows", "params"):
+        ga, gb = getattr(a.arrays, group), getattr(b.arrays, group)
+        assert set(ga) == set(gb)
+        for k in ga:
+            np.testing.assert_array_equal(ga[k], gb[k], err_msg=f"{group}.{k}")
+
+
+def test_same_seed_same_numbers_across_runs(smoke):
+    a = simulate(smoke.scenario, draws=600, seed=5)  # > one 500-draw block
+    b = simulate(load(SMOKE).scenario, draws=600, seed=5)
+    _same(a, b)
+    assert results_checksum(a) == results_checksum(b)
+    c = simulate(smoke.scenario, draws=600, seed=6)
+    assert results_checksum(c) != results_checksum(a)
+    assert not np.array_equal(c.series("products_3star_plus"), a.series("products_3star_plus"))
+
+
+def test_serial_and_two_process_pool_identical(smoke):
+    serial = simulate(smoke.scenario, draws=1100, seed=9)
+    with make_executor(jobs=2) as ex:
+        assert ex.workers == 2
+        pooled = simulate(smoke.scenario, draws=1100, seed=9, executor=ex)
+    _same(serial, pooled)
+    assert results_checksum(serial) == results_checksum(pooled)
+
+
+def test_checksum_sees_one_changed_value(smoke):
+    a = simulate(smoke.scenario, mode="expected")
+    before = results_checksum(a)
+    a.arrays.flows["new_certified"][3, 0, 0, 0, 0] += 1e-12
+    assert results_checksum(a) != before
+
+
+def _run_out(tmp_path: Path, *extra: str) -> Path:
+    out = tmp_path / "run"
+    assert main(["run", str(SMOKE), "--draws", "25", "--seed", "7", "--out", str(out), "--no-cache", *extra]) == 0
+    return out / "smoke_manifest.json"
+
+
+def test_reproduce_round_trip(tmp_path, capsys):
+    manifest = _run_out(tmp_path)
+    capsys.readouterr()
+    assert main(["reproduce", str(manifest)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("reproduced smoke") and "draws=25, seed=7" in out
+
+
+def test_reproduce_with_checksum_in_manifest(tmp_path, capsys):
+    manifest = _run_out(tmp_path, "--mode", "expected")
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    m["results_checksum"] = results_checksum(simulate(load(SMOKE).scenario, mode="expected", seed=7))
+    manifest.write_text(json.dumps(m), encoding="utf-8")
+    (manifest.parent / "smoke_summary.csv").unlink()  # the checksum alone suffices
+    assert main(["reproduce", str(manifest)]) == 0
+    assert "results checksum" in capsys.readouterr().out
+    m["results_checksum"] = "0" * 64
+    manifest.write_text(json.dumps(m), encoding="utf-8")
+    assert main(["reproduce", str(manifest)]) == 1
+    assert "results_checksum: recorded 0000" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tamper, words", [
+    (lambda m: m.update(seed=m["seed"] + 1), "first difference: "),
+    (lambda m: m.update(draws=24), "first difference: "),
+    (lambda m: m["resolved_scenario"]["assumptions"].update(score_base=55.0), "scenario_hash"),
+    (lambda m: m.update(scenario_hash="f" * 64), "scenario_hash"),
+])
+def test_tampered_manifest_fails_with_exit_1(tmp_path, capsys, tamper, words):
+    manifest = _run_out(tmp_path)
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    tamper(m)
+    manifest.write_text(json.dumps(m), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["reproduce", str(manifest)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("not reproduced: ") and words in err and len(err.strip().splitlines()) == 1
+
+
+def test_tampered_summary_names_first_differing_value(tmp_path, capsys):
+    manifest = _run_out(tmp_path)
+    csv = manifest.parent / "smoke_summary.csv"
+    lines = csv.read_text(encoding="utf-8").splitlines()
+    head = lines[0].split(",")
+    row = lines[5].split(",")
+    row[head.index("median")] = "123456.5"
+    lines[5] = ",".join(row)
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["reproduce", str(manifest)]) == 1
+    err = capsys.readouterr().err
+    assert f"{row[head.index('metric')]} ({row[head.index('scope')]}, {row[head.index('year')]}, median): " \
+           f"recorded 123456.5" in err
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "invalid JSON"),
+    (b"[1, 2]", "expected a JSON object"),
+    (b'{"seed": 1}', "resolved_scenario"),
+    (b"\xff\xfe{}", "UTF-8"),
+    ((b'{"resolved_scenario": {"name": "x", "draws": -1}, "scenario_hash": "a", "mode": "monte_carlo",'
+      b' "seed": 1, "draws": 1}'), "resolved_scenario.draws"),
+    (b'{"resolved_scenario": {}, "scenario_hash": "a", "mode": "fast", "seed": 1, "draws": 1}', "mode"),
+])
+def test_bad_manifest_exit_2(tmp_path, capsys, content, words):
+    f = tmp_path / "m.json"
+    f.write_bytes(content)
+    assert main(["reproduce", str(f)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {f}") and words in err[0]
+    assert main(["reproduce", str(tmp_path / "missing.json")]) == 2
+
+
+def test_manifest_without_anything_to_compare_is_a_user_error(tmp_path, capsys):
+    manifest = _run_out(tmp_path)
+    (manifest.parent / "smoke_summary.csv").unlink()
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    assert len(m.pop("results_checksum")) == 64  # recorded by Result.manifest(): remove it too
+    manifest.write_text(json.dumps(m), encoding="utf-8")
+    assert main(["reproduce", str(manifest)]) == 2
+    assert "nothing to compare" in capsys.readouterr().err
+
+
+def test_recorded_data_hash_mismatch_is_reported(tmp_path, capsys):
+    from ocop_sim.checks import data_hash
+
+    manifest = _run_out(tmp_path)
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    assert m.get("data_hash", data_hash()) == data_hash()  # recorded by Result.manifest()
+    m["data_hash"] = data_hash()
+    manifest.write_text(json.dumps(m), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["reproduce", str(manifest)]) == 0
+    assert "note" not in capsys.readouterr().out
+    m["data_hash"] = "0" * 64
+    manifest.write_text(json.dumps(m), encoding="utf-8")
+    assert main(["reproduce", str(manifest)]) == 0  # same numbers: reproduced, with a note
+    assert "note: the packaged data" in capsys.readouterr().out
