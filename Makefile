@@ -19,15 +19,19 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## The main job: every bundled scenario in both languages + the comparison report -> reports/
+## (smoke.yaml is the tests' tiny scenario; sweep_budget.yaml is a sweep, run as one batch of its own)
 reports: $(STAMP)
-	$(VENV)/bin/ocop-sim report $(filter-out params/smoke.yaml,$(wildcard params/*.yaml)) --out reports --lang both --jobs 2
+	$(VENV)/bin/ocop-sim sweep params/sweep_budget.yaml --out reports/sweep_budget
+	$(VENV)/bin/ocop-sim report $(filter-out params/smoke.yaml params/sweep_budget.yaml,$(wildcard params/*.yaml)) --out reports --lang both --jobs 2
 
 ## Result tables only (no notebooks)
 tables: $(STAMP)
 	$(VENV)/bin/ocop-sim run params/*.yaml --out reports/tables
 
-## The whole test suite
+## The whole test suite (browser tests included: the script installs Debian's chromium + playwright,
+## or says loudly why it cannot and the browser tests skip with that reason)
 test: $(STAMP)
+	bash tools/setup_browser.sh $(PY)
 	$(PY) -m pytest -q -p no:cacheprovider
 
 ## Benchmarks (not tests): speed and memory ratios measured side by side

@@ -37,10 +37,13 @@ AREA_YEARS = (2025, 2035)
 
 _STATUS_CSS = {"met": "#c7e9c0", "at_risk": "#fee391", "missed": "#fcbba1", "outside_horizon": "#e0e0e0"}
 
+# Prefixed with .jp-RenderedHTMLCommon as well: JupyterLab/nbconvert's own rule for table cells
+# (specificity 0,2,1) would otherwise right-align every cell of the reports.
 _CSS = """<style>
 table.ocop {border-collapse: collapse; font-size: 12px; margin: 6px 0;}
+.jp-RenderedHTMLCommon table.ocop th, .jp-RenderedHTMLCommon table.ocop td,
 table.ocop th, table.ocop td {border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top;}
-table.ocop td.num {text-align: right; white-space: nowrap;}
+.jp-RenderedHTMLCommon table.ocop td.num, table.ocop td.num {text-align: right; white-space: nowrap;}
 table.ocop th {background: #f0f0f0;}
 </style>"""
 
@@ -122,7 +125,9 @@ def _value(x: Any, lang: str) -> str:
         return esc(" · ".join(f"{k}: {_compact(v, lang)}" for k, v in x.items()))
     if isinstance(x, (dict, list)):
         return esc(json.dumps(x, ensure_ascii=False))
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
+    if isinstance(x, int) and not isinstance(x, bool):
+        return esc(str(x))  # years, seeds, draws: no thousands separator (2035, not 2.035)
+    if isinstance(x, float):
         return esc(_compact(x, lang))
     if x is None:
         return "—"
@@ -958,7 +963,8 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
                 k = (r["registry"], r["id"])
                 if k not in labels:
                     keys.append(k)
-                    labels[k] = f"{r[label]} ({r['when']}; {r['comparison']} {fmt_number(r['target'], lang, 2)})"
+                    labels[k] = f"{r[label]} ({r['when']}; {r['comparison']} " \
+                                f"{_fmt_target_value(r['metric'], r['target'], lang)})"
                 cells[(k, n)] = r
         rows = []
         for k in keys:

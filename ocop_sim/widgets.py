@@ -15,12 +15,25 @@ from pathlib import Path
 from typing import Any
 
 from .config import ASSUMPTION_NAMES, SCHEDULE_LEVERS, Levers, Scenario, assumption_meta, lever_meta, schedule_value
-from .i18n import t
+from .i18n import assumption_text, t, unit_text
 
 #: Default year from which a schedule lever's slider value applies.
 FROM_YEAR = 2026
 #: Seconds of quiet after a slider move before the model re-runs.
 DEBOUNCE_S = 0.3
+
+
+def _nice_step(x: float) -> float:
+    """The largest 1, 2 or 5 × 10^k not above ``x``: round values (7.0, 3.5) stay on the grid."""
+    import math
+
+    if x <= 0:
+        return 0.01
+    k = math.floor(math.log10(x))
+    for m in (5, 2, 1):
+        if m * 10.0 ** k <= x * (1 + 1e-9):
+            return round(m * 10.0 ** k, 12)
+    return 10.0 ** k
 
 
 class Explorer:
@@ -63,7 +76,7 @@ class Explorer:
             if name in SCHEDULE_LEVERS:
                 value = schedule_value(getattr(sc.levers, name), self.from_year)
                 hi = max(float(m.get("max_ui", 10.0)), value)
-                step = 1.0 if m.get("unit", "").startswith("count") else hi / 200
+                step = 1.0 if m.get("unit", "").startswith("count") else _nice_step(hi / 200)
                 desc = f"{label} ({t('from_year', self.lang)} {self.from_year}) [{m.get('unit', '')}]"
             else:
                 value, hi, step = float(getattr(sc.levers, name)), 1.0, 0.01
@@ -78,8 +91,9 @@ class Explorer:
                 continue
             value = float(getattr(sc.assumptions, name))
             s = w.FloatSlider(value=value, min=float(m["low"]), max=float(m["high"]),
-                              step=(float(m["high"]) - float(m["low"])) / 500,
-                              description=f"{name} [{m['unit']}]", continuous_update=False,
+                              step=_nice_step((float(m["high"]) - float(m["low"])) / 500),
+                              description=f"{assumption_text(name, self.lang)} [{unit_text(m['unit'], self.lang)}]",
+                              continuous_update=False,
                               style={"description_width": "420px"}, layout=w.Layout(width="760px"))
             s.observe(self._on_change(("assumptions", name)), names="value")
             sliders[name] = s
@@ -166,7 +180,7 @@ class Explorer:
                        table, ax=ax, lang=self.lang)
         # append_display_data sets the Output widget's state directly: safe from the debounce
         # timer's thread, where ``with output:`` capture would not reach the right cell
-        self._out.clear_output()
+        self._out.outputs = ()  # not clear_output(): its `with self:` capture misses the cell from the timer thread
         self._out.append_display_data(fig)
         plt.close(fig)
         self._out.append_display_data(HTML(f"<p>{report.esc(t('expected_mode_note', self.lang))}</p>"
