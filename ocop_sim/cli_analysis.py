@@ -86,9 +86,10 @@ def cmd_calibrate(args) -> int:
     label = args.actuals or "ocop_sim/data/actuals.csv"
     try:
         if args.until is not None:
-            fr, bt = cal.backtest(sc, args.until, names, actuals, draws=args.draws, seed=args.seed)
+            fr, bt = cal.backtest(sc, args.until, names, actuals, draws=args.draws, seed=args.seed,
+                                  prior_sd=args.prior_sd or None)
         else:
-            fr, bt = cal.fit(sc, names, actuals), None
+            fr, bt = cal.fit(sc, names, actuals, prior_sd=args.prior_sd or None), None
     except cal.NoObservations as exc:
         raise UsageError(f"--actuals: {exc}") from None
     print(cal.format_fit(fr, args.lang))
@@ -111,8 +112,21 @@ def _configure_calibrate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fit", nargs="+", default=None, metavar="NAME", help="assumptions to fit")
     p.add_argument("--draws", type=_draws, default=500, help="Monte Carlo draws of the backtest")
     p.add_argument("--seed", type=_seed, default=None)
+    p.add_argument("--prior-sd", type=_prior_sd, default=0.25, metavar="F",
+                   help="regularise towards the scenario's values: prior s.d. as a fraction of each "
+                        "parameter's bounds (default 0.25; 0 = plain least squares)")
     p.add_argument("--lang", choices=["en", "vi"], default="en")
     p.add_argument("--out", required=True, help="fitted scenario YAML to write")
+
+
+def _prior_sd(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (v == 0 or 0.01 <= v <= 10):
+        raise argparse.ArgumentTypeError(f"expected 0 or a fraction in 0.01..10, got {text}")
+    return v
 
 
 # ----------------------------------------------------------------------------- sensitivity

@@ -216,6 +216,7 @@ CATALOGUE.update({
     "expected_mode_note": {"vi": "Chế độ kỳ vọng (không ngẫu nhiên); xác suất là 0 hoặc 1.", "en": "Expected mode (no randomness); probabilities are 0 or 1."},
     "none": {"vi": "không có", "en": "none"},
     "planned": {"vi": "Mục tiêu", "en": "Target"},
+    "metric": {"vi": "Chỉ số", "en": "Metric"},
     "key_sensitivities": {"vi": "Các yếu tố ảnh hưởng chính (sản phẩm từ 3 sao; mỗi lần thay đổi một yếu tố, chế độ kỳ vọng)",
                           "en": "Key sensitivities (products at 3★+; one factor at a time, expected mode)"},
 })

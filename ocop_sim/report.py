@@ -225,6 +225,31 @@ def assumptions_table(scenario, lang: str = "en") -> str:
     return heading("levers", lang, 3) + lev + heading("assumptions", lang, 3) + ass
 
 
+def backtest_html(frame, lang: str = "en") -> str:
+    """The backtest table (:func:`ocop_sim.calibrate.backtest`): one row per held-back actual,
+    labels in ``lang``, numbers formatted, inside/outside P10–P90 coloured."""
+    from .i18n import has
+
+    rows = []
+    for _, r in frame.iterrows():
+        at = r["at"] if r["at"] == r["at"] and r["at"] is not None else None
+        when = f"{int(r['year'])}" if at is None else f"{float(at):.2f}".replace(".", "," if lang == "vi" else ".")
+        inside = bool(r["inside"])
+        rows.append([(esc(t(r["scope"], lang) if has(r["scope"]) else r["scope"]), ""),
+                     (esc(t(r["metric"], lang) if has(r["metric"]) else r["metric"]), ""),
+                     (esc(when), ' class="num"'),
+                     (esc(_fmt_target_value(r["metric"], r["actual"], lang)), ' class="num"'),
+                     (esc(_fmt_target_value(r["metric"], r["median"], lang)), ' class="num"'),
+                     (esc(f"{_fmt_target_value(r['metric'], r['p10'], lang)} – "
+                          f"{_fmt_target_value(r['metric'], r['p90'], lang)}"), ' class="num"'),
+                     (esc(_fmt_target_value(r["metric"], r["error"], lang)), ' class="num"'),
+                     ("✓" if inside else "✗",
+                      f' style="background:{_STATUS_CSS["met" if inside else "missed"]}" data-inside="{int(inside)}"')])
+    return _table([t("area", lang), t("metric", lang),
+                   t("when", lang), t("actual", lang), t("median", lang), t("p10_p90", lang), t("cal_error", lang),
+                   t("cal_inside", lang)], rows)
+
+
 def manifest_html(res, lang: str = "en") -> str:
     m = res.manifest()
     keys = ("scenario", "scenario_hash", "mode", "seed", "draws", "version", "created")
