@@ -93,7 +93,8 @@ def _lever_values(scenario: Scenario, year: int) -> model.Levers:
     return model.Levers(training_share_officials=lv.training_share_officials, **vals)
 
 
-def initial_state(scenario: Scenario, n: int, expected: bool) -> model.State:
+def initial_state(scenario: Scenario, n: int, expected: bool, P: dict[str, np.ndarray] | None = None) -> model.State:
+    """The state at the start of the horizon; ``P``: per-draw assumptions (sampled or overridden)."""
     geo = _data.areas(scenario.geography)
     grp = _data.groups()
     A, G = len(geo.ids), len(GROUPS)
@@ -104,14 +105,15 @@ def initial_state(scenario: Scenario, n: int, expected: bool) -> model.State:
         cand0 = shares / shares.sum() * survey.sum()
     else:
         cand0 = model.allocate_integers(survey.sum(), shares)
-    P = scenario.assumptions
+    draws_P, P = P, scenario.assumptions
     return model.State(
         cand=np.broadcast_to(cand0, (n, A, G)).copy(),
         cert=np.zeros((n, A, G, model.N_LEVELS, model.N_AGES)),
         ent=np.zeros((n, A)),
         trained_lead=np.zeros((n, A)),
         trained_off=np.zeros(n),
-        officials_pool=np.full(n, P.officials_pool),
+        officials_pool=(np.full(n, P.officials_pool) if draws_P is None
+                        else np.array(draws_P["officials_pool"], dtype=float, copy=True)),
         projects=np.zeros((n, len(model.PROJECTS))),
         active=active,
     )
@@ -186,8 +188,12 @@ def _reduce(x: np.ndarray, axes: str) -> np.ndarray:
 
 
 def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
-              sample_assumptions: bool = True) -> RunArrays:
-    """Run ``n`` draws with one generator (``None``: expected mode, n must be 1)."""
+              sample_assumptions: bool = True, overrides: dict[str, np.ndarray] | None = None) -> RunArrays:
+    """Run ``n`` draws with one generator (``None``: expected mode).
+
+    ``overrides``: per-draw assumption values (name -> (n,) array) replacing the scenario's: in
+    expected mode, n variants of a scenario that differ only in assumptions run as one batch.
+    """
     expected = rng is None
     geo = _data.areas(scenario.geography)
     grp = _data.groups()
@@ -195,9 +201,11 @@ def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
     group_share = group_share / group_share.sum()
     weight = geo.weight.astype(float).copy()
     P = parameter_arrays(scenario, n, rng if sample_assumptions else None)
+    for k, v in (overrides or {}).items():
+        P[k] = np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
     params_out = {k: v.copy() for k, v in P.items()}
     sampler = model.Sampler(rng)
-    state = initial_state(scenario, n, expected)
+    state = initial_state(scenario, n, expected, P)
     years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
     T = len(years)
     dtype = np.float64 if expected else np.float32
@@ -315,3 +323,23 @@ def simulate(scenario: Scenario, draws: int | None = None, seed: int | None = No
 
 
 _MODES = ("monte_carlo", "expected")
+
+
+def simulate_variants(scenario: Scenario, overrides: dict[str, np.ndarray]):
+    """Expected-mode runs of variants that differ only in assumptions, as one vectorised batch.
+
+    ``overrides`` maps assumption names to arrays of one value per variant (all the same length
+    V; names not given keep the scenario's value).  Returns a :class:`~ocop_sim.results.Result`
+    whose V "draws" are the variants: ``result.value(...)[i]`` equals the expected run of the
+    scenario with the i-th values (tests/test_model.py checks this for every assumption).
+    """
+    from .results import Result
+
+    n = len(next(iter(overrides.values()))) if overrides else 1
+    for k, v in overrides.items():
+        if k not in ASSUMPTION_NAMES:
+            raise KeyError(f"unknown assumption {k!r}")
+        if len(v) != n:
+            raise ValueError(f"overrides: expected {n} values for {k}, got {len(v)}")
+    arrays = run_block(scenario, n, None, overrides=overrides)
+    return Result(scenario=scenario, arrays=arrays, mode="expected", seed=scenario.seed, draws=n)

@@ -86,3 +86,19 @@ def test_tornado_figure_labels(torn, lang):
     labels = [x.get_text() for x in ax.get_yticklabels()]
     assert len(labels) == 5 and labels[-1] == plots.factor_label(torn["name"].iloc[0], lang)
     plt.close("all")
+
+
+def test_batched_tornados_equal_one_run_per_factor(smoke):
+    """tornados() runs the assumption factors as one vectorised batch: same numbers as one
+    expected run per factor and value."""
+    from ocop_sim import sensitivity as S
+
+    sc = smoke.scenario
+    tabs = S.tornados(sc, "products_3star_plus", [2024, 2026])
+    for y in (2024, 2026):
+        df = tabs[y].set_index("name")
+        for f in S.factors(sc):
+            vl = S._value(S.apply_factor(sc, f, f.low), "products_3star_plus", "province", [y])[0]
+            vh = S._value(S.apply_factor(sc, f, f.high), "products_3star_plus", "province", [y])[0]
+            assert df.loc[f.name, "value_low"] == pytest.approx(vl, abs=1e-8), f.name
+            assert df.loc[f.name, "value_high"] == pytest.approx(vh, abs=1e-8), f.name
