@@ -128,6 +128,11 @@ def _run_one(ld, args, executor, out, cached_simulate) -> None:
     table = res.attainment()
     print(f"\n== {sc.name}: {ld.path}  ({res.mode}, draws={res.draws}, seed={res.seed})")
     print(format_targets(table, args.lang))
+    if args.checks:
+        from .checks import run_checks
+        from .cli_ops import format_checks
+
+        print(format_checks(run_checks(sc, res), args.lang)[0])
     if out is not None:
         paths = res.to_csv(out)
         print(f"wrote {len(paths)} files to {out}/{sc.name}_*")
@@ -161,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS",
                    help="run chunks of draws on a Dask scheduler (tcp://host:port, or local-dask)")
     p.add_argument("--no-cache", action="store_true", help="simulate again; neither read nor write the result cache")
+    p.add_argument("--checks", action="store_true", help="also evaluate and print the scenario's reality checks")
     _add_common(p)
     p.set_defaults(func=cmd_run)
 

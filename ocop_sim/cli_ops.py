@@ -19,29 +19,37 @@ SUMMARY_RTOL = 1e-12
 
 def cmd_check(args) -> int:
     """Run scenarios and evaluate their reality checks (exit 1 if any check fails)."""
+    from .cache import cached_simulate
     from .checks import run_checks
-    from .i18n import t
     from .scenarios import load
-    from .simulate import simulate
 
     loaded = [load(p, allow_outside=args.allow_outside) for p in args.scenarios]
     failed = 0
-    label = "label_vi" if args.lang == "vi" else "label_en"
     for ld in loaded:
         sc = ld.scenario
-        res = simulate(sc, draws=args.draws, seed=args.seed, mode=args.mode)
+        res = cached_simulate(sc, draws=args.draws, seed=args.seed, mode=args.mode)
         df = run_checks(sc, res)
         print(f"\n== {sc.name}: {ld.path}  ({res.mode}, draws={res.draws}, seed={res.seed})")
-        if not len(df):
-            print(t("checks_none", args.lang))
-            continue
-        for _, r in df.iterrows():
-            word = "PASS" if r["passed"] else "FAIL"
-            print(f"{word}  {r['id']}: {r[label]}" + ("" if r["passed"] else f"  [{r['detail']}]"))
-        n_bad = int((~df["passed"].astype(bool)).sum())
+        text, n_bad = format_checks(df, args.lang)
+        print(text)
         failed += n_bad
-        print(t("checks_passed_of", args.lang).format(ok=len(df) - n_bad, n=len(df)))
     return 1 if failed else 0
+
+
+def format_checks(df, lang: str = "en") -> tuple[str, int]:
+    """Plain-text lines of :func:`ocop_sim.checks.run_checks` output and the number that failed."""
+    from .i18n import t
+
+    if not len(df):
+        return t("checks_none", lang), 0
+    label = "label_vi" if lang == "vi" else "label_en"
+    lines = []
+    for _, r in df.iterrows():
+        word = "PASS" if r["passed"] else "FAIL"
+        lines.append(f"{word}  {r['id']}: {r[label]}" + ("" if r["passed"] else f"  [{r['detail']}]"))
+    n_bad = int((~df["passed"].astype(bool)).sum())
+    lines.append(t("checks_passed_of", lang).format(ok=len(df) - n_bad, n=len(df)))
+    return "\n".join(lines), n_bad
 
 
 def _configure_check(p) -> None:

@@ -105,3 +105,15 @@ def test_run_rejects_bad_scheduler(bad, capsys):
     assert main(["run", SMOKE, "--scheduler", bad]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--scheduler" in err and "tcp://host:8786" in err
+
+
+def test_run_with_checks_prints_every_check(capsys):
+    from ocop_sim import load
+
+    assert main(["run", SMOKE, "--mode", "expected", "--checks"]) == 0
+    out = capsys.readouterr().out
+    checks = load(SMOKE).scenario.checks
+    assert len(checks) >= 5
+    for c in checks:
+        assert re.search(rf"^(PASS|FAIL)  {c.id}: ", out, re.M), c.id
+    assert re.search(r"\d+ of \d+ checks passed", out)
