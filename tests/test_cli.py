@@ -117,3 +117,10 @@ def test_run_with_checks_prints_every_check(capsys):
     for c in checks:
         assert re.search(rf"^(PASS|FAIL)  {c.id}: ", out, re.M), c.id
     assert re.search(r"\d+ of \d+ checks passed", out)
+
+
+def test_run_on_a_local_dask_cluster_prints_the_serial_numbers(tmp_path, capsys):
+    assert main(["run", SMOKE, "--draws", "1200", "--seed", "11", "--no-cache"]) == 0
+    serial = capsys.readouterr().out
+    assert main(["run", SMOKE, "--draws", "1200", "--seed", "11", "--no-cache", "--scheduler", "local-dask"]) == 0
+    assert capsys.readouterr().out == serial
