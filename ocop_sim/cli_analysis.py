@@ -144,8 +144,15 @@ def cmd_sensitivity(args) -> int:
         df = sens.tornado(sc, args.metric, args.year, args.scope)
         df = df.head(args.top)
     else:
-        df = sens.global_indices(sc, args.metric, years, args.method, n=args.n, scope=args.scope, top=args.top,
-                                 seed=args.seed or 0)
+        from .executors import make_executor
+
+        executor = make_executor(args.jobs, args.scheduler) if (args.jobs > 1 or args.scheduler) else None
+        try:
+            df = sens.global_indices(sc, args.metric, years, args.method, n=args.n, scope=args.scope,
+                                     top=args.top, seed=args.seed or 0, executor=executor)
+        finally:
+            if executor is not None:
+                executor.close()
     text = df.to_string(index=False, float_format=lambda x: f"{x:.4g}")
     print(text)
     if out is not None:
@@ -166,6 +173,9 @@ def _configure_sensitivity(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=_draws, default=64, help="Sobol base samples / Morris trajectories")
     p.add_argument("--top", type=_draws, default=10, help="rows shown (oat) / factors kept (morris, sobol)")
     p.add_argument("--seed", type=_seed, default=None)
+    p.add_argument("--jobs", type=_jobs, default=1, help="worker processes (morris, sobol)")
+    p.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS",
+                   help="evaluate the sample on a Dask scheduler (tcp://host:port, or local-dask)")
     p.add_argument("--out", default=None, help="CSV file of the table")
 
 

@@ -305,25 +305,55 @@ def morris_indices(func: Callable[[np.ndarray], np.ndarray], prob: dict, traject
     return pd.DataFrame(rows)
 
 
-def _model_func(scenario: Scenario, fs: list[Factor], metric: str, scope: str, years) -> Callable:
-    def func(X: np.ndarray) -> np.ndarray:
-        out = np.empty((len(X), len(years)))
+def eval_rows(scenario: Scenario, fs: list[Factor], metric: str, scope: str, years, X: np.ndarray) -> np.ndarray:
+    """Metric values (rows of ``X`` × years) with the factors ``fs`` set to each row of ``X``.
+
+    Top-level (picklable): executors run chunks of rows.  When every factor is an assumption the
+    rows run as one vectorised expected batch (:func:`ocop_sim.simulate.simulate_variants`), else
+    one expected run per row.
+    """
+    from .simulate import simulate_variants
+
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    if all(f.kind == "assumption" for f in fs):
+        names = sorted({f.name for f in fs} | {n for n in ASSUMPTION_NAMES if n.startswith("threshold_")})
+        over = {n: np.empty(len(X)) for n in names}
         for i, x in enumerate(X):
             sc = scenario
             for f, v in zip(fs, x):
-                sc = apply_factor(sc, f, float(v))
-            out[i] = _value(sc, metric, scope, years)
-        return out
+                sc = set_assumption(sc, f.name, float(v))  # keeps the thresholds ordered
+            for n in names:
+                over[n][i] = float(getattr(sc.assumptions, n))
+        return _per_year(simulate_variants(scenario, over), metric, scope, years).T
+    out = np.empty((len(X), len(years)))
+    for i, x in enumerate(X):
+        sc = scenario
+        for f, v in zip(fs, x):
+            sc = apply_factor(sc, f, float(v))
+        out[i] = _value(sc, metric, scope, years)
+    return out
+
+
+def _model_func(scenario: Scenario, fs: list[Factor], metric: str, scope: str, years, executor=None) -> Callable:
+    def func(X: np.ndarray) -> np.ndarray:
+        if executor is None or getattr(executor, "workers", 1) <= 1 or len(X) < 2:
+            return eval_rows(scenario, fs, metric, scope, years, X)
+        chunks = [c for c in np.array_split(np.asarray(X, float), executor.workers) if len(c)]
+        parts = executor.map(eval_rows, [(scenario, fs, metric, scope, years, c) for c in chunks])
+        return np.vstack(parts)
     return func
 
 
 def global_indices(scenario: Scenario, metric: str, years, method: str = "sobol", n: int = 64,
-                   scope: str = "province", top: int | None = 8, seed: int = 0, fs: list[Factor] | None = None):
+                   scope: str = "province", top: int | None = 8, seed: int = 0, fs: list[Factor] | None = None,
+                   executor=None):
     """Morris or Sobol indices of ``metric`` per year (expected mode).
 
     ``top``: keep the ``top`` factors of the OAT tornado at the last year (None: all factors).
     Sobol runs ``n·(2k+2)`` simulations, Morris ``n·(k+1)`` (``n`` trajectories).
     Returns a tidy DataFrame with a ``year`` column (see :func:`sobol_indices`, :func:`morris_indices`).
+    ``executor`` (:func:`ocop_sim.executors.make_executor`) evaluates chunks of the sample in parallel;
+    the indices do not depend on it.
     """
     years = [int(y) for y in years]
     check_metric(scenario, metric, scope, years)
@@ -333,7 +363,7 @@ def global_indices(scenario: Scenario, metric: str, years, method: str = "sobol"
             keep = list(tornado(scenario, metric, max(years), scope)["name"][:top])
             fs = [f for f in fs if f.name in keep]
     prob = problem(fs)
-    func = _model_func(scenario, fs, metric, scope, years)
+    func = _model_func(scenario, fs, metric, scope, years, executor)
     if method == "sobol":
         n2 = 2 ** max(1, math.ceil(math.log2(max(n, 2))))
         df = sobol_indices(func, prob, n2, seed, outputs=years)
