@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 CHECK_COLUMNS = ("id", "label_vi", "label_en", "kind", "metric", "scope", "under", "passed", "worst",
-                 "first_violation_year", "detail")
+                 "first_violation_year", "detail", "detail_vi")
 
 
 # ----------------------------------------------------------------------------- metric values
@@ -123,7 +123,8 @@ def evaluate(check: RealityCheck, result) -> dict[str, Any]:
                            if check.under is not None else ""}
     if not win.any():
         row.update(passed=True, worst=np.nan, first_violation_year=None,
-                   detail="no year of the horizon in the check's window")
+                   detail="no year of the horizon in the check's window",
+                   detail_vi="không có năm nào của khung thời gian trong cửa sổ kiểm tra")
         return row
     if check.kind == "never_exceeds":
         o = metric_series(result, check.other, check.scope)
@@ -131,12 +132,13 @@ def evaluate(check: RealityCheck, result) -> dict[str, Any]:
             o = np.fmax.accumulate(o, axis=0)
         excess = x - o  # > 0 violates
         what = f"{check.other}{' (ever reached)' if check.other_ever else ''}"
+        what_vi = f"{_vi(check.other)}{' (cao nhất từng đạt)' if check.other_ever else ''}"
     elif check.kind == "at_most":
         excess = x - check.value
-        what = f"{check.value:g}"
+        what = what_vi = f"{check.value:g}"
     else:
         excess = check.value - x
-        what = f"{check.value:g}"
+        what = what_vi = f"{check.value:g}"
     ex = np.where(win[:, None], excess, -np.inf)
     bad = ex > check.tolerance  # NaN (an undefined ratio, e.g. no submissions) is not a violation
     bad_years = np.nonzero(bad.any(axis=1))[0]
@@ -151,6 +153,8 @@ def evaluate(check: RealityCheck, result) -> dict[str, Any]:
     op = {"at_most": "<=", "at_least": ">=", "never_exceeds": "<="}[check.kind]
     if passed:
         detail = f"{check.metric} {op} {what} in every draw, {int(years[win][0])}–{int(years[win][-1])}"
+        detail_vi = (f"{_vi(check.metric)} {op} {what_vi} ở mọi lượt mô phỏng, "
+                     f"{int(years[win][0])}–{int(years[win][-1])}")
         first = None
     else:
         t = int(bad_years[0])
@@ -158,8 +162,17 @@ def evaluate(check: RealityCheck, result) -> dict[str, Any]:
         first = int(years[t])
         detail = (f"{check.metric} = {x[t, d]:.6g} in {first} (draw {d}) violates {op} {what}; "
                   f"{int(bad.any(axis=0).sum())} of {x.shape[1]} draws violate")
-    row.update(passed=passed, worst=worst, first_violation_year=first, detail=detail)
+        detail_vi = (f"{_vi(check.metric)} = {x[t, d]:.6g} năm {first} (lượt {d}) vi phạm {op} {what_vi}; "
+                     f"{int(bad.any(axis=0).sum())}/{x.shape[1]} lượt mô phỏng vi phạm")
+    row.update(passed=passed, worst=worst, first_violation_year=first, detail=detail, detail_vi=detail_vi)
     return row
+
+
+def _vi(metric: str) -> str:
+    """The Vietnamese label of a metric (its identifier if the catalogue has none)."""
+    from .i18n import has, t
+
+    return t(metric, "vi") if has(metric) else metric
 
 
 def run_checks(scenario: Scenario, result, checks: list[RealityCheck] | None = None,
@@ -211,7 +224,7 @@ def checks_html(df, lang: str = "en") -> str:
             else str(int(r["first_violation_year"]))
         cells = [esc(r[label]), esc(t(r["metric"], lang) if has(r["metric"]) else r["metric"]),
                  esc(r["under"] or "—"), esc(t("check_pass" if ok else "check_fail", lang)), esc(worst), esc(first),
-                 esc(r["detail"])]
+                 esc(r["detail_vi"] if lang == "vi" else r["detail"])]
         out.append("<tr>" + "".join(f'<td style="background:{colour}">{c}</td>' if i == 3 else f"<td>{c}</td>"
                                     for i, c in enumerate(cells)) + "</tr>")
     out.append("</tbody></table>")

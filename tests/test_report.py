@@ -172,7 +172,8 @@ def test_vi_report_has_no_english_status_words(batch):
     assert set(statuses) <= {t(s, "vi") for s in ("met", "at_risk", "missed", "outside_horizon")}
     assert len(set(statuses)) >= 2
     text = re.sub(r"<[^>]+>", " ", html.split("<body", 1)[1])
-    for word in ("Targets", "Projected", "Status", "Star mix", "Run manifest", "at risk", "Prob."):
+    for word in ("Targets", "Projected", "Status", "Star mix", "Run manifest", "at risk", "Prob.", "in every draw",
+                 "judgement", "bn VND"):
         assert word not in text
 
 
