@@ -201,6 +201,14 @@ def backtest(scenario: Scenario, until: int, names=DEFAULT_FIT, actuals: list[di
     return fr, pd.DataFrame(rows)
 
 
+def write_tables(name: str, fr: FitResult, backtest_frame, folder: str | Path) -> list[Path]:
+    """``<name>_backtest.csv`` and ``<name>_fit_quality.csv`` in ``folder`` (atomically)."""
+    from .io import atomic_write_text, safe_child
+
+    return [atomic_write_text(safe_child(folder, f"{name}_backtest.csv"), backtest_frame.to_csv(index=False)),
+            atomic_write_text(safe_child(folder, f"{name}_fit_quality.csv"), fr.quality.to_csv(index=False))]
+
+
 def coverage(frame) -> float:
     """Share of held-back actuals inside the P10–P90 band."""
     return float(frame["inside"].mean()) if len(frame) else float("nan")

@@ -6,6 +6,7 @@ Exit codes: 0 success, 2 a user's mistake (one-line message on stderr, nothing w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Callable
@@ -100,9 +101,21 @@ def _scheduler(text: str) -> str:
                                      f"got {text!r}")
 
 
+@contextlib.contextmanager
+def executor_from_args(args):
+    """The executor of ``--jobs`` / ``--scheduler`` (None for one serial job), closed afterwards."""
+    from .executors import make_executor
+
+    ex = make_executor(args.jobs, args.scheduler) if (args.jobs > 1 or args.scheduler) else None
+    try:
+        yield ex
+    finally:
+        if ex is not None:
+            ex.close()
+
+
 def cmd_run(args) -> int:
     from .cache import cached_simulate
-    from .executors import make_executor
     from .io import safe_child
 
     loaded = _load_all(args.scenarios, args.allow_outside)
@@ -110,13 +123,9 @@ def cmd_run(args) -> int:
     if out is not None:
         for ld in loaded:  # refuse unsafe names before anything runs
             safe_child(out, f"{ld.scenario.name}_summary.csv")
-    executor = make_executor(args.jobs, args.scheduler) if (args.jobs > 1 or args.scheduler) else None
-    try:
+    with executor_from_args(args) as executor:
         for ld in loaded:
             _run_one(ld, args, executor, out, cached_simulate)
-    finally:
-        if executor is not None:
-            executor.close()
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cli import EXTRA_COMMANDS, UsageError, _draws, _jobs, _scheduler, _seed
+from .cli import EXTRA_COMMANDS, UsageError, _draws, _jobs, _scheduler, _seed, executor_from_args
 
 
 def _year(text: str) -> int:
@@ -144,15 +144,9 @@ def cmd_sensitivity(args) -> int:
         df = sens.tornado(sc, args.metric, args.year, args.scope)
         df = df.head(args.top)
     else:
-        from .executors import make_executor
-
-        executor = make_executor(args.jobs, args.scheduler) if (args.jobs > 1 or args.scheduler) else None
-        try:
+        with executor_from_args(args) as executor:
             df = sens.global_indices(sc, args.metric, years, args.method, n=args.n, scope=args.scope,
                                      top=args.top, seed=args.seed or 0, executor=executor)
-        finally:
-            if executor is not None:
-                executor.close()
     text = df.to_string(index=False, float_format=lambda x: f"{x:.4g}")
     print(text)
     if out is not None:
@@ -305,7 +299,6 @@ def _configure_optimize(p: argparse.ArgumentParser) -> None:
 
 def cmd_sweep(args) -> int:
     """Run a scenario's sweep: block as one batch; writes outcomes.csv and rules.csv/.txt."""
-    from .executors import make_executor
     from .io import atomic_write_text, safe_child
     from .sweep import RULES_EXPLANATION, rules_table, run_sweep
 
@@ -315,12 +308,8 @@ def cmd_sweep(args) -> int:
         raise UsageError(f"{args.scenario}: sweep: expected a 'sweep:' block in the scenario, got none")
     out = Path(args.out)
     paths = [safe_child(out, n) for n in ("outcomes.csv", "rules.csv", "rules.txt")]
-    executor = make_executor(args.jobs, args.scheduler) if (args.jobs > 1 or args.scheduler) else None
-    try:
+    with executor_from_args(args) as executor:
         outcomes = run_sweep(sc, executor=executor, folder=ld.path.parent)
-    finally:
-        if executor is not None:
-            executor.close()
     rules = rules_table(outcomes, sc.sweep)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(paths[0], outcomes.to_csv(index=False))

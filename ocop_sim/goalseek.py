@@ -147,13 +147,8 @@ def goal_seek(scenario: Scenario, target_id: str, lever: str, probability: float
         return GoalSeekResult(target_id, lever, "expected" if probability is None else "monte_carlo", probability,
                               None, False, best[1], best[2], kmax, None, monotone, calls[0],
                               [(g[0], g[1], g[3]) for g in grid])
-    if mets[0]:
-        lo = hi = 0.0
-        hi_eval = grid[0]
-    else:
-        j = mets.index(True)
-        lo, hi = grid[j - 1][0], grid[j][0]
-        hi_eval = grid[j]
+    def bisect(lo: float, hi: float, hi_eval: tuple) -> tuple[float, tuple]:
+        """Narrow [lo, hi] (lo not met, hi met) to ``tol``; returns the met end and its evaluation."""
         while hi - lo > tol * max(hi, 1e-6):
             mid = 0.5 * (lo + hi)
             e = evaluate(mid)
@@ -161,6 +156,13 @@ def goal_seek(scenario: Scenario, target_id: str, lever: str, probability: float
                 hi, hi_eval = mid, (mid, *e)
             else:
                 lo = mid
+        return hi, hi_eval
+
+    if mets[0]:
+        hi, hi_eval = 0.0, grid[0]
+    else:
+        j = mets.index(True)
+        hi, hi_eval = bisect(grid[j - 1][0], grid[j][0], grid[j])
         # Monte Carlo outcomes are not strictly monotone in k even with common random numbers
         # (binomial draws): walk down in 3 % steps while still met, then bisect the last gap,
         # so that 0.95·factor does not meet the target either.
@@ -181,13 +183,7 @@ def goal_seek(scenario: Scenario, target_id: str, lever: str, probability: float
                     lo = step
                     break
                 hi, hi_eval = step, (step, *e)
-            while hi - lo > tol * max(hi, 1e-6):
-                mid = 0.5 * (lo + hi)
-                e = evaluate(mid)
-                if e[2]:
-                    hi, hi_eval = mid, (mid, *e)
-                else:
-                    lo = mid
+            hi, hi_eval = bisect(lo, hi, hi_eval)
     sc = scale_lever(scenario, lever, hi, from_year)
     sched = sc.levers.training_share_officials if lever == "training_share_officials" else dict(getattr(sc.levers, lever))
     return GoalSeekResult(target_id, lever, "expected" if probability is None else "monte_carlo", probability,

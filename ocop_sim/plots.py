@@ -132,20 +132,26 @@ def plot_by_area(by_area, year: int, ax=None, lang: str = "en"):
     return ax
 
 
-def plot_by_group(by_group, ax=None, lang: str = "en"):
-    """Lines of certified products per product group (:meth:`Result.by_group`)."""
+def _median_lines(frame, labels: list[str], title: str, ylabel: str, ax, lang: str):
+    """One line per column of ``frame`` (index: year; year-end values drawn at year + 1)."""
     ax = _ax(ax)
-    x = by_group.index.to_numpy(float) + 1.0
-    for g in by_group.columns:
-        ax.plot(x, by_group[g].to_numpy(float), lw=2, label=t(g, lang))
-    ax.set_title(t("by_group", lang))
+    x = frame.index.to_numpy(float) + 1.0
+    for col, label in zip(frame.columns, labels):
+        ax.plot(x, frame[col].to_numpy(float), lw=2, label=label)
+    ax.set_title(title)
     ax.set_xlabel(t("time_year_end", lang))
-    ax.set_ylabel(f"{t('count_products', lang)} ({t('median', lang)})")
+    ax.set_ylabel(f"{ylabel} ({t('median', lang)})")
     _years(ax)
     _numbers(ax, lang, digits=0)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
     return ax
+
+
+def plot_by_group(by_group, ax=None, lang: str = "en"):
+    """Lines of certified products per product group (:meth:`Result.by_group`)."""
+    return _median_lines(by_group, [t(g, lang) for g in by_group.columns], t("by_group", lang),
+                         t("count_products", lang), ax, lang)
 
 
 def plot_entities(summary, targets=None, actuals=None, ax=None, lang: str = "en", scope: str = "province"):
@@ -214,18 +220,8 @@ def plot_cost_per_product(cost, ax=None, lang: str = "en"):
 
 def plot_trajectories(medians, metric: str = "products_3star_plus", ax=None, lang: str = "en"):
     """Median trajectories of several scenarios (frame: index year, one column per scenario)."""
-    ax = _ax(ax)
-    x = medians.index.to_numpy(float) + 1.0
-    for col in medians.columns:
-        ax.plot(x, medians[col].to_numpy(float), lw=2, label=str(col))
-    ax.set_title(f"{t('trajectories', lang)}: {t(metric, lang)}")
-    ax.set_xlabel(t("time_year_end", lang))
-    ax.set_ylabel(f"{t(metric, lang)} ({t('median', lang)})")
-    _years(ax)
-    _numbers(ax, lang, digits=0)
-    ax.legend(fontsize=8, loc="upper left")
-    ax.grid(alpha=0.3)
-    return ax
+    return _median_lines(medians, [str(c) for c in medians.columns], f"{t('trajectories', lang)}: {t(metric, lang)}",
+                         t(metric, lang), ax, lang)
 
 
 def plot_prob_matrix(matrix, ax=None, lang: str = "en"):

@@ -598,15 +598,28 @@ def _marker_path(folder: Path, stem: str) -> Path:
     return Path(folder) / f".done_{stem}.json"
 
 
-def _marker_record(key: dict, outcome: RenderOutcome) -> dict:
+def _versioned(key: dict) -> dict:
+    """``key`` (inputs and settings) plus the package and model versions: what a marker must match."""
     from . import __version__
     from .results import MODEL_VERSION
 
-    return {**key, "version": __version__, "model_version": MODEL_VERSION, "files": outcome.files}
+    return {**key, "version": __version__, "model_version": MODEL_VERSION}
 
 
-def _write_marker(folder: Path, stem: str, key: dict, outcome: RenderOutcome) -> None:
-    atomic_write_text(_marker_path(folder, stem), json.dumps(_marker_record(key, outcome), ensure_ascii=False))
+def _write_record(folder: Path, stem: str, key: dict, payload: dict) -> None:
+    atomic_write_text(_marker_path(folder, stem),
+                      json.dumps({**_versioned(key), **payload}, ensure_ascii=False, default=str))
+
+
+def _read_record(folder: Path, stem: str, key: dict) -> dict | None:
+    """The marker ``stem`` of ``folder`` if it records exactly ``key`` and these versions."""
+    try:
+        rec = json.loads(_marker_path(folder, stem).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(rec, dict) or any(rec.get(k) != v for k, v in _versioned(key).items()):
+        return None
+    return rec
 
 
 def _sim_files(rec: dict) -> list[str]:
@@ -616,27 +629,13 @@ def _sim_files(rec: dict) -> list[str]:
 
 def _write_sim_marker(folder: Path, key: dict, r: dict) -> None:
     """After a scenario's tables and workbooks: what the index needs (targets, files, titles)."""
-    from . import __version__
-    from .results import MODEL_VERSION
-
-    rec = {**key, "version": __version__, "model_version": MODEL_VERSION,
-           "result": {k: v for k, v in r.items() if k not in ("cache", "notes")}}
-    atomic_write_text(_marker_path(folder, "tables"), json.dumps(rec, ensure_ascii=False, default=str))
+    _write_record(folder, "tables", key, {"result": {k: v for k, v in r.items() if k not in ("cache", "notes")}})
 
 
 def _finished_sim(folder: Path, key: dict, langs) -> dict | None:
     """The recorded simulation outcome of a scenario whose tables and workbooks all exist."""
-    from . import __version__
-    from .results import MODEL_VERSION
-
-    try:
-        rec = json.loads(_marker_path(folder, "tables").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    want = {**key, "version": __version__, "model_version": MODEL_VERSION}
-    if not isinstance(rec, dict) or any(rec.get(k) != v for k, v in want.items()):
-        return None
-    r = rec.get("result")
+    rec = _read_record(folder, "tables", key)
+    r = rec.get("result") if rec else None
     if not isinstance(r, dict) or not r.get("ok") or not all(f"excel_{lg}" in r.get("files", {}) for lg in langs):
         return None
     if not all(Path(p).is_file() for p in _sim_files(r)):
@@ -646,20 +645,20 @@ def _finished_sim(folder: Path, key: dict, langs) -> dict | None:
 
 def _finished(folder: Path, stem: str, key: dict) -> dict | None:
     """The files of a finished report whose marker matches ``key`` (inputs, settings, versions)."""
-    from . import __version__
-    from .results import MODEL_VERSION
-
-    try:
-        rec = json.loads(_marker_path(folder, stem).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    want = {**key, "version": __version__, "model_version": MODEL_VERSION}
-    if not isinstance(rec, dict) or any(rec.get(k) != v for k, v in want.items()):
-        return None
-    files = rec.get("files")
+    rec = _read_record(folder, stem, key)
+    files = rec.get("files") if rec else None
     if not isinstance(files, dict) or not files or not all(Path(str(f)).is_file() for f in files.values()):
         return None
     return {k: str(v) for k, v in files.items()}
+
+
+def _render_marked(template: Path, params: dict, folder: Path, stem: str, title: str, name: str, lang: str,
+                   timeout, key: dict | None) -> RenderOutcome:
+    """:func:`render` in a warm kernel, then the done marker (so a marker proves whole files)."""
+    o = render(template, params, folder, stem, title, name, lang, timeout, warm=True)
+    if o.ok and key is not None:
+        _write_record(folder, stem, key, {"files": o.files})
+    return o
 
 
 def _render_task(path: str, cache: str, out: str, name: str, lang: str, draws, seed, timeout,
@@ -667,11 +666,8 @@ def _render_task(path: str, cache: str, out: str, name: str, lang: str, draws, s
     folder = safe_child(out, name)
     params = {"scenario": str(Path(path).resolve()), "draws": draws, "seed": seed, "lang": lang,
               "output_dir": str(folder), "result_cache": str(Path(cache).resolve())}
-    o = render(Path(template) if template else REPORT_NOTEBOOK, params, folder, f"{name}_{lang}", title, name,
-               lang, timeout, warm=True)
-    if o.ok and key is not None:
-        _write_marker(folder, f"{name}_{lang}", key, o)
-    return o
+    return _render_marked(Path(template) if template else REPORT_NOTEBOOK, params, folder, f"{name}_{lang}", title,
+                          name, lang, timeout, key)
 
 
 def _compare_task(paths: list[str], caches: list[str], out: str, lang: str, draws, seed, timeout,
@@ -679,22 +675,16 @@ def _compare_task(paths: list[str], caches: list[str], out: str, lang: str, draw
     folder = safe_child(out, "compare")
     params = {"scenarios": [str(Path(p).resolve()) for p in paths], "result_caches": [str(Path(c).resolve()) for c in caches],
               "draws": draws, "seed": seed, "lang": lang, "output_dir": str(folder)}
-    o = render(COMPARE_NOTEBOOK, params, folder, f"compare_{lang}", t("compare_title", lang), "compare", lang,
-               timeout, warm=True)
-    if o.ok and key is not None:
-        _write_marker(folder, f"compare_{lang}", key, o)
-    return o
+    return _render_marked(COMPARE_NOTEBOOK, params, folder, f"compare_{lang}", t("compare_title", lang), "compare",
+                          lang, timeout, key)
 
 
 def _calibration_task(path: str, out: str, name: str, lang: str, seed, timeout, key: dict | None = None) -> RenderOutcome:
     folder = safe_child(out, "calibration")
     params = {"scenario": str(Path(path).resolve()), "until": CALIBRATION_UNTIL, "draws": CALIBRATION_DRAWS,
               "seed": seed, "lang": lang, "output_dir": str(folder)}
-    o = render(CALIBRATION_NOTEBOOK, params, folder, f"calibration_{lang}", t("cal_fit_title", lang), "calibration",
-               lang, timeout, warm=True)
-    if o.ok and key is not None:
-        _write_marker(folder, f"calibration_{lang}", key, o)
-    return o
+    return _render_marked(CALIBRATION_NOTEBOOK, params, folder, f"calibration_{lang}", t("cal_fit_title", lang),
+                          "calibration", lang, timeout, key)
 
 
 # ----------------------------------------------------------------------------- the batch runner
@@ -713,6 +703,11 @@ class BatchResult:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    def skip(self, name: str, lang: str, files: dict) -> None:
+        """Record a report finished by an earlier run (its files are kept)."""
+        self.outcomes.append(RenderOutcome(name, lang, True, files=files))
+        self.skipped.append((name, lang))
 
 
 def validate_all(paths: list[str]) -> list:
@@ -817,8 +812,7 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
             for lang in langs:
                 files = None if force else _finished(out / "calibration", f"calibration_{lang}", ckey)
                 if files is not None:
-                    batch.outcomes.append(RenderOutcome("calibration", lang, True, files=files))
-                    batch.skipped.append(("calibration", lang))
+                    batch.skip("calibration", lang, files)
                     continue
                 total += 1
                 f = pool.submit(_calibration_task, str(cal.path), str(out), cal.scenario.name, lang, seed, timeout, ckey)
@@ -826,8 +820,7 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
         for n, rec in finished_sims.items():
             sims[n] = rec
             for lang in langs:
-                batch.outcomes.append(RenderOutcome(n, lang, True, files=done[(n, lang)]))
-                batch.skipped.append((n, lang))
+                batch.skip(n, lang, done[(n, lang)])
         if progress:
             from tqdm import tqdm
 
@@ -837,8 +830,7 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
         if not futs and want_compare:  # everything finished earlier, the comparison included
             compare_sent = True
             for lang, files in compare_done.items():
-                batch.outcomes.append(RenderOutcome("compare", lang, True, files=files))
-                batch.skipped.append(("compare", lang))
+                batch.skip("compare", lang, files)
                 if bar:
                     bar.update(1)
         while futs:
@@ -862,8 +854,7 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
                     for lang in langs:
                         files = done.get((r["name"], lang))
                         if files is not None:
-                            batch.outcomes.append(RenderOutcome(r["name"], lang, True, files=files))
-                            batch.skipped.append((r["name"], lang))
+                            batch.skip(r["name"], lang, files)
                             if bar:
                                 bar.update(1)
                             continue
@@ -891,8 +882,7 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
                     for lang in langs:
                         files = None if force else _finished(out / "compare", f"compare_{lang}", ckey)
                         if files is not None:
-                            batch.outcomes.append(RenderOutcome("compare", lang, True, files=files))
-                            batch.skipped.append(("compare", lang))
+                            batch.skip("compare", lang, files)
                             if bar:
                                 bar.update(1)
                             continue

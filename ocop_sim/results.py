@@ -234,6 +234,7 @@ class Result:
         """Everything needed to reproduce this run (``ocop-sim reproduce`` reads it back)."""
         import platform
 
+        import pandas
         import scipy
 
         from . import __version__
@@ -249,7 +250,7 @@ class Result:
             "data_hash": _data_hash(self.scenario.geography),
             "results_checksum": results_checksum(self),
             "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "pandas": __import__("pandas").__version__,
+            "pandas": pandas.__version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "resolved_scenario": self.scenario.model_dump(mode="json"),
             **extra,

@@ -210,27 +210,20 @@ def tornados(scenario: Scenario, metric: str, years, scope: str = "province", as
     ``{year: DataFrame}``.  The scenario report's "key sensitivities" use it for 2025 and 2035."""
     import pandas as pd
 
-    from .simulate import simulate_variants
-
     years = [int(y) for y in years]
     check_metric(scenario, metric, scope, years)
     base = _value(scenario, metric, scope, years)
     rows: dict[int, list] = {y: [] for y in years}
     fs = factors(scenario, assumptions, levers)
-    # assumptions: every low/high variant in one vectorised expected run (2 "draws" per factor)
+    # assumptions: every low/high variant as one vectorised batch (rows at the base values but one)
     af = [f for f in fs if f.kind == "assumption"]
     batch: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if af:
-        names = sorted({f.name for f in af})
-        over = {n: np.full(2 * len(af), float(getattr(scenario.assumptions, n))) for n in names}
+        X = np.tile([f.base for f in af], (2 * len(af), 1))
         for j, f in enumerate(af):
-            for k, v in enumerate((f.low, f.high)):
-                varied = set_assumption(scenario, f.name, v).assumptions  # thresholds kept ordered
-                for n in names:
-                    if n.startswith("threshold_") or n == f.name:
-                        over[n][2 * j + k] = float(getattr(varied, n))
-        vals = _per_year(simulate_variants(scenario, over), metric, scope, years)
-        batch = {f.name: (vals[:, 2 * j], vals[:, 2 * j + 1]) for j, f in enumerate(af)}
+            X[2 * j, j], X[2 * j + 1, j] = f.low, f.high
+        vals = eval_rows(scenario, af, metric, scope, years, X)  # rows × years
+        batch = {f.name: (vals[2 * j], vals[2 * j + 1]) for j, f in enumerate(af)}
     for f in fs:
         if f.kind == "assumption":
             vl, vh = batch[f.name]
@@ -253,6 +246,14 @@ def problem(fs: list[Factor]) -> dict:
     return {"num_vars": len(fs), "names": [f.name for f in fs], "bounds": [[f.low, f.high] for f in fs]}
 
 
+def _outputs(func: Callable[[np.ndarray], np.ndarray], X: np.ndarray, outputs) -> tuple[np.ndarray, list]:
+    """``func(X)`` as a 2-D array (samples × outputs) and the outputs' labels (default 0, 1, …)."""
+    Y = np.asarray(func(X), float)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    return Y, (list(outputs) if outputs is not None else list(range(Y.shape[1])))
+
+
 def sobol_indices(func: Callable[[np.ndarray], np.ndarray], prob: dict, n: int = 256, seed: int = 0,
                   outputs: list | None = None, second_order: bool = False):
     """Sobol indices of a vectorised model ``func(X) -> Y`` (X: samples × factors; Y: samples ×
@@ -266,10 +267,7 @@ def sobol_indices(func: Callable[[np.ndarray], np.ndarray], prob: dict, n: int =
     from SALib.sample import sobol as sobol_sample
 
     X = sobol_sample.sample(prob, n, calc_second_order=second_order, seed=seed)
-    Y = np.asarray(func(X), float)
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    outputs = list(outputs) if outputs is not None else list(range(Y.shape[1]))
+    Y, outputs = _outputs(func, X, outputs)
     rows = []
     for j, out in enumerate(outputs):
         y = Y[:, j]
@@ -292,10 +290,7 @@ def morris_indices(func: Callable[[np.ndarray], np.ndarray], prob: dict, traject
     from SALib.sample import morris as morris_sample
 
     X = morris_sample.sample(prob, trajectories, num_levels=levels, seed=seed)
-    Y = np.asarray(func(X), float)
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    outputs = list(outputs) if outputs is not None else list(range(Y.shape[1]))
+    Y, outputs = _outputs(func, X, outputs)
     rows = []
     for j, out in enumerate(outputs):
         res = morris_analyze.analyze(prob, X, Y[:, j], num_levels=levels, seed=seed)
