@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: reports tables test bench install clean-reports
+.PHONY: reports tables test bench install clean-reports calibrate backtest
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,17 @@ install: $(STAMP)
 reports: $(STAMP)
 	$(VENV)/bin/ocop-sim sweep params/sweep_budget.yaml --out reports/sweep_budget
 	$(VENV)/bin/ocop-sim report $(filter-out params/smoke.yaml params/sweep_budget.yaml,$(wildcard params/*.yaml)) --out reports --lang both --jobs 2
+
+## The bundled posterior of Đồng Nai (Bayesian, pooled with the other provinces' packs) and its
+## leak-free backtests at four cut-offs, recorded with it: params/posteriors/dong_nai.npz (+ .json)
+calibrate: $(STAMP)
+	$(VENV)/bin/ocop-sim calibrate params/history.yaml --pool params/provinces/*.yaml \
+		--backtest 2021 2022 2023 2024 --out params/posteriors/dong_nai.npz --json params/posteriors/dong_nai_summary.json
+
+## Leak-free backtests of the history at four cut-offs, scores as JSON
+backtest: $(STAMP)
+	$(VENV)/bin/ocop-sim backtest params/history.yaml --until 2021 2022 2023 2024 \
+		--pool params/provinces/*.yaml --json reports/backtest.json
 
 ## Result tables only (no notebooks)
 tables: $(STAMP)

@@ -115,7 +115,7 @@ def child(kind: str, draws: int, jobs: int) -> dict:
         from ocop_sim import data
 
         sc = load(BASELINE).scenario
-        A, G = len(data.areas(sc.geography).ids), 6
+        A, G = len(data.areas(sc.pack).ids), 6
         T = sc.horizon.end - sc.horizon.start + 1
         t = time.perf_counter()
         reference_kernel(draws, A, G, T)

@@ -47,14 +47,23 @@ def cache_dir(folder: str | Path | None = None) -> Path:
     return Path(env) if env else Path.cwd() / DEFAULT_DIR
 
 
-def _data_hash(geography: str) -> str:
-    from . import data as _data
+def _data_hash(pack: str) -> str:
+    """SHA-256 of the pack's files (``pack.yaml`` and ``actuals.csv``) that a run reads."""
+    from .packs import load_pack
 
+    return load_pack(pack).digest
+
+
+def _posterior_hash(scenario) -> str:
+    """SHA-256 of the posterior file (and sidecar) a scenario names: Monte Carlo draws depend on it."""
+    if not getattr(scenario, "posterior", None):
+        return ""
     h = hashlib.sha256()
-    files = resources.files(_data.__name__)
-    for name in (_data.GEOGRAPHIES.get(geography, ""), "groups.csv", "merger.csv"):
-        if name:
-            h.update(name.encode() + b"\0" + files.joinpath(name).read_bytes() + b"\0")
+    for p in (Path(scenario.posterior), Path(str(scenario.posterior) + ".json")):
+        try:
+            h.update(p.read_bytes())
+        except OSError:
+            h.update(b"missing")
     return h.hexdigest()
 
 
@@ -77,7 +86,7 @@ def cache_key(scenario, draws: int | None = None, seed: int | None = None, mode:
 
     blob = {"scenario": scenario_hash(scenario), **_settings(scenario, draws, seed, mode, sample_assumptions),
             "model_version": MODEL_VERSION, "package_version": __version__,
-            "data": _data_hash(scenario.geography)}
+            "data": _data_hash(scenario.pack), "posterior": _posterior_hash(scenario)}
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
 
 

@@ -87,7 +87,7 @@ def validate_checks(label: str, scenario: Scenario) -> None:
     from . import data as _data
     from .scenarios import ScenarioError
 
-    scopes = _data.areas(scenario.geography).scopes
+    scopes = _data.areas(scenario.pack).scopes
     h = scenario.horizon
     ids: set[str] = set()
     for i, c in enumerate(scenario.checks):
@@ -253,12 +253,12 @@ def results_checksum(result) -> str:
     return h.hexdigest()
 
 
-def data_hash(geography: str = "dong_nai") -> str:
-    """SHA-256 of the packaged data files the model reads for ``geography`` (areas, groups,
-    merger stocks): the ``data_hash`` that :meth:`ocop_sim.results.Result.manifest` records."""
+def data_hash(pack: str = "dong_nai_2019") -> str:
+    """SHA-256 of the pack's data files the model reads: the ``data_hash`` that
+    :meth:`ocop_sim.results.Result.manifest` records."""
     from .cache import _data_hash
 
-    return _data_hash(geography)
+    return _data_hash(pack)
 
 
 def summary_digest(result, metrics: tuple[str, ...] = ("products_3star_plus", "products_national_5star",

@@ -63,10 +63,35 @@ def _load_all(paths: list[str], allow_outside: bool = False):
 
 
 def cmd_validate(args) -> int:
-    loaded = _load_all(args.scenarios, args.allow_outside)
+    """Validate scenario files and province packs (a folder holding ``pack.yaml``)."""
+    from .packs import PACK_FILE, load_pack
+
+    packs = [p for p in args.scenarios if (Path(p) / PACK_FILE).is_file()]
+    checked = [load_pack(str(Path(p).resolve())) for p in packs]
+    loaded = _load_all([p for p in args.scenarios if p not in packs], args.allow_outside)
+    for pk in checked:
+        print(f"ok  {pk.folder}  (pack {pk.name}, {len(pk.actuals)} reported figures)")
     for ld in loaded:
-        print(f"ok  {ld.path}  ({ld.scenario.name}, {ld.hash[:12]})")
+        print(f"ok  {ld.path}  ({ld.scenario.name}, {ld.scenario.kind}, pack {Path(ld.scenario.pack).name}, "
+              f"{ld.hash[:12]})")
     return 0
+
+
+def format_start(res, lang: str = "en") -> str:
+    """One line: the state the run starts from (an outlook: the pack's reported stocks)."""
+    import numpy as np
+
+    from .i18n import fmt_number, t
+    from .packs import load_pack
+
+    pack = load_pack(res.scenario.pack)
+    parts = [f"{t(m, lang)} {fmt_number(float(np.median(res.start_value(m))), lang, digits=0)}"
+             for m in ("products_3star", "products_4star", "products_national_5star", "products_3star_plus",
+                       "entities")]
+    d = pack.info.stock_date.split("-")
+    date = f"{d[2]}/{d[1]}/{d[0]}" if len(d) == 3 else pack.info.stock_date
+    kind = t("start_reported", lang) if res.scenario.kind == "outlook" else t("start_history", lang)
+    return f"{kind} {date}: " + " · ".join(parts)
 
 
 def format_targets(table, lang: str = "en") -> str:
@@ -82,8 +107,13 @@ def format_targets(table, lang: str = "en") -> str:
     for _, r in table.iterrows():
         name = str(r[label])[:58]
         goal = f"{r['comparison']}{fmt_number(r['target'], lang, digits=2)}"
-        if r["status"] == "outside_horizon":
-            lines.append(f"{name:<58} {r['when']:>9} {goal:>8} {'—':>9} {'—':>17} {'—':>6}  {t('outside_horizon', lang)}")
+        if r["status"] in ("outside_horizon", "no_report"):
+            lines.append(f"{name:<58} {r['when']:>9} {goal:>8} {'—':>9} {'—':>17} {'—':>6}  {t(r['status'], lang)}")
+            continue
+        if r["status"] in ("met_reported", "missed_reported", "planned"):
+            v = r["reported"] if r["status"] != "planned" else r["median"]
+            lines.append(f"{name:<58} {r['when']:>9} {goal:>8} {fmt_number(v, lang, digits=1):>9} {'—':>17} "
+                         f"{'—':>6}  {t(r['status'], lang)}")
             continue
         band = f"{fmt_number(r['p10'], lang, digits=1)}–{fmt_number(r['p90'], lang, digits=1)}"
         lines.append(f"{name:<58} {r['when']:>9} {goal:>8} {fmt_number(r['median'], lang, digits=1):>9} "
@@ -136,6 +166,7 @@ def _run_one(ld, args, executor, out, cached_simulate) -> None:
                           executor=executor)
     table = res.attainment()
     print(f"\n== {sc.name}: {ld.path}  ({res.mode}, draws={res.draws}, seed={res.seed})")
+    print(format_start(res, args.lang))
     print(format_targets(table, args.lang))
     if args.checks:
         from .checks import run_checks
@@ -192,8 +223,8 @@ EXTRA_COMMANDS: dict[str, tuple[Callable, Callable]] = {}
 
 
 def _register_extras() -> None:
-    for mod in ("ocop_sim.cli_report", "ocop_sim.cli_excel", "ocop_sim.cli_analysis", "ocop_sim.cli_ops",
-                "ocop_sim.cli_scale"):
+    for mod in ("ocop_sim.cli_report", "ocop_sim.cli_excel", "ocop_sim.cli_analysis", "ocop_sim.cli_inference",
+                "ocop_sim.cli_ops", "ocop_sim.cli_scale"):
         try:
             __import__(mod)
         except ModuleNotFoundError as exc:
@@ -204,6 +235,7 @@ def _register_extras() -> None:
 def main(argv: list[str] | None = None) -> int:
     from .data import FactsError
     from .io import OutputPathError
+    from .packs import PackError
     from .scenarios import ScenarioError
 
     _register_extras()
@@ -214,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         return int(args.func(args) or 0)
-    except (UsageError, ScenarioError, FactsError, OutputPathError) as exc:
+    except (UsageError, ScenarioError, FactsError, OutputPathError, PackError) as exc:
         print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
         return 2
     except KeyboardInterrupt:

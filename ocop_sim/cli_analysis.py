@@ -1,4 +1,4 @@
-"""``ocop-sim calibrate | sensitivity | goal-seek | optimize | sweep``: planning analytics.
+"""``ocop-sim sensitivity | goal-seek | optimize | sweep``: planning analytics.
 
 Registers itself in :data:`ocop_sim.cli.EXTRA_COMMANDS` at import time.  Every argument is
 checked before anything is written (bad argument: one line on stderr, exit 2).  ``goal-seek``
@@ -58,75 +58,6 @@ def _check_out_file(path: str, suffixes=(".yaml", ".yml")) -> Path:
 def _check_year(sc, year: int, flag: str) -> None:
     if not sc.horizon.start <= year <= sc.horizon.end:
         raise UsageError(f"{flag}: expected a year in {sc.horizon.start}..{sc.horizon.end}, got {year}")
-
-
-# ----------------------------------------------------------------------------- calibrate
-
-
-def cmd_calibrate(args) -> int:
-    """Fit assumptions to actual series (least squares, expected mode); optional backtest."""
-    from . import calibrate as cal
-    from . import data as _data
-    from .config import ASSUMPTION_NAMES
-
-    ld = _load(args)
-    sc = ld.scenario
-    names = args.fit or list(cal.DEFAULT_FIT)
-    for n in names:
-        if n not in ASSUMPTION_NAMES:
-            import difflib
-
-            close = difflib.get_close_matches(n, ASSUMPTION_NAMES, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise UsageError(f"--fit: expected an assumption name{hint}, got {n!r}")
-    if args.until is not None:
-        _check_year(sc, args.until, "--until")
-    actuals = _data.load_actuals_csv(args.actuals)  # inputs first: a bad CSV row is reported before --out
-    out = _check_out_file(args.out)
-    label = args.actuals or "ocop_sim/data/actuals.csv"
-    try:
-        if args.until is not None:
-            fr, bt = cal.backtest(sc, args.until, names, actuals, draws=args.draws, seed=args.seed,
-                                  prior_sd=args.prior_sd or None)
-        else:
-            fr, bt = cal.fit(sc, names, actuals, prior_sd=args.prior_sd or None), None
-    except cal.NoObservations as exc:
-        raise UsageError(f"--actuals: {exc}") from None
-    print(cal.format_fit(fr, args.lang))
-    if bt is not None:
-        print()
-        if len(bt):
-            print(bt.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
-            print(f"coverage P10–P90: {cal.coverage(bt):.2f} ({int(bt['inside'].sum())}/{len(bt)})")
-        else:
-            print(f"no held-back actuals after {args.until}")
-    path = cal.write_fitted(ld, fr, out, label)
-    print(f"wrote {path}")
-    return 0
-
-
-def _configure_calibrate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("scenario")
-    p.add_argument("--actuals", default=None, help="CSV of actuals (schema: ocop_sim.data.load_actuals_csv)")
-    p.add_argument("--until", type=_year, default=None, help="fit on years <= UNTIL and backtest the rest")
-    p.add_argument("--fit", nargs="+", default=None, metavar="NAME", help="assumptions to fit")
-    p.add_argument("--draws", type=_draws, default=500, help="Monte Carlo draws of the backtest")
-    p.add_argument("--seed", type=_seed, default=None)
-    p.add_argument("--prior-sd", type=_prior_sd, default=0.25, metavar="F",
-                   help="regularise towards the scenario's values: prior s.d. as a fraction of each "
-                        "parameter's bounds (default 0.25; 0 = plain least squares)")
-    p.add_argument("--lang", choices=["en", "vi"], default="en")
-    p.add_argument("--out", required=True, help="fitted scenario YAML to write")
-
-
-def _prior_sd(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (v == 0 or 0.01 <= v <= 10):
-        raise argparse.ArgumentTypeError(f"expected 0 or a fraction in 0.01..10, got {text}")
-    return v
 
 
 # ----------------------------------------------------------------------------- sensitivity
@@ -328,7 +259,6 @@ def _configure_sweep(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output folder")
 
 
-EXTRA_COMMANDS["calibrate"] = (cmd_calibrate, _configure_calibrate)
 EXTRA_COMMANDS["sensitivity"] = (cmd_sensitivity, _configure_sensitivity)
 EXTRA_COMMANDS["goal-seek"] = (cmd_goal_seek, _configure_goal_seek)
 EXTRA_COMMANDS["optimize"] = (cmd_optimize, _configure_optimize)

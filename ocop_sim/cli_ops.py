@@ -167,7 +167,7 @@ def reproduce(manifest_path: str | Path) -> tuple[bool, str]:
     from .checks import data_hash
     from .results import MODEL_VERSION
 
-    if isinstance(m.get("data_hash"), str) and m["data_hash"] != data_hash(sc.geography):
+    if isinstance(m.get("data_hash"), str) and m["data_hash"] != data_hash(sc.pack):
         notes.append("the packaged data (areas, groups, merger) differ from the recorded data_hash")
     for key, now in (("version", __version__), ("model_version", MODEL_VERSION)):
         if key in m and str(m[key]) != now:

@@ -92,51 +92,61 @@ class Levers(_Strict):
     """What planners change: yearly step schedules (held until the next key)."""
 
     product_development_bn_vnd: dict[int, float] = Field(
-        default={2019: 4.0},
+        default={MIN_YEAR: 4.0},
         description="Product-development support (consulting, packaging, standards, product stories) "
         "[bn VND/year]",
         json_schema_extra={"unit": "bn VND/year", "max_ui": 60.0, "vi": "Hỗ trợ phát triển sản phẩm"},
     )
     training_bn_vnd: dict[int, float] = Field(
-        default={2019: 0.8},
+        default={MIN_YEAR: 0.8},
         description="Training of state OCOP officials and entity leaders [bn VND/year]",
         json_schema_extra={"unit": "bn VND/year", "max_ui": 10.0, "vi": "Đào tạo, tập huấn"},
     )
     trade_promotion_bn_vnd: dict[int, float] = Field(
-        default={2019: 2.0},
+        default={MIN_YEAR: 2.0},
         description="Trade promotion: fairs, e-commerce, market linkage [bn VND/year]",
         json_schema_extra={"unit": "bn VND/year", "max_ui": 30.0, "vi": "Xúc tiến thương mại"},
     )
     startup_support_bn_vnd: dict[int, float] = Field(
-        default={2019: 0.5},
+        default={MIN_YEAR: 0.5},
         description="Start-up support for youth/women OCOP projects [bn VND/year]",
         json_schema_extra={"unit": "bn VND/year", "max_ui": 10.0, "vi": "Hỗ trợ khởi nghiệp"},
     )
     infrastructure_bn_vnd: dict[int, float] = Field(
-        default={2019: 0.6},
+        default={MIN_YEAR: 0.6},
         description="Display and sales points for OCOP products [bn VND/year]",
         json_schema_extra={"unit": "bn VND/year", "max_ui": 10.0, "vi": "Điểm giới thiệu, bán sản phẩm"},
     )
     value_chain_bn_vnd: dict[int, float] = Field(
-        default={2019: 2.0},
+        default={MIN_YEAR: 2.0},
         description="Key value-chain product projects [bn VND/year]",
         json_schema_extra={"unit": "bn VND/year", "max_ui": 40.0, "vi": "Dự án chuỗi giá trị"},
     )
     display_centres: dict[int, float] = Field(
-        default={2019: 0.0},
+        default={MIN_YEAR: 0.0},
         description="Provincial OCOP display and sales centres opened per year [count/year]",
         json_schema_extra={"unit": "count/year", "max_ui": 3.0, "vi": "Trung tâm giới thiệu sản phẩm"},
     )
     agritourism_projects: dict[int, float] = Field(
-        default={2019: 0.0},
+        default={MIN_YEAR: 0.0},
         description="Agriculture-tourism projects started per year [count/year]",
         json_schema_extra={"unit": "count/year", "max_ui": 10.0, "vi": "Dự án nông nghiệp - du lịch"},
     )
-    training_share_officials: float = Field(
-        default=0.25, ge=0.0, le=1.0,
-        description="Share of trainees who are state OCOP officials (rest are entity leaders) [-]",
+    training_share_officials: dict[int, float] = Field(
+        default={MIN_YEAR: 0.25},
+        description="Share of trainees who are state OCOP officials (rest are entity leaders); a number, or a "
+        "step schedule {year: share} [-]",
         json_schema_extra={"unit": "fraction", "vi": "Tỷ lệ học viên là cán bộ nhà nước"},
     )
+
+    @field_validator("training_share_officials", mode="before")
+    @classmethod
+    def _share(cls, v: Any) -> dict[int, float]:
+        out = _check_schedule(v)
+        for year, val in out.items():
+            if val > 1.0:
+                raise ValueError(f"expected a share <= 1 for year {year}, got {val:g}")
+        return out
 
     @field_validator(*BUDGET_LINES, mode="before")
     @classmethod
@@ -150,23 +160,38 @@ class Levers(_Strict):
 
 
 SCHEDULE_LEVERS: tuple[str, ...] = BUDGET_LINES + COUNT_LEVERS
+#: Every lever that is a step schedule, the share of officials among trainees included.
+ALL_SCHEDULES: tuple[str, ...] = SCHEDULE_LEVERS + ("training_share_officials",)
 
 
 # ----------------------------------------------------------------------------- assumptions
 
+_J = "judgement"
+_CAL = "judgement, calibrated to Đồng Nai 2020–2025 actuals"
+
+
+#: Date from which a judgement made when the programme was designed was known (Decision 1698).
+PLAN_DATE = "2019-06-05"
+#: Date from which defaults calibrated to the 2020–2025 actuals were known (the end-2025 report,
+#: published 10/02/2026): a backtest at an earlier cut-off must not use them.
+CALIBRATED_DATE = "2026-02-10"
+
 
 def _a(default: float, low: float, high: float, unit: str, description: str, source: str,
-       dist: dict | None = None, key: bool = False) -> Any:
-    """An assumption field: default, bounds, unit, source and default uncertainty."""
-    extra: dict[str, Any] = {"unit": unit, "source": source, "low": low, "high": high, "key": key}
+       dist: dict | None = None, key: bool = False, known_from: str | None = None,
+       plan_default: float | None = None) -> Any:
+    """An assumption field: default, bounds, unit, source, the date its default was known and
+    its default uncertainty."""
+    if known_from is None:
+        known_from = CALIBRATED_DATE if source.startswith(_CAL) else PLAN_DATE
+    extra: dict[str, Any] = {"unit": unit, "source": source, "low": low, "high": high, "key": key,
+                             "known_from": known_from}
+    if plan_default is not None:  # what a forecaster would have used before known_from
+        extra["plan_default"] = plan_default
     if dist is not None:
         extra["dist"] = dist
     return Field(default=default, ge=low, le=high, description=f"{description} [{unit}]",
                  json_schema_extra=extra)
-
-
-_J = "judgement"
-_CAL = "judgement, calibrated to Đồng Nai 2020–2025 actuals (ocop_sim/data/actuals.csv)"
 
 
 class Assumptions(_Strict):
@@ -177,15 +202,16 @@ class Assumptions(_Strict):
         3.0, 0.5, 20.0, "mn VND/person", "Cost of training one person (course, travel, materials)",
         _J + "; typical 2–5 day provincial courses", {"type": "triangular", "low": 1.5, "mode": 3.0, "high": 6.0})
     officials_pool: float = _a(
-        180.0, 10.0, 5000.0, "persons", "State OCOP officials (province, district, commune) in old Đồng Nai",
-        _J + ": ~1–2 per commune (170 communes) plus district/provincial staff")
+        180.0, 10.0, 5000.0, "persons", "State OCOP officials (province and communes), when the pack does not "
+        "report them", _J + ": ~1–2 per commune plus provincial staff (a pack's stocks.officials_pool replaces it)")
     officials_pool_added_at_merger: float = _a(
-        90.0, 0.0, 5000.0, "persons", "State OCOP officials added by the merger with Bình Phước",
+        90.0, 0.0, 5000.0, "persons", "State OCOP officials added when an area joins (a merger event)",
         _J + ": proportional to communes")
     leader_training_reach: float = _a(
         0.3, 0.01, 1.0, "-", "Share of entity-course participants who are leaders of OCOP entities (the rest are "
         "staff, members and prospective producers)", _J + ": e.g. ~780 women cadres and entrepreneurs trained in "
-        "04/2025 (hpn.dongnai.gov.vn) against 165 entities", {"type": "uniform", "low": 0.15, "high": 0.45})
+        "04/2025 (hpn.dongnai.gov.vn) against 165 entities", {"type": "uniform", "low": 0.15, "high": 0.45},
+        known_from="2025-04-24", plan_default=0.3)
     staff_turnover: float = _a(
         0.12, 0.0, 0.6, "1/year", "Yearly turnover of trained officials and entity leaders",
         _J, {"type": "uniform", "low": 0.06, "high": 0.2})
@@ -205,15 +231,16 @@ class Assumptions(_Strict):
         54.7, 20.0, 90.0, "points", "Mean evaluation score of a submitted product with quality index 0",
         _CAL, {"type": "normal", "mean": 54.7, "sd": 1.5}, key=True)
     score_quality_gain: float = _a(
-        14.0, 0.0, 40.0, "points", "Rise of the mean score from quality index 0 to 1", _CAL)
+        14.0, 0.0, 40.0, "points", "Rise of the mean score from quality index 0 to 1", _CAL, plan_default=10.0)
     score_scale: float = _a(
         5.0, 1.0, 20.0, "points", "Scale of the logistic score distribution of submitted products",
         _J + ": narrow enough for the 94–100 % provincial pass rates (29/31, 29/29, 47/47, 15/16)")
     premium_share: float = _a(
         0.033, 0.0, 0.5, "-", "Share of products from strong enterprises that score higher (score mixture)",
-        "judgement: 8 national 5★ of ~300 products came from 3 firms (nongnghiepmoitruong.vn, 26/06/2025)")
+        "judgement: 8 national 5★ of ~300 products came from 3 firms (nongnghiepmoitruong.vn, 26/06/2025)",
+        known_from="2025-06-26", plan_default=0.02)
     premium_score_bonus: float = _a(
-        35.0, 0.0, 50.0, "points", "Score advantage of products from strong enterprises", _CAL)
+        35.0, 0.0, 50.0, "points", "Score advantage of products from strong enterprises", _CAL, plan_default=30.0)
     threshold_3star: float = _a(
         50.0, 0.0, 100.0, "points", "Score threshold for 3★", "1048/QĐ-TTg (2019), 148/QĐ-TTg (2023)")
     threshold_4star: float = _a(
@@ -222,7 +249,8 @@ class Assumptions(_Strict):
         90.0, 0.0, 100.0, "points", "Score threshold for 5★ band", "1048/QĐ-TTg (2019), 148/QĐ-TTg (2023)")
     # --- new entities and ideas
     base_new_entities: float = _a(
-        11.6, 0.0, 2000.0, "entities/year", "New OCOP entities a year without extra spending (old Đồng Nai)",
+        11.6, 0.0, 2000.0, "entities/year", "New OCOP entities a year per unit of area weight at half-saturation "
+        "spending",
         _CAL + "; +30 (2022), ≈45/yr (2023–24)", {"type": "triangular", "low": 8.5, "mode": 11.6, "high": 15.0},
         key=True)
     entity_uplift_max: float = _a(
@@ -230,7 +258,8 @@ class Assumptions(_Strict):
     entity_half_saturation_bn_vnd: float = _a(
         3.0, 0.1, 100.0, "bn VND/year", "Start-up + promotion spending giving half the uplift", _J)
     base_new_ideas: float = _a(
-        34.5, 0.0, 5000.0, "ideas/year", "New product ideas a year without extra spending (old Đồng Nai)", _CAL)
+        34.5, 0.0, 5000.0, "ideas/year", "New product ideas a year per unit of area weight with the whole pool "
+        "left, at half-saturation spending", _CAL)
     ideas_per_new_entity: float = _a(
         1.8, 0.0, 10.0, "ideas/entity", "Product ideas brought by a new entity",
         "1.5–2.2 products per entity (FACTS §3.4)")
@@ -242,8 +271,8 @@ class Assumptions(_Strict):
         1.0, 0.0, 10.0, "ideas/project", "Tourism-service product ideas from one agri-tourism project", _J)
     # --- evaluation
     first_evaluation_year: float = _a(
-        2020.0, 2000.0, 2100.0, "year", "First provincial evaluation round",
-        "round 1/2020 on 17/09/2020 (baodongnai.com.vn)")
+        2019.0, 2000.0, 2100.0, "year", "First provincial evaluation round (a pack gives its province's)",
+        "national criteria 1048/QĐ-TTg from 21/08/2019: provinces could rate products from 2019")
     submission_rate: float = _a(
         0.166, 0.0, 1.0, "1/year", "Share of candidates submitted for evaluation each year", _CAL,
         {"type": "triangular", "low": 0.13, "mode": 0.166, "high": 0.2}, key=True)
@@ -258,21 +287,22 @@ class Assumptions(_Strict):
     upgrade_score_bonus: float = _a(
         8.0, 0.0, 40.0, "points", "Score advantage of an upgrading product over a new one", _J)
     central_first_year: float = _a(
-        2025.0, 2000.0, 2100.0, "year", "First year the province sends potential-5★ dossiers to the centre",
-        "9 dossiers sent in 2024 (dangcongsan.org.vn, 26/12/2024), first recognitions 06/2025")
+        2020.0, 2000.0, 2100.0, "year", "First year the province sends potential-5★ dossiers to the centre (a "
+        "pack gives its province's)", "first national council round in 2020 (hoanganhhalong.com.vn)",
+        known_from="2020-12-31", plan_default=2020.0)
     central_submission_rate: float = _a(
         0.9, 0.0, 1.0, "1/year", "Share of provincial 5★ products sent to the central council each year",
         "9 dossiers for ~10 potential 5★ in 2024")
     central_pass_rate: float = _a(
         0.45, 0.0, 1.0, "-", "Central council pass rate", "20/43 (2020), 22/47 (2023), 4/55 food (2024); "
-        "Đồng Nai 8/9 (2025)", {"type": "beta", "a": 4.5, "b": 5.5}, key=True)
+        "Đồng Nai 8/9 (2025)", {"type": "beta", "a": 4.5, "b": 5.5}, key=True, known_from="2025-06-26")
     central_capacity: float = _a(
         1000.0, 0.0, 1000.0, "products/year", "Most national 5★ recognitions a year for the province", _J)
     # --- ageing, renewal, exit
     renewal_base_prob: float = _a(
         0.47, 0.0, 1.0, "-", "Probability a certificate is renewed at the same level after 36 months",
         "Đồng Tháp: 41 of 47 did not re-apply; Đồng Nai re-evaluated 15 in 2024 (FACTS §6.4): range 0.3–0.9",
-        {"type": "uniform", "low": 0.32, "high": 0.62}, key=True)
+        {"type": "uniform", "low": 0.32, "high": 0.62}, key=True, known_from="2024-12-26")
     renewal_gain_max: float = _a(
         0.25, 0.0, 1.0, "-", "Maximum rise of renewal probability from trade promotion and display points", _J)
     renewal_half_saturation_mn_vnd: float = _a(
@@ -295,9 +325,49 @@ class Assumptions(_Strict):
         0.01, 0.0, 0.1, "-/point", "Rise of renewal probability per display point or centre (market access)", _J)
     # --- merger
     merger_candidates: float = _a(
-        40.0, 0.0, 5000.0, "candidates", "Product ideas in development in old Bình Phước at the merger", _J)
+        40.0, 0.0, 5000.0, "candidates", "Product ideas in development in an area that joins (a merger event)", _J)
     merger_leader_coverage: float = _a(
-        0.5, 0.0, 1.0, "-", "Share of old Bình Phước entity leaders already trained at the merger", _J)
+        0.5, 0.0, 1.0, "-", "Share of the joining area's entity leaders already trained at a merger", _J)
+
+    # --- structure the data asks for (issue 13): levels renew differently, the pool runs out,
+    # inflow without programme money, a change of criteria, year-to-year shocks
+    renewal_factor_4star: float = _a(
+        0.5, 0.0, 1.0, "-", "Renewal at the same level of 4★ and provincial 5★ certificates, relative to 3★",
+        _J + ": higher levels must re-prove a higher score under stricter review (148/QĐ-TTg mandatory criteria)",
+        {"type": "uniform", "low": 0.2, "high": 0.9})
+    downgrade_prob_4star: float = _a(
+        0.5, 0.0, 1.0, "-", "Share of non-renewed 4★ and provincial 5★ products re-rated one level lower",
+        _J + ": a re-evaluated product keeps a certificate at a lower level rather than none",
+        {"type": "uniform", "low": 0.2, "high": 0.8})
+    pool_factor: float = _a(
+        1.0, 0.2, 5.0, "-", "Scale of the pack's estimate of potential products (its uncertainty)",
+        _J + ": a baseline survey counts the products that exist, not all that could be developed",
+        {"type": "triangular", "low": 0.6, "mode": 1.0, "high": 1.8})
+    pool_growth: float = _a(
+        0.05, 0.0, 0.5, "1/year", "New potential products a year, as a share of the pool at the start",
+        _J + ": new entities, new raw-material areas and processing")
+    autonomous_share: float = _a(
+        0.4, 0.0, 1.0, "-", "Share of new ideas and entities that come without programme spending "
+        "(inflow at zero budget relative to the inflow at half-saturation spending)",
+        _J + ": producers register for OCOP evaluation on their own; with no programme budget the province "
+        "still holds rounds", {"type": "uniform", "low": 0.2, "high": 0.6})
+    criteria_score_shift: float = _a(
+        -3.0, -20.0, 10.0, "points", "Change of the mean score of submitted products under a new criteria set",
+        _J + ": 148/QĐ-TTg (24/02/2023) added mandatory criteria (vccinews.com, 08/03/2023)",
+        {"type": "normal", "mean": -3.0, "sd": 3.0})
+    criteria_backlog_share: float = _a(
+        0.3, 0.0, 0.9, "-", "Share of the transition year's evaluation capacity spent re-evaluating certified "
+        "products under a new criteria set", _J + ": provinces re-examine products under the new criteria "
+        "before new rounds", {"type": "uniform", "low": 0.1, "high": 0.5})
+    score_depletion: float = _a(
+        6.0, 0.0, 30.0, "points", "Fall of the mean score of new submissions when the pool of potential "
+        "products is used up (the strongest products come first)", _J,
+        {"type": "uniform", "low": 2.0, "high": 12.0})
+    inflow_sd: float = _a(
+        0.15, 0.0, 1.0, "1/√year", "Year-to-year s.d. of the random walk on log inflow of ideas and entities "
+        "(Monte Carlo only)", _J + ": national OCOP growth varied from +16 % to +80 % a year (national_facts.csv)")
+    submission_sd: float = _a(
+        0.15, 0.0, 1.0, "-", "Year-to-year s.d. of shocks to the log submission rate (Monte Carlo only)", _J)
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> "Assumptions":
@@ -402,7 +472,23 @@ Distribution = Annotated[Union[Uniform, Triangular, Normal, Beta], Field(discrim
 # ----------------------------------------------------------------------------- events
 
 
-class MergerEvent(_Strict):
+DATE_PATTERN = r"^\d{4}-\d{2}(-\d{2})?$"
+
+
+class _EventBase(_Strict):
+    """What every dated event carries: when it was known and where that comes from.
+
+    ``known_from``: the date from which the event was known (a backtest at an earlier cut-off
+    drops it, unless ``exogenous``); ``exogenous: true`` marks a decision taken outside the
+    programme (a merger, a national criteria set) that a backtest conditions on, like the levers.
+    """
+
+    known_from: str | None = Field(default=None, pattern=DATE_PATTERN)
+    source: str = Field(default="", max_length=1000)
+    exogenous: bool = False
+
+
+class MergerEvent(_EventBase):
     """Another province's stocks join the scenario (Đồng Nai + Bình Phước on 1 July 2025)."""
 
     type: Literal["merger"]
@@ -418,8 +504,14 @@ class MergerEvent(_Strict):
                                  description="Share weight of the new area in province-wide activity")
 
 
-class CriteriaChangeEvent(_Strict):
-    """A new criteria set from a given year (e.g. 148/QĐ-TTg in 2023)."""
+class CriteriaChangeEvent(_EventBase):
+    """A new criteria set from a given year (e.g. 148/QĐ-TTg in 2023): a stricter score and a
+    backlog of re-evaluations, not a boost.
+
+    ``score_shift``: change of the mean score [points]; None takes the uncertain assumption
+    ``criteria_score_shift``.  ``backlog``: in the event's year a share ``criteria_backlog_share``
+    of the evaluation capacity goes to re-evaluating certified products under the new criteria.
+    """
 
     type: Literal["criteria_change"]
     year: int = Field(ge=MIN_YEAR, le=MAX_YEAR)
@@ -427,11 +519,12 @@ class CriteriaChangeEvent(_Strict):
     threshold_3star: float | None = Field(default=None, ge=0, le=100)
     threshold_4star: float | None = Field(default=None, ge=0, le=100)
     threshold_5star: float | None = Field(default=None, ge=0, le=100)
-    score_shift: float = Field(default=0.0, ge=-50, le=50,
-                               description="Change of the mean score of submitted products [points]")
+    score_shift: float | None = Field(default=None, ge=-50, le=50,
+                                      description="Change of the mean score of submitted products [points]")
+    backlog: bool = True
 
 
-class PolicyChangeEvent(_Strict):
+class PolicyChangeEvent(_EventBase):
     """An assumption takes a new value (or is multiplied) from a given year."""
 
     type: Literal["policy_change"]
@@ -636,8 +729,15 @@ class Scenario(_Strict):
     title: Text = Field(default_factory=Text)
     description: Text = Field(default_factory=Text)
     horizon: Horizon = Field(default_factory=Horizon)
-    geography: str = Field(default="dong_nai", pattern=r"^[a-z0-9_]{1,40}$",
-                           description="Area table (ocop_sim.data.GEOGRAPHIES)")
+    pack: str = Field(default="dong_nai_2019", min_length=1, max_length=500,
+                      description="Province data pack: a bundled name or a folder relative to the scenario")
+    kind: Literal["history", "outlook"] = Field(
+        default="history", description="history: replays from the pack's start; outlook: starts from the "
+        "reported stocks at the pack's start and changes nothing before it")
+    counterfactual: bool = Field(default=False, description="A deliberate what-if on the past (history only)")
+    posterior: str | None = Field(default=None, max_length=500,
+                                  description="Posterior file of `ocop-sim calibrate` (Monte Carlo draws take "
+                                  "their parameters from it), relative to the scenario")
     seed: int = Field(default=20190605, ge=0, le=2**63 - 1)
     draws: int = Field(default=1000, ge=1, le=MAX_DRAWS)
     targets: list[str] = Field(default=["targets/decision_1698.yaml"], min_length=0, max_length=20,
@@ -661,13 +761,17 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _cross(self) -> "Scenario":
         h = self.horizon
-        for line in SCHEDULE_LEVERS:
+        past = (f"expected years in {h.start}..{h.end} (an outlook starts in {h.start}: what came before is "
+                "history, not a lever)" if self.kind == "outlook" else f"expected years in {h.start}..{h.end}")
+        for line in ALL_SCHEDULES:
             for year in getattr(self.levers, line):
                 if year != MIN_YEAR and not h.start <= year <= h.end:
-                    raise ValueError(f"levers.{line}: expected years in {h.start}..{h.end}, got {year}")
+                    raise ValueError(f"levers.{line}: {past}, got {year}")
         for i, ev in enumerate(self.events):
             if not h.start <= ev.year <= h.end:
-                raise ValueError(f"events.{i}.year: expected a year in {h.start}..{h.end}, got {ev.year}")
+                raise ValueError(f"events.{i}.year: {past}, got {ev.year}")
+        if self.counterfactual and self.kind != "history":
+            raise ValueError("counterfactual: expected only on a history scenario (an outlook cannot change the past)")
         for name, dist in self.uncertainty.items():
             if dist is None:
                 continue

@@ -15,6 +15,58 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "at_risk": {"vi": "có nguy cơ", "en": "at risk"},
     "missed": {"vi": "không đạt", "en": "missed"},
     "outside_horizon": {"vi": "ngoài khung thời gian", "en": "outside horizon"},
+    "trust_measured": {
+        "vi": "Độ tin cậy của các xác suất: khi kiểm định ngược (dự báo từ số liệu đã biết đến cuối các năm "
+              "{first}–{last}, so với số liệu công bố sau đó), khoảng 80 % chứa {share} trong {n} số liệu báo "
+              "cáo (thấp nhất {worst} ở một mốc); xác suất dưới đây đáng tin ở mức đó.",
+        "en": "How far to trust these probabilities: in leak-free backtests (forecasts from what was known at "
+              "the ends of {first}–{last}, scored against later reports) the 80 % bands held {share} of {n} "
+              "reported figures (lowest {worst} at one cut-off); read the probabilities below with that in mind."},
+    "trust_none": {
+        "vi": "Các xác suất dưới đây chưa được kiểm định ngược với số liệu thực tế: chỉ nên xem là định hướng.",
+        "en": "These probabilities have not been backtested against reported figures: read them as indicative only."},
+    "evaluation_title": {"vi": "Đánh giá kết quả thực hiện {first}–{last} (theo số liệu báo cáo)",
+                         "en": "Evaluation {first}–{last} (against reported figures)"},
+    "outlook_title": {"vi": "Dự báo {first}–{last}", "en": "Outlook {first}–{last}"},
+    "bt_cutoff": {"vi": "Số liệu đến hết năm", "en": "Known by the end of"},
+    "bt_reports": {"vi": "Số liệu kiểm tra (đại lượng)", "en": "Later reports (quantities)"},
+    "bt_cov50": {"vi": "Trong khoảng 50 %", "en": "Inside the 50 % band"},
+    "bt_cov80": {"vi": "Trong khoảng 80 %", "en": "Inside the 80 % band"},
+    "bt_cov95": {"vi": "Trong khoảng 95 %", "en": "Inside the 95 % band"},
+    "bt_bias_total": {"vi": "Sai lệch trung vị, sản phẩm từ 3 sao", "en": "Median bias, products 3★+"},
+    "bt_bias_4star": {"vi": "Sai lệch trung vị, sản phẩm 4 sao", "en": "Median bias, 4★ products"},
+    "bt_total": {"vi": "Tính chung các mốc, khoảng 80 % chứa {share} số liệu công bố sau mốc (mục tiêu 70–90 %).",
+                 "en": "Over all cut-offs the 80 % bands held {share} of the later reports (the aim: 70–90 %)."},
+    "parameter": {"vi": "Tham số", "en": "Parameter"},
+    "p5_p95": {"vi": "Khoảng 90 % (P5–P95)", "en": "90 % interval (P5–P95)"},
+    "ess": {"vi": "Cỡ mẫu hiệu dụng", "en": "Effective draws"},
+    "prior_source": {"vi": "Căn cứ của phân phối tiên nghiệm", "en": "Source of the prior"},
+    "param_obs_cv": {"vi": "Sai số của số liệu báo cáo (hệ số biến thiên)", "en": "Reporting error (coefficient of variation)"},
+    "scope_province": {"vi": "toàn tỉnh", "en": "province"},
+    "scope_old_dong_nai": {"vi": "Đồng Nai (cũ)", "en": "old Đồng Nai"},
+    "scope_old_binh_phuoc": {"vi": "Bình Phước (cũ)", "en": "old Bình Phước"},
+    "cal_intro": {
+        "vi": "Báo cáo này cho biết mô hình khớp với số liệu thực tế đến đâu và các xác suất trong báo cáo kịch bản "
+              "đáng tin đến mức nào. Phần kỹ thuật (tham số, chẩn đoán hội tụ) ở cuối báo cáo.",
+        "en": "This report shows how well the model follows the reported figures and how far the probabilities of "
+              "the scenario reports can be trusted. The technical detail (parameters, convergence) is at the end."},
+    "cal_backtest_heading": {"vi": "Kiểm định ngược: dự báo so với số liệu công bố sau đó",
+                             "en": "Backtests: forecasts against the figures reported later"},
+    "cal_fit_heading": {"vi": "Mô hình so với số liệu báo cáo (2019–2025)",
+                        "en": "The model against the reported figures (2019–2025)"},
+    "cal_technical": {"vi": "Chi tiết kỹ thuật", "en": "Technical detail"},
+    "cal_no_posterior": {"vi": "Kịch bản này chưa có phân phối hậu nghiệm (chưa hiệu chỉnh).",
+                         "en": "This scenario names no posterior (it has not been calibrated)."},
+    "start_reported": {"vi": "Xuất phát từ số liệu báo cáo ngày", "en": "Starts from the reported state of"},
+    "start_history": {"vi": "Xuất phát (tái hiện lịch sử) từ", "en": "Starts (history replay) from"},
+    "met_reported": {"vi": "đã đạt (theo báo cáo)", "en": "met (reported)"},
+    "missed_reported": {"vi": "không đạt (theo báo cáo)", "en": "missed (reported)"},
+    "no_report": {"vi": "chưa có số liệu báo cáo", "en": "no reported figure"},
+    "planned": {"vi": "theo kế hoạch", "en": "as planned"},
+    "evaluation": {"vi": "Đánh giá kết quả thực hiện", "en": "Evaluation"},
+    "outlook": {"vi": "Dự báo", "en": "Outlook"},
+    "reported_value": {"vi": "Số liệu báo cáo", "en": "Reported"},
+    "reported_date": {"vi": "Thời điểm", "en": "Date"},
     # table headers
     "target": {"vi": "Mục tiêu", "en": "Target"},
     "when": {"vi": "Thời điểm", "en": "When"},

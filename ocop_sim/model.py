@@ -18,12 +18,14 @@ Glossary (units in brackets):
 ``trained_off``        state OCOP officials trained and still in post [persons] D
 ``officials_pool``     state OCOP officials [persons] D
 ``quality``            quality index of an area's candidates [0–1] D×A
+``pool``               potential products not yet turned into ideas [products] D×A×G
+``lapsed_cum``         certificates ever lapsed, by level [products] D×A×L
 ``score_mean``         mean evaluation score of submitted candidates [points] D×A
 =====================  =========================================================
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,8 +41,11 @@ PROJECTS = ("display_points", "display_centres", "startup_projects", "agritouris
 class Sampler:
     """Draws flows: expected values (``rng is None``) or samples from ``rng``."""
 
-    def __init__(self, rng: np.random.Generator | None):
+    def __init__(self, rng: np.random.Generator | None, shocks: np.random.Generator | None = None):
         self.rng = rng
+        #: a stream of its own for year-to-year shocks: adding or removing a shock never shifts
+        #: the flows' draws (and the reverse)
+        self.shocks = shocks
 
     @property
     def expected(self) -> bool:
@@ -134,11 +139,25 @@ class State:
     officials_pool: np.ndarray
     projects: np.ndarray  # D × len(PROJECTS), cumulative counts
     active: np.ndarray  # A, bool
-    score_shift: float = 0.0
+    pool: np.ndarray  # D × A × G, potential products not yet turned into ideas
+    pool0: np.ndarray  # A × G, the pool at the start (growth and depletion are relative to it)
+    lapsed_cum: np.ndarray  # D × A × L, certificates ever lapsed (cumulative minus valid counts)
+    log_inflow: np.ndarray  # D, random walk of log inflow (0 in expected mode)
+    score_shift: np.ndarray | float = 0.0  # D or scalar [points]
     thresholds: tuple[float, float, float] | None = None
+    submission_scale: np.ndarray | float = 1.0  # this year's share of capacity for new products
 
     def total_certified(self) -> np.ndarray:
         return self.cert.sum(axis=(-1, -2, -3))
+
+
+def inflow_factor(x, autonomous, uplift_max, half):
+    """Inflow relative to its base rate at spending ``x``: ``a + (1 − a)(1 + u)·x/(x + h)``.
+
+    ``a`` (``autonomous_share``) is the inflow with no programme money; the base rate is reached
+    at spending ``x = h`` (with u = 1), and the curve levels off at ``a + (1 − a)(1 + u)``.
+    """
+    return autonomous + (1.0 - autonomous) * (1.0 + uplift_max) * saturating(x, half)
 
 
 @dataclass(frozen=True)
@@ -154,13 +173,6 @@ class Levers:
     display_centres: float
     agritourism_projects: float
     training_share_officials: float
-
-
-@dataclass
-class Flows:
-    """Flows of one year (expected values or samples)."""
-
-    values: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def allocate_integers(total: float, shares: np.ndarray) -> np.ndarray:
@@ -214,6 +226,21 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     cert = state.cert - exit_lapse
     f["entity_exits"] = exits
     f["lapsed_exit"] = exit_lapse.sum(axis=-1)
+    lapsed_cum = state.lapsed_cum + exit_lapse.sum(axis=(2, 4))
+
+    # year-to-year shocks (Monte Carlo only, from their own stream): a random walk on log inflow
+    # and an independent shock to the submission rate
+    if sampler.shocks is not None:
+        # each step adds σε − σ²/2, so that the multiplier exp(log_inflow) has mean 1 in every year
+        s_in = P["inflow_sd"]
+        log_inflow = state.log_inflow + s_in * sampler.shocks.standard_normal(state.log_inflow.shape) - 0.5 * s_in ** 2
+        sd = P["submission_sd"]
+        sub_shock = np.exp(sd * sampler.shocks.standard_normal(state.log_inflow.shape) - 0.5 * sd * sd)
+        inflow_mult = np.exp(log_inflow)
+    else:
+        log_inflow = state.log_inflow
+        sub_shock = 1.0
+        inflow_mult = 1.0
 
     # 8. projects (planned counts, or budget / unit cost) -----------------------------------
     new_proj = np.stack([
@@ -228,8 +255,9 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
 
     # 3a. new entities ---------------------------------------------------------------------
     ent_spend = (lev.startup_support_bn_vnd + lev.trade_promotion_bn_vnd) / w_sum
-    ent_uplift = 1.0 + P["entity_uplift_max"] * saturating(ent_spend, P["entity_half_saturation_bn_vnd"])
-    lam_ent = (_col(P["base_new_entities"] * ent_uplift, 2) * w[None, :]
+    ent_uplift = inflow_factor(ent_spend, P["autonomous_share"], P["entity_uplift_max"],
+                               P["entity_half_saturation_bn_vnd"])
+    lam_ent = (_col(P["base_new_entities"] * ent_uplift * inflow_mult, 2) * w[None, :]
                + _col(P["entities_per_startup"] * new_proj[:, 2], 2) * share[None, :])
     new_ent = sampler.poisson(lam_ent)
     ent = ent + new_ent
@@ -259,13 +287,18 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     quality = np.clip(_col(P["quality_weight_training"], 2) * cov_lead
                       + _col(P["quality_weight_development"], 2) * s_dev
                       + _col(P["quality_weight_value_chain"] * s_vc, 2), 0.0, 1.0)
-    score_mean = _col(P["score_base"] + state.score_shift, 2) + _col(P["score_quality_gain"], 2) * quality
+    # the strongest potential products come first: the mean score falls as the pool is used up
+    pool_tot0 = np.maximum(state.pool0.sum(axis=-1), 1e-12)  # D×A
+    used = np.clip(1.0 - state.pool.sum(axis=-1) / pool_tot0, 0.0, 1.0)  # D×A
+    score_mean = (_col(P["score_base"] + state.score_shift, 2) + _col(P["score_quality_gain"], 2) * quality
+                  - _col(P["score_depletion"], 2) * used)
     f["quality"] = quality
     f["score_mean"] = score_mean
 
     # 4. evaluation of submitted candidates -------------------------------------------------
     evaluating = (year >= P["first_evaluation_year"]).astype(float)
-    submitted = sampler.binomial(state.cand, _col(P["submission_rate"] * evaluating, 3))
+    sub_rate = P["submission_rate"] * evaluating * state.submission_scale * sub_shock
+    submitted = sampler.binomial(state.cand, _col(sub_rate, 3))
     scale = _col(P["score_scale"], 2)
     prem = _col(P["premium_share"], 2)
     prem_bonus = _col(P["premium_score_bonus"], 2)
@@ -280,13 +313,18 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     f["new_certified"] = new_cert
 
     # 3b. new ideas --------------------------------------------------------------------------
+    # ideas come from a finite pool of potential products per area and group: the inflow is
+    # proportional to what is left of it, never more than is left; the pool grows slowly
     dev_spend = lev.product_development_bn_vnd / w_sum
-    idea_uplift = 1.0 + P["idea_uplift_max"] * saturating(dev_spend, P["idea_half_saturation_bn_vnd"])
-    lam_ideas = (_col(P["base_new_ideas"] * idea_uplift, 2) * w[None, :]
-                 + _col(P["ideas_per_new_entity"], 2) * new_ent)[..., None] * group_share[None, None, :]
+    idea_uplift = inflow_factor(dev_spend, P["autonomous_share"], P["idea_uplift_max"],
+                                P["idea_half_saturation_bn_vnd"])
+    left = np.where(state.pool0 > 0, state.pool / np.maximum(state.pool0, 1e-12), 0.0)  # D×A×G
+    lam_ideas = ((_col(P["base_new_ideas"] * idea_uplift * inflow_mult, 2) * w[None, :]
+                  + _col(P["ideas_per_new_entity"], 2) * new_ent)[..., None] * group_share[None, None, :]) * left
     tour = np.zeros_like(lam_ideas)
     tour[..., tourism_index] = _col(new_proj[:, 3] * P["ideas_per_agritourism_project"], 2) * share[None, :]
-    new_ideas = sampler.poisson(lam_ideas + tour)
+    new_ideas = np.minimum(sampler.poisson(lam_ideas + tour), state.pool)
+    pool = state.pool - new_ideas + _col(P["pool_growth"], 3) * state.pool0 * act[None, :, None]
     cand = cand - dropout + new_ideas
     f["new_ideas"] = new_ideas
     f["dropout"] = dropout
@@ -326,12 +364,17 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     r = np.clip(P["renewal_base_prob"] + P["renewal_gain_max"] * saturating(
         promo_per_product, P["renewal_half_saturation_mn_vnd"])
         + P["renewal_gain_per_display_point"] * points, 0.0, 1.0)
-    r4 = _col(r, 4)
-    d4 = _col(P["downgrade_prob"], 4)
-    renewed, downgraded, lapsed = sampler.split(expiring, [r4, (1 - r4) * d4, (1 - r4) * (1 - d4)])
+    # levels renew differently: 4★ and provincial 5★ renew at their level at a fraction of the
+    # 3★ probability and are more often re-rated one level lower (national 5★ renew as 3★ do)
+    f4 = P["renewal_factor_4star"]
+    r_lvl = np.stack([r, r * f4, r * f4, r], axis=-1)[:, None, None, :]  # D×1×1×L
+    d_lvl = np.stack([P["downgrade_prob"], P["downgrade_prob_4star"], P["downgrade_prob_4star"],
+                      P["downgrade_prob_4star"]], axis=-1)[:, None, None, :]
+    renewed, downgraded, lapsed = sampler.split(expiring, [r_lvl, (1 - r_lvl) * d_lvl, (1 - r_lvl) * (1 - d_lvl)])
     down_to = np.zeros_like(downgraded)
     down_to[..., :-1] = downgraded[..., 1:]  # level l -> l-1; a downgraded 3★ lapses
     lapsed_total = lapsed + np.concatenate([downgraded[..., :1], np.zeros_like(downgraded[..., 1:])], axis=-1)
+    lapsed_cum = lapsed_cum + lapsed_total.sum(axis=2)
     f["renewed"] = renewed
     f["downgraded"] = downgraded
     f["lapsed_expiry"] = lapsed_total
@@ -341,7 +384,8 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     cert_new = np.concatenate([age0[..., None], cert[..., : N_AGES - 1]], axis=-1)
 
     new_state = replace(state, cand=cand, cert=cert_new, ent=ent, trained_lead=trained_lead,
-                        trained_off=trained_off, projects=projects)
+                        trained_off=trained_off, projects=projects, pool=pool, lapsed_cum=lapsed_cum,
+                        log_inflow=log_inflow)
     f["coverage_officials"] = trained_off / np.maximum(state.officials_pool, 1e-12)
     f["coverage_leaders_num"] = trained_lead
     return new_state, f

@@ -17,7 +17,9 @@ from .i18n import fmt_number, fmt_percent, t
 #: Colours of the star levels and the status words (colour-blind safe, Okabe–Ito).
 LEVEL_COLOURS = {"products_3star": "#E69F00", "products_4star": "#56B4E9",
                  "products_potential_5star": "#009E73", "products_national_5star": "#D55E00"}
-STATUS_COLOURS = {"met": "#1a9850", "at_risk": "#fdae61", "missed": "#d73027", "outside_horizon": "#bdbdbd"}
+STATUS_COLOURS = {"met": "#1a9850", "at_risk": "#fdae61", "missed": "#d73027", "outside_horizon": "#bdbdbd",
+                  "met_reported": "#1a9850", "missed_reported": "#d73027", "no_report": "#bdbdbd",
+                  "planned": "#4575b4"}
 STOCK_KINDS = ("stock", "ratio")
 
 
@@ -308,42 +310,3 @@ def tornado_figure(df, lang: str = "en", top: int = 10, ax=None, title: str | No
     return ax
 
 
-def plot_backtest(frame, ax=None, lang: str = "en", until: int | None = None):
-    """Held-back actuals (points) against the forecast median and P10–P90 (error bars), one row
-    per observation of :func:`ocop_sim.calibrate.backtest`; green when inside the band."""
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(8, 0.9 + 0.35 * max(len(frame), 1)))
-    y = np.arange(len(frame))
-    med = frame["median"].to_numpy(float)
-    ax.errorbar(med, y, xerr=[med - frame["p10"].to_numpy(float), frame["p90"].to_numpy(float) - med], fmt="o",
-                color="#0072B2", capsize=3, label=f"{t('median', lang)}, {t('band_p10_p90', lang)}")
-    colours = ["#1a9850" if v else "#d73027" for v in frame["inside"]]
-    ax.scatter(frame["actual"].astype(float), y, marker="D", color=colours, zorder=5, label=t("actual", lang))
-    labels = [f"{t(m, lang)} · {s} · {fmt_number(float(a), lang, 2)}" for m, s, a in
-              zip(frame["metric"], frame["scope"], frame["at"])]
-    ax.set_yticks(y, labels, fontsize=7)
-    ax.set_xscale("symlog", linthresh=1.0)
-    head = t("cal_backtest_title", lang)
-    ax.set_title(f"{head} ({t('cal_fit_until', lang)} {until})" if until is not None else head)
-    ax.set_xlabel(t("value", lang))
-    ax.legend(fontsize=8, loc="lower right")
-    ax.grid(alpha=0.3, axis="x")
-    return ax
-
-
-def plot_fit(quality, ax=None, lang: str = "en"):
-    """MAPE per series before (defaults) and after calibration (``FitResult.quality``)."""
-    ax = _ax(ax)
-    y = np.arange(len(quality))
-    ax.barh(y - 0.2, quality["mape_start"].to_numpy(float), height=0.4, color="#bdbdbd",
-            label=t("cal_model_start", lang))
-    ax.barh(y + 0.2, quality["mape"].to_numpy(float), height=0.4, color="#0072B2", label=t("cal_model_fitted", lang))
-    ax.set_yticks(y, [f"{t(m, lang)} · {s}" for m, s in zip(quality["metric"], quality["scope"])], fontsize=7)
-    ax.set_title(t("cal_fit_title", lang))
-    ax.set_xlabel("MAPE")
-    _numbers(ax, lang, axis="x", percent=True)
-    ax.legend(fontsize=8, loc="lower right")
-    ax.grid(alpha=0.3, axis="x")
-    return ax

@@ -29,13 +29,16 @@ REPORT_NOTEBOOK = NOTEBOOKS / "scenario_report.ipynb"
 COMPARE_NOTEBOOK = NOTEBOOKS / "compare_scenarios.ipynb"
 CALIBRATION_NOTEBOOK = NOTEBOOKS / "calibration.ipynb"
 #: Calibration report settings: fit on years <= UNTIL, Monte Carlo draws of the backtest.
-CALIBRATION_UNTIL, CALIBRATION_DRAWS = 2022, 500
+#: Posterior predictive draws of the calibration report's fit chart.
+CALIBRATION_DRAWS = 300
 CACHE_DIR = "_cache"
 LANG_CHOICES = {"vi": ("vi",), "en": ("en",), "both": ("vi", "en")}
 #: Years shown in the "by area" section (clipped to the horizon).
 AREA_YEARS = (2025, 2035)
 
-_STATUS_CSS = {"met": "#c7e9c0", "at_risk": "#fee391", "missed": "#fcbba1", "outside_horizon": "#e0e0e0"}
+_STATUS_CSS = {"met": "#c7e9c0", "at_risk": "#fee391", "missed": "#fcbba1", "outside_horizon": "#e0e0e0",
+               "met_reported": "#c7e9c0", "missed_reported": "#fcbba1", "no_report": "#e0e0e0",
+               "planned": "#deebf7"}
 
 # Prefixed with .jp-RenderedHTMLCommon as well: JupyterLab/nbconvert's own rule for table cells
 # (specificity 0,2,1) would otherwise right-align every cell of the reports.
@@ -166,20 +169,105 @@ def _fmt_target_value(metric: str, x: float, lang: str) -> str:
     return fmt_number(x, lang, 1)
 
 
+def evaluation_html(table, lang: str = "en") -> str:
+    """Past targets against what was reported: target, when, goal, reported figure, its date and
+    source, met / missed / no reported figure (rows of ``phase == "evaluation"``)."""
+    label = "label_vi" if lang == "vi" else "label_en"
+    headers = [t("target", lang), t("when", lang), t("goal", lang), t("reported_value", lang),
+               t("reported_date", lang), t("source", lang), t("status", lang)]
+    rows = []
+    for _, r in table.iterrows():
+        if r.get("phase") != "evaluation":
+            continue
+        st = str(r["status"])
+        goal = f"{esc(r['comparison'])} {esc(_fmt_target_value(r['metric'], r['target'], lang))}"
+        rep = r["reported"]
+        val = "—" if rep != rep else esc(_fmt_target_value(r["metric"], rep, lang))
+        src = str(r.get("reported_source") or "")
+        link = f'<a href="{esc(src)}">{esc(_host(src))}</a>' if src.startswith("http") else "—"
+        rows.append([(esc(r[label]), f' data-id="{esc(r["id"])}"'), (esc(r["when"]), ""), (goal, ' class="num"'),
+                     (val, f' class="num" data-col="reported" data-value="{float(rep)!r}"'),
+                     (esc(str(r.get("reported_date") or "—")), ""), (link, ""),
+                     (esc(t(st, lang)), f' style="background:{_STATUS_CSS.get(st, "#fff")}" data-status="{esc(st)}"')])
+    return _table(headers, rows, cls="ocop targets evaluation")
+
+
+def trust_sentence(scenario, lang: str = "en") -> str:
+    """One plain sentence saying how far the probabilities can be trusted, from the backtest
+    scores recorded with the scenario's posterior (``ocop-sim calibrate … --backtest``)."""
+    bt = None
+    if scenario.posterior:
+        from .posterior import load_meta
+
+        bt = load_meta(scenario.posterior).get("backtest")
+    if not bt or not bt.get("cutoffs"):
+        return t("trust_none", lang)
+    cuts = bt["cutoffs"]
+    years = [c["until"] for c in cuts]
+    cov80 = bt.get("coverage_80", float("nan"))
+    n = sum(int(c.get("n_quantities", 0)) for c in cuts)
+    return t("trust_measured", lang).format(
+        first=min(years), last=max(years), share=fmt_percent(cov80, lang, 0), n=n,
+        worst=fmt_percent(min(c["coverage"]["80"] for c in cuts), lang, 0))
+
+
+def outlook_html(table, scenario, lang: str = "en") -> str:
+    """The outlook targets table with the trust sentence above it."""
+    return f'<p class="trust">{esc(trust_sentence(scenario, lang))}</p>' + targets_html(table, lang)
+
+
+def targets_sections_html(table, res, lang: str = "en") -> str:
+    """*Evaluation* of the past targets against reports, then the *Outlook* with probabilities.
+
+    Past targets (their date has passed: see :func:`ocop_sim.targets.is_past`) show the reported
+    figure and its source, never a simulated probability; counts fixed by the plan's levers show
+    the planned value.
+    """
+    sc = res.scenario
+    parts = []
+    past = table[table["phase"] == "evaluation"] if "phase" in table else table.iloc[:0]
+    future = table[table["phase"] != "evaluation"] if "phase" in table else table
+    if len(past):
+        years = [int(str(w)[-4:]) for w in past["when"]]
+        first = min(int(str(w)[:4]) for w in past["when"])
+        parts.append(f"<h2>{esc(t('evaluation_title', lang).format(first=first, last=max(years)))}</h2>")
+        parts.append(evaluation_html(past, lang))
+    if len(future):
+        parts.append(f"<h2>{esc(t('outlook_title', lang).format(first=int(res.years[0]), last=int(res.years[-1])))}</h2>")
+        parts.append(outlook_html(future, sc, lang))
+    return "".join(parts)
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(url).netloc or url[:40]
+
+
 def targets_html(table, lang: str = "en") -> str:
-    """Coloured targets table of an attainment frame (:meth:`Result.attainment`).
+    """Coloured targets table of an attainment frame (:meth:`Result.attainment`): the outlook rows.
 
     Columns: target, when, goal, median, P10–P90, probability, status.  Each value cell carries a
     ``data-value`` attribute with the unrounded number (so tests and tools can read it back).
+    Past targets (``phase == "evaluation"``) are left to :func:`evaluation_html`; counts fixed
+    by the plan's levers show the planned value and no probability.
     """
     label = "label_vi" if lang == "vi" else "label_en"
     headers = [t("target", lang), t("when", lang), t("goal", lang), t("median", lang), t("p10_p90", lang),
                t("probability", lang), t("status", lang)]
     rows = []
     for _, r in table.iterrows():
+        if r.get("phase") == "evaluation":
+            continue
         st = str(r["status"])
         colour = f' style="background:{_STATUS_CSS.get(st, "#fff")}"'
         goal = f"{esc(r['comparison'])} {esc(_fmt_target_value(r['metric'], r['target'], lang))}"
+        if st == "planned":
+            rows.append([(esc(r[label]), f' data-id="{esc(r["id"])}"'), (esc(r["when"]), ""), (goal, ' class="num"'),
+                         (esc(_fmt_target_value(r["metric"], r["median"], lang)),
+                          f' class="num" data-col="median" data-value="{float(r["median"])!r}"'),
+                         ("—", ' class="num"'), ("—", ' class="num"'), (esc(t(st, lang)), colour + ' data-status="planned"')])
+            continue
         if st == "outside_horizon":
             cells = [(esc(r[label]), f' data-id="{esc(r["id"])}"'), (esc(r["when"]), ""), (goal, ' class="num"'),
                      ("—", ' class="num"'), ("—", ' class="num"'), ("—", ' class="num"'),
@@ -223,31 +311,6 @@ def assumptions_table(scenario, lang: str = "en") -> str:
     ass = _table([t("assumptions", lang), t("description", lang), t("value", lang), t("unit", lang),
                   t("bounds", lang), t("source", lang)], rows)
     return heading("levers", lang, 3) + lev + heading("assumptions", lang, 3) + ass
-
-
-def backtest_html(frame, lang: str = "en") -> str:
-    """The backtest table (:func:`ocop_sim.calibrate.backtest`): one row per held-back actual,
-    labels in ``lang``, numbers formatted, inside/outside P10–P90 coloured."""
-    from .i18n import has
-
-    rows = []
-    for _, r in frame.iterrows():
-        at = r["at"] if r["at"] == r["at"] and r["at"] is not None else None
-        when = f"{int(r['year'])}" if at is None else f"{float(at):.2f}".replace(".", "," if lang == "vi" else ".")
-        inside = bool(r["inside"])
-        rows.append([(esc(t(r["scope"], lang) if has(r["scope"]) else r["scope"]), ""),
-                     (esc(t(r["metric"], lang) if has(r["metric"]) else r["metric"]), ""),
-                     (esc(when), ' class="num"'),
-                     (esc(_fmt_target_value(r["metric"], r["actual"], lang)), ' class="num"'),
-                     (esc(_fmt_target_value(r["metric"], r["median"], lang)), ' class="num"'),
-                     (esc(f"{_fmt_target_value(r['metric'], r['p10'], lang)} – "
-                          f"{_fmt_target_value(r['metric'], r['p90'], lang)}"), ' class="num"'),
-                     (esc(_fmt_target_value(r["metric"], r["error"], lang)), ' class="num"'),
-                     ("✓" if inside else "✗",
-                      f' style="background:{_STATUS_CSS["met" if inside else "missed"]}" data-inside="{int(inside)}"')])
-    return _table([t("area", lang), t("metric", lang),
-                   t("when", lang), t("actual", lang), t("median", lang), t("p10_p90", lang), t("cal_error", lang),
-                   t("cal_inside", lang)], rows)
 
 
 def manifest_html(res, lang: str = "en") -> str:
@@ -339,7 +402,7 @@ def probability_matrix(runs, lang: str = "en"):
     cols, labels = {}, {}
     for ld, res in runs:
         tab = res.attainment()
-        tab = tab[tab["status"] != "outside_horizon"]
+        tab = tab[tab["status"].isin(["met", "at_risk", "missed"])]
         cols[ld.scenario.name] = pd.Series(tab["probability"].to_numpy(float),
                                            index=list(zip(tab["registry"], tab["id"])))
         labels.update(dict(zip(zip(tab["registry"], tab["id"]), tab[label])))
@@ -355,7 +418,7 @@ def cost_attainment(runs):
     rows = []
     for ld, res in runs:
         tab = res.attainment()
-        tab = tab[tab["status"] != "outside_horizon"]
+        tab = tab[tab["status"].isin(["met", "at_risk", "missed"])]
         rows.append({"scenario": ld.scenario.name, "total_cost_bn_vnd": float(res.spending().to_numpy().sum()),
                      "targets_met": float(tab["probability"].sum()), "targets": int(len(tab))})
     return pd.DataFrame(rows)
@@ -679,10 +742,23 @@ def _compare_task(paths: list[str], caches: list[str], out: str, lang: str, draw
                           lang, timeout, key)
 
 
+def _posterior_digest(scenario) -> str:
+    """Checksum of the posterior a scenario names, sidecar included (its samples, diagnostics and
+    backtest scores): a new posterior re-renders the reports that show it."""
+    if not scenario.posterior:
+        return ""
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(str(scenario.posterior) + ".json").read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
 def _calibration_task(path: str, out: str, name: str, lang: str, seed, timeout, key: dict | None = None) -> RenderOutcome:
     folder = safe_child(out, "calibration")
-    params = {"scenario": str(Path(path).resolve()), "until": CALIBRATION_UNTIL, "draws": CALIBRATION_DRAWS,
-              "seed": seed, "lang": lang, "output_dir": str(folder)}
+    params = {"scenario": str(Path(path).resolve()), "draws": CALIBRATION_DRAWS, "seed": seed or 0, "lang": lang,
+              "output_dir": str(folder)}
     return _render_marked(CALIBRATION_NOTEBOOK, params, folder, f"calibration_{lang}", t("cal_fit_title", lang),
                           "calibration", lang, timeout, key)
 
@@ -730,7 +806,7 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
               draws: int | None = None, seed: int | None = None, timeout: float | None = 600,
               compare: bool = True, progress: bool = True, keep_cache: bool = False,
               template: str | Path | None = None, force: bool = False, use_cache: bool = True,
-              scheduler: str | None = None, calibration: str | None = "baseline") -> BatchResult:
+              scheduler: str | None = None, calibration: str | None = "history") -> BatchResult:
     """Render every scenario in every language (+ the comparison report) into ``out``.
 
     Scenarios are validated first (a ScenarioError or OutputPathError propagates before anything
@@ -758,7 +834,7 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
             safe_child(safe_child(out, ld.scenario.name), f"{ld.scenario.name}_{lang}.html")
     out.mkdir(parents=True, exist_ok=True)
     batch = BatchResult(out=out)
-    keys = {ld.scenario.name: {"scenario_hash": ld.hash,
+    keys = {ld.scenario.name: {"scenario_hash": ld.hash, "posterior": _posterior_digest(ld.scenario),
                                "draws": ld.scenario.draws if draws is None else int(draws),
                                "seed": ld.scenario.seed if seed is None else int(seed),
                                "template": str(Path(template).resolve()) if template else "report"}
@@ -808,7 +884,8 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
                 for ld in loaded if ld.scenario.name not in finished_sims}
         cal = next((ld for ld in loaded if calibration and ld.scenario.name == calibration), None)
         if cal is not None:
-            ckey = {"calibration": keys[cal.scenario.name], "until": CALIBRATION_UNTIL, "cal_draws": CALIBRATION_DRAWS}
+            ckey = {"calibration": keys[cal.scenario.name], "cal_draws": CALIBRATION_DRAWS,
+                    "posterior": _posterior_digest(cal.scenario)}
             for lang in langs:
                 files = None if force else _finished(out / "calibration", f"calibration_{lang}", ckey)
                 if files is not None:
@@ -968,7 +1045,8 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
         parts.append(heading("cal_fit_title", lang))
         parts.append(" · ".join(f'<a href="{_rel(o.files["html"], out)}">{esc(t("cal_fit_title", lang))} '
                                 f'({esc(o.lang)})</a>' for o in cal))
-    # cross-scenario target table: probability and status per target × scenario
+    # cross-scenario target tables: the evaluation of past targets (reported figures, the same for
+    # every scenario of a pack), then the outlook: probability and status per target × scenario
     names = [ld.scenario.name for ld in loaded if ld.scenario.name in sims]
     if names:
         label = "label_vi" if lang == "vi" else "label_en"
@@ -981,22 +1059,37 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
                     labels[k] = f"{r[label]} ({r['when']}; {r['comparison']} " \
                                 f"{_fmt_target_value(r['metric'], r['target'], lang)})"
                 cells[(k, n)] = r
+        past = [k for k in keys if any(cells.get((k, n), {}).get("phase") == "evaluation" for n in names)]
+        future = [k for k in keys if k not in past]
+        if past:
+            rows = []
+            for k in past:
+                r = next(cells[(k, n)] for n in names if cells.get((k, n), {}).get("phase") == "evaluation")
+                rep = r.get("reported")
+                val = "—" if rep is None or rep != rep else esc(_fmt_target_value(r["metric"], rep, lang))
+                rows.append([(esc(labels[k]), ""), (val, ' class="num"'),
+                             (esc(t(r["status"], lang)), f' style="background:{_STATUS_CSS[r["status"]]}"')])
+            years = sorted({int(str(cells[(k, n)]["when"])[-4:]) for k in past for n in names if (k, n) in cells})
+            first = min(int(str(cells[(k, n)]["when"])[:4]) for k in past for n in names if (k, n) in cells)
+            parts.append(f"<h2>{esc(t('evaluation_title', lang).format(first=first, last=years[-1]))}</h2>")
+            parts.append(_table([t("target", lang), t("reported_value", lang), t("status", lang)], rows))
         rows = []
-        for k in keys:
+        for k in future:
             row = [(esc(labels[k]), "")]
             for n in names:
                 r = cells.get((k, n))
-                if r is None:
+                if r is None or r.get("phase") == "evaluation":
                     row.append(("—", ' class="num"'))
-                elif r["status"] == "outside_horizon":
-                    row.append((esc(t("outside_horizon", lang)), f' style="background:{_STATUS_CSS["outside_horizon"]}"'))
+                elif r["status"] not in ("met", "at_risk", "missed"):
+                    row.append((esc(t(r["status"], lang)), f' style="background:{_STATUS_CSS[r["status"]]}"'))
                 else:
                     row.append((f"{esc(fmt_percent(r['probability'], lang, 0))} {esc(t(r['status'], lang))}",
                                 f' class="num" style="background:{_STATUS_CSS[r["status"]]}" '
                                 f'data-value="{float(r["probability"])!r}"'))
             rows.append(row)
-        parts.append(heading("prob_matrix", lang))
-        parts.append(_table([t("target", lang), *names], rows))
+        if rows:
+            parts.append(f"<h2>{esc(t('outlook', lang))}: {esc(t('prob_matrix', lang))}</h2>")
+            parts.append(_table([t("target", lang), *names], rows))
     if batch.failures:
         parts.append(heading("failed", lang))
         rows = [[(esc(n), ""), (esc(lg), ""), (esc(err), ""), (esc("—" if c is None else c), "")]

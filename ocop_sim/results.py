@@ -25,7 +25,7 @@ QUANTILES = {"p10": 0.10, "median": 0.50, "p90": 0.90}
 GLOSSARY: dict[str, dict[str, str]] = {
     "products_3star_plus": {"unit": "products", "kind": "stock", "description": "Certified OCOP products at 3★ or above (valid certificates) at year end"},
     "products_3star": {"unit": "products", "kind": "stock", "description": "Certified 3★ products at year end"},
-    "products_4star": {"unit": "products", "kind": "stock", "description": "Certified 4★ products at year end (excluding provincial 5★)"},
+    "products_4star": {"unit": "products", "kind": "stock", "description": "Products holding a 4★ certificate at year end (provincial 5★ awaiting the central council included, as reports count them)"},
     "products_provincial_5star": {"unit": "products", "kind": "stock", "description": "Products rated in the 5★ band by the province (potential 5★), including those recognised national 5★"},
     "products_potential_5star": {"unit": "products", "kind": "stock", "description": "Provincial 5★ products awaiting the central council"},
     "products_national_5star": {"unit": "products", "kind": "stock", "description": "National 5★ products recognised by the central council"},
@@ -61,7 +61,7 @@ def _lvl(*names: str) -> list[int]:
 _STOCK_LEVELS = {
     "products_3star_plus": _lvl("3star", "4star", "p5", "n5"),
     "products_3star": _lvl("3star"),
-    "products_4star": _lvl("4star"),
+    "products_4star": _lvl("4star", "p5"),
     "products_provincial_5star": _lvl("p5", "n5"),
     "products_potential_5star": _lvl("p5"),
     "products_national_5star": _lvl("n5"),
@@ -94,7 +94,7 @@ class Result:
         return int(idx[0])
 
     def _mask(self, scope: str) -> np.ndarray:
-        return _data.areas(self.scenario.geography).mask(scope)
+        return _data.areas(self.scenario.pack).mask(scope)
 
     # ------------------------------------------------------------------ yearly series
     def series(self, metric: str, scope: str = "province") -> np.ndarray:
@@ -133,21 +133,57 @@ class Result:
             year = period[1]
         return s[self.year_index(year)]
 
-    def value_at(self, metric: str, at: float, scope: str = "province") -> np.ndarray:
-        """A stock interpolated at decimal time ``at`` (end of year Y is at Y+1)."""
+    def start_value(self, metric: str, scope: str = "province", counting: str = "valid") -> np.ndarray:
+        """Per-draw value (D,) of a stock at the start of the horizon (31/12 of the year before):
+        the pack's reported stocks as the run spread them."""
+        init = self.arrays.initial
+        if init is None or metric not in _SERIES or GLOSSARY[metric]["kind"] not in ("stock", "ratio"):
+            raise KeyError(f"no start value of {metric!r}")
+        view = Result(scenario=self.scenario, arrays=RunArrays(
+            years=self.years[:1] - 1, stocks=init, flows={}, params=self.arrays.params, spending={}, initial=None),
+            mode=self.mode, seed=self.seed, draws=self.draws)
+        return view.series_counted(metric, scope, counting)[0]
+
+    def series_counted(self, metric: str, scope: str = "province", counting: str = "valid") -> np.ndarray:
+        """Yearly values (T × D) of a stock as a report counts it: ``valid`` certificates, or
+        ``cumulative`` (every product ever certified: valid plus those whose certificate lapsed)."""
         s = self.series(metric, scope)
+        if counting != "cumulative" or metric not in _STOCK_LEVELS:
+            return s
+        lapsed = self.arrays.stocks["lapsed_cum"][:, :, self._mask(scope)][..., _STOCK_LEVELS[metric]]
+        return s + lapsed.sum(axis=(-1, -2))
+
+    def value_at(self, metric: str, at: float, scope: str = "province", counting: str = "valid") -> np.ndarray:
+        """A stock at decimal time ``at`` (end of year Y is at Y+1), as reports count it.
+
+        Stocks change in steps at evaluation rounds: within a year the value moves from the
+        previous year end by the share of the year's rounds held by ``at`` (the pack's ``rounds``;
+        the central council's ``central_rounds`` for national 5★), not along a straight line.
+        """
+        from .packs import load_pack
+
+        s = self.series_counted(metric, scope, counting)
         t = self.years.astype(float) + 1.0
+        mask = _data.areas(self.scenario.pack).mask(scope)
+        act = self.arrays.stocks["active"][:, 0][:, mask]
+        if self.arrays.initial is not None and at <= t[0] + 1e-9:  # the reported start state comes first
+            s = np.concatenate([self.start_value(metric, scope, counting)[None], s])
+            t = np.concatenate([[t[0] - 1.0], t])
+            act = np.concatenate([self.arrays.initial["active"][:, 0][:, mask], act])
         if at <= t[0]:
             return s[0]
-        i = int(np.searchsorted(t, at))
+        i = int(np.searchsorted(t, at - 1e-9))
         if i >= len(t):
             return s[-1]
-        act = self.arrays.stocks["active"][:, 0][:, _data.areas(self.scenario.geography).mask(scope)]
         if np.any(act[i] > act[i - 1]):
             # an area joined (merger) during this year: its stocks are only known from the year end
             return s[i]
-        w = (at - t[i - 1]) / (t[i] - t[i - 1])
-        return (1 - w) * s[i - 1] + w * s[i]
+        # a round in month m counts from the start of that month (a report dated in the month of
+        # a round sees it: e.g. national 5★ announced on 26/06/2025 after the June council)
+        month = (at - t[i - 1]) * 12.0 + 1.0
+        frac = load_pack(self.scenario.pack).round_fraction(int(round(t[i])) - 1, month,
+                                                            central=metric == "products_national_5star")
+        return (1 - frac) * s[i - 1] + frac * s[i]
 
     # ------------------------------------------------------------------ summaries
     def summary(self, metrics: list[str] | None = None, scopes: list[str] | None = None):
@@ -155,7 +191,9 @@ class Result:
         import pandas as pd
 
         metrics = metrics or [m for m in _SERIES]
-        scopes = scopes or ["province", "old_dong_nai", "old_binh_phuoc"]
+        if scopes is None:  # the province and its regions (as the pack defines them)
+            regions = list(dict.fromkeys(_data.areas(self.scenario.pack).region))
+            scopes = ["province"] + (regions if len(regions) > 1 else [])
         rows = []
         for m in metrics:
             for sc in scopes:
@@ -177,7 +215,7 @@ class Result:
         import pandas as pd
 
         cert = self.arrays.stocks["certified"]  # T×D×A×G×L
-        geo = _data.areas(self.scenario.geography)
+        geo = _data.areas(self.scenario.pack)
         T, D, A, G, L = cert.shape
         if draws:
             if cert.size > max_rows:
@@ -192,7 +230,7 @@ class Result:
     def by_area(self, year: int, metric: str = "products_3star_plus", stat: str = "median"):
         import pandas as pd
 
-        geo = _data.areas(self.scenario.geography)
+        geo = _data.areas(self.scenario.pack)
         rows = []
         for a, name in enumerate(geo.ids):
             v = self.series(metric, name)[self.year_index(year)]
@@ -247,7 +285,7 @@ class Result:
             "scenario_hash": scenario_hash(self.scenario),
             "mode": self.mode, "seed": self.seed, "draws": self.draws,
             "package": "ocop_sim", "version": __version__, "model_version": MODEL_VERSION,
-            "data_hash": _data_hash(self.scenario.geography),
+            "data_hash": _data_hash(self.scenario.pack),
             "results_checksum": results_checksum(self),
             "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
             "pandas": pandas.__version__,

@@ -26,7 +26,7 @@ MAX_DEPTH = 20
 #: Most values a scenario file may hold once aliases are expanded (billion-laughs guard).
 MAX_EXPANDED_VALUES = 200_000
 #: The only scenario fields that hold yes/no values (YAML turns yes/no/on/off into booleans).
-_BOOL_FIELDS = ("other_ever",)
+_BOOL_FIELDS = ("other_ever", "counterfactual", "exogenous", "backlog")
 
 
 class ScenarioError(ValueError):
@@ -314,12 +314,34 @@ def load(path: str | Path, params_root: str | Path | None = None, allow_outside:
     if len(chain) > 1:
         parent_raw, _ = _resolve_chain(chain[1], root, True, (chain[1].resolve(),))
     _reject_booleans(str(p), data)
+    data = _with_pack_defaults(str(p), data, p.parent)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise format_validation_error(_origin(chain, exc), exc) from None
     _check_semantics(str(p), scenario, p.parent)
+    scenario = _resolve_paths(str(p), scenario, p.parent)
     return Loaded(scenario=scenario, path=p, chain=tuple(chain), raw=data, parent_raw=parent_raw, params_root=root)
+
+
+def _with_pack_defaults(label: str, data: dict, folder: Path) -> dict:
+    """The scenario's mapping with its pack's province-specific assumption defaults beneath it
+    (what the scenario sets itself wins)."""
+    from .packs import PackError, load_pack
+
+    ref = data.get("pack", "dong_nai_2019") if isinstance(data, dict) else None
+    if not isinstance(ref, str):
+        return data
+    try:
+        pack = load_pack(ref, folder)
+    except PackError:
+        return data  # reported with its field by _check_semantics
+    if not pack.info.assumptions:
+        return data
+    own = data.get("assumptions") if isinstance(data.get("assumptions"), dict) else {}
+    merged = {k: a.value for k, a in pack.info.assumptions.items()}
+    merged.update(own or {})
+    return {**data, "assumptions": merged}
 
 
 def _origin(chain: list[Path], exc: ValidationError) -> str:
@@ -362,11 +384,20 @@ def _check_semantics(label: str, scenario: Scenario, folder: Path) -> None:
     from . import data as _data
     from . import targets as _targets
 
-    if scenario.geography not in _data.GEOGRAPHIES:
-        close = difflib.get_close_matches(scenario.geography, list(_data.GEOGRAPHIES), n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ScenarioError(label, "geography", f"expected one of {', '.join(_data.GEOGRAPHIES)}{hint}, got {scenario.geography!r}")
-    geo = _data.areas(scenario.geography)
+    from .packs import PackError, load_pack
+
+    try:
+        pack = load_pack(scenario.pack, folder)
+    except PackError as exc:
+        raise ScenarioError(label, "pack", exc.message if exc.field == "pack" else str(exc)) from None
+    geo = pack.areas
+    if scenario.horizon.start != pack.start:
+        raise ScenarioError(label, "horizon.start", f"expected the start of pack {pack.name} ({pack.start}): a "
+                            f"{scenario.kind} runs from the pack's reported state, got {scenario.horizon.start}")
+    empty = not pack.info.stocks.products.as_array().any() and pack.info.stocks.entities == 0
+    if scenario.kind == "outlook" and empty and pack.info.kind == "province":
+        raise ScenarioError(label, "kind", f"expected a pack with reported stocks for an outlook, got {pack.name} "
+                            "(starts from nothing: use kind: history)")
     for i, ev in enumerate(scenario.events):
         if ev.type == "merger" and ev.area not in geo.ids:
             close = difflib.get_close_matches(ev.area, geo.ids, n=1, cutoff=0.6)
@@ -382,11 +413,46 @@ def _check_semantics(label: str, scenario: Scenario, folder: Path) -> None:
                 rp = bundled
         if not rp.exists():
             raise ScenarioError(label, f"targets.{i}", f"expected an existing registry file, got {reg!r} (not found)")
-        _targets.load_registry(rp)
+        reg_ = _targets.load_registry(rp)
+        for t_ in reg_.targets:  # a registry's scopes must exist in the scenario's own pack
+            if t_.scope not in geo.scopes:
+                close = difflib.get_close_matches(t_.scope, geo.scopes, n=1, cutoff=0.6)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ScenarioError(str(rp), f"targets.{t_.id}.scope", f"expected a scope of pack {pack.name} "
+                                    f"(province, a region or an area id){hint}, got {t_.scope!r}")
     if scenario.checks:
         from .checks import validate_checks
 
         validate_checks(label, scenario)
+
+
+def _resolve_paths(label: str, scenario: Scenario, folder: Path) -> Scenario:
+    """A pack or posterior named by a path is resolved against the scenario's folder (absolute in
+    the resolved scenario, so that every process and executor finds the same files)."""
+    from .packs import bundled_names, resolve
+
+    update: dict[str, Any] = {}
+    if scenario.pack not in bundled_names():
+        update["pack"] = str(resolve(scenario.pack, folder))
+    if scenario.posterior is not None:
+        pp = Path(scenario.posterior)
+        pp = pp if pp.is_absolute() else (folder / pp)
+        if not pp.is_file():
+            raise ScenarioError(label, "posterior", f"expected an existing posterior file, got {scenario.posterior!r}")
+        from .bayes import PosteriorFileError, Posterior
+
+        try:
+            post = Posterior.load(str(pp))
+        except PosteriorFileError as exc:
+            raise ScenarioError(label, "posterior", str(exc)) from None
+        unknown = [n for n in post.names if n not in ASSUMPTION_NAMES]
+        if unknown:
+            raise ScenarioError(label, "posterior", f"expected parameters that are assumptions, got {unknown[0]!r}")
+        if not post.converged:
+            raise ScenarioError(label, "posterior", "expected a converged posterior (R-hat and effective sample "
+                                "size within their limits), got one that is not: re-run ocop-sim calibrate")
+        update["posterior"] = str(pp.resolve())
+    return scenario.model_copy(update=update) if update else scenario
 
 
 def resolve_registry_path(reg: str, folder: Path) -> Path | None:

@@ -165,8 +165,8 @@ def check_metric(scenario: Scenario, metric: str, scope: str, years) -> None:
 
     if metric not in GLOSSARY:
         raise ScenarioError("--metric", "metric", f"expected one of {', '.join(GLOSSARY)}, got {metric!r}")
-    if scope not in _data.areas(scenario.geography).scopes:
-        raise ScenarioError("--scope", "scope", f"expected a scope of {scenario.geography}, got {scope!r}")
+    if scope not in _data.areas(scenario.pack).scopes:
+        raise ScenarioError("--scope", "scope", f"expected a scope of {scenario.pack}, got {scope!r}")
     for y in years:
         if not scenario.horizon.start <= int(y) <= scenario.horizon.end:
             raise ScenarioError("--year", "year", f"expected a year in {scenario.horizon.start}.."

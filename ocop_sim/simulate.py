@@ -7,6 +7,7 @@ processes (chunks are cut at block boundaries: :func:`draw_chunks`).
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -14,7 +15,8 @@ import numpy as np
 
 from . import data as _data
 from . import model
-from .config import ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, LEVELS, SCHEDULE_LEVERS, Scenario, assumption_meta, schedule_value
+from .config import (ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, LEVELS, SCHEDULE_LEVERS, Scenario, assumption_meta,
+                     schedule_value)
 
 BLOCK = 500
 
@@ -39,6 +41,9 @@ class RunArrays:
     flows: dict[str, np.ndarray]
     params: dict[str, np.ndarray]
     spending: dict[str, np.ndarray]  # line -> (T,) bn VND
+    #: the state at the start (the pack's reported stocks, spread by its rule): the same keys as
+    #: ``stocks``, one row (1 × draw × …)
+    initial: dict[str, np.ndarray] | None = None
 
 
 def draw_chunks(draws: int, n_chunks: int) -> list[tuple[int, int]]:
@@ -71,59 +76,169 @@ def _sample_param(rng: np.random.Generator, name: str, dist, n: int) -> np.ndarr
     return np.clip(x, lo, hi)
 
 
-def parameter_arrays(scenario: Scenario, n: int, rng: np.random.Generator | None) -> dict[str, np.ndarray]:
-    """Per-draw assumption values: the scenario's values, or sampled from their distributions."""
+def stream_key(name: str) -> int:
+    """A stable 32-bit key of a stream's name (the same on every machine and Python)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Named random streams of one block of draws: ``SeedSequence(seed, spawn_key=(block, key))``.
+
+    Every uncertain assumption, the year-to-year shocks, the split of the reported stocks and the
+    posterior resampling draw from streams of their own: giving a new assumption a distribution,
+    or adding a shock, never shifts any other draw.  The flows use the block's own stream.
+    """
+
+    seed: int
+    block: int
+
+    def get(self, name: str) -> np.random.Generator:
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(self.block, stream_key(name)))))
+
+
+def _posterior(scenario: Scenario):
+    if scenario.posterior is None:
+        return None
+    from .posterior import load_cached
+
+    return load_cached(scenario.posterior)
+
+
+def parameter_arrays(scenario: Scenario, n: int, streams: "Streams | None") -> dict[str, np.ndarray]:
+    """Per-draw assumption values: the scenario's values, or sampled (``streams`` given).
+
+    With a posterior file (``scenario.posterior``), its parameters take their posterior median
+    in expected mode and, in Monte Carlo, a joint draw from the posterior per draw (resampled
+    from its own stream); other uncertain assumptions keep their distributions.
+    """
     base = scenario.assumptions.model_dump()
+    post = _posterior(scenario)
+    if post is not None:
+        for name, v in post.medians().items():
+            if name in base:
+                base[name] = v
     P = {k: np.full(n, float(v)) for k, v in base.items()}
-    if rng is not None:
+    if streams is not None:
         dists = scenario.distributions()
-        for name in ASSUMPTION_NAMES:  # fixed order: reproducible
-            if name in dists:
+        fitted = set(post.names) if post is not None else set()
+        for name in ASSUMPTION_NAMES:
+            if name in dists and name not in fitted:
                 dist = dists[name]
                 # centre the distribution on the scenario's value where the scenario moved it
                 shift = base[name] - assumption_meta(name)["default"]
-                P[name] = np.clip(_sample_param(rng, name, dist, n) + shift,
+                P[name] = np.clip(_sample_param(streams.get("assumption:" + name), name, dist, n) + shift,
                                   assumption_meta(name)["low"], assumption_meta(name)["high"])
+        if post is not None:
+            rows = post.draws(n, streams.get("posterior"))
+            for j, name in enumerate(post.names):
+                if name in P:
+                    meta = assumption_meta(name)
+                    P[name] = np.clip(rows[:, j], meta["low"], meta["high"])
     return P
 
 
 def _lever_values(scenario: Scenario, year: int) -> model.Levers:
     lv = scenario.levers
     vals = {name: schedule_value(getattr(lv, name), year) for name in SCHEDULE_LEVERS}
-    return model.Levers(training_share_officials=lv.training_share_officials, **vals)
+    return model.Levers(training_share_officials=schedule_value(lv.training_share_officials, year), **vals)
 
 
-def initial_state(scenario: Scenario, n: int, expected: bool, P: dict[str, np.ndarray] | None = None) -> model.State:
-    """The state at the start of the horizon; ``P``: per-draw assumptions (sampled or overridden)."""
-    geo = _data.areas(scenario.geography)
-    grp = _data.groups()
-    A, G = len(geo.ids), len(GROUPS)
-    active = np.array([af is None for af in geo.active_from])
-    survey = np.array([grp[g]["survey_2018"] for g in GROUPS])
-    shares = (geo.weight * active)[:, None] * survey[None, :]
-    if expected:
-        cand0 = shares / shares.sum() * survey.sum()
+def _split(total: float, probs: np.ndarray, n: int, expected: bool, rng: np.random.Generator | None) -> np.ndarray:
+    """``total`` spread over cells (n × cells): expected shares, or a multinomial draw per draw."""
+    if expected or rng is None:
+        return np.broadcast_to(total * probs, (n,) + probs.shape[1:]).copy() if probs.ndim > 1 and probs.shape[0] == 1 \
+            else total * probs
+    flat = probs.reshape(probs.shape[0], -1)
+    flat = flat / flat.sum(axis=1, keepdims=True)
+    out = rng.multinomial(int(round(total)), flat)
+    return out.reshape(probs.shape).astype(float)
+
+
+def initial_state(scenario: Scenario, n: int, expected: bool, P: dict[str, np.ndarray] | None = None,
+                  streams: "Streams | None" = None) -> model.State:
+    """The state at the start of the horizon: the pack's reported stocks, spread by its rule.
+
+    Reports give province totals by level; areas take them by the areas' weights (or the
+    reported ``by_area`` shares), groups by ``group_shares`` (default: the groups' shares of new
+    ideas), certificate ages by ``age_shares``.  Monte Carlo draws the three sets of shares from
+    Dirichlet distributions around them (concentration ``split_concentration``) and the counts
+    from a multinomial, from a stream of its own: the rule's uncertainty is sampled.
+    """
+    from .packs import load_pack
+
+    pack = load_pack(scenario.pack)
+    st = pack.info.stocks
+    geo = pack.areas
+    grp = pack.info.groups
+    A, G, K, L = len(geo.ids), len(GROUPS), model.N_AGES, model.N_LEVELS
+    P = P if P is not None else parameter_arrays(scenario, n, None)
+    active = np.array([af is None or af <= scenario.horizon.start for af in geo.active_from])
+    w_act = geo.weight * active
+    area_sh = (np.array([st.by_area.get(a, 0.0) for a in geo.ids]) if st.by_area else w_act) * active
+    area_sh = area_sh / area_sh.sum()
+    idea_sh = np.array([g.idea_share for g in grp])
+    group_sh = np.array([(st.group_shares or {}).get(g.id, 0.0) for g in grp]) if st.group_shares else idea_sh
+    group_sh = group_sh / group_sh.sum()
+    age_sh = np.array(st.age_shares, float)
+    rng = None if expected or streams is None else streams.get("initial_split")
+    if rng is not None:
+        c = st.split_concentration
+
+        def dirichlet(p: np.ndarray) -> np.ndarray:
+            live = p > 0
+            out = np.zeros((n, len(p)))
+            if live.sum() > 1:
+                out[:, live] = rng.dirichlet(c * p[live] / p[live].sum(), n)
+            else:
+                out[:, live] = 1.0
+            return out
+
+        a_d, g_d, k_d = dirichlet(area_sh), dirichlet(group_sh), dirichlet(age_sh)
     else:
-        cand0 = model.allocate_integers(survey.sum(), shares)
-    draws_P, P = P, scenario.assumptions
+        a_d, g_d, k_d = area_sh[None], group_sh[None], age_sh[None]
+    cells = a_d[:, :, None, None] * g_d[:, None, :, None] * k_d[:, None, None, :]  # (n|1)×A×G×K
+    counts = st.products.as_array()
+    cert = np.zeros((n, A, G, L, K))
+    for li in range(L):
+        if counts[li] > 0:
+            cert[:, :, :, li, :] = _split(counts[li], cells, n, rng is None, rng)
+    ent = _split(st.entities, a_d, n, rng is None, rng) if st.entities > 0 else np.zeros((n, A))
+    ent = np.broadcast_to(ent, (n, A)).copy()
+    cand_cells = a_d[:, :, None] * (idea_sh / idea_sh.sum())[None, None, :]
+    cand = _split(st.candidates, cand_cells, n, rng is None, rng) if st.candidates > 0 else np.zeros((n, A, G))
+    cand = np.broadcast_to(cand, (n, A, G)).copy()
+    lapsed = np.zeros((n, A, L))
+    lapsed[:, :, 0] = st.lapsed_cumulative * area_sh[None, :]
+    pool_g = np.array([g.pool for g in grp])
+    w_start = max(float(w_act.sum()), 1e-12)
+    pool0 = (P["pool_factor"][:, None, None] * (geo.weight / w_start)[None, :, None] * pool_g[None, None, :])
+    pool0 = np.broadcast_to(pool0, (n, A, G)).copy()
+    officials = (np.full(n, float(st.officials_pool)) if st.officials_pool is not None
+                 else np.array(P["officials_pool"], dtype=float, copy=True))
     return model.State(
-        cand=np.broadcast_to(cand0, (n, A, G)).copy(),
-        cert=np.zeros((n, A, G, model.N_LEVELS, model.N_AGES)),
-        ent=np.zeros((n, A)),
-        trained_lead=np.zeros((n, A)),
-        trained_off=np.zeros(n),
-        officials_pool=(np.full(n, P.officials_pool) if draws_P is None
-                        else np.array(draws_P["officials_pool"], dtype=float, copy=True)),
+        cand=cand, cert=cert, ent=ent,
+        trained_lead=ent * st.leader_coverage,
+        trained_off=officials * st.official_coverage,
+        officials_pool=officials,
         projects=np.zeros((n, len(model.PROJECTS))),
-        active=active,
+        active=active, pool=pool0.copy(), pool0=pool0, lapsed_cum=lapsed, log_inflow=np.zeros(n),
+        score_shift=np.zeros(n),
     )
 
 
+def scenario_events(scenario: Scenario) -> list:
+    """The events a run applies: the pack's dated events, then the scenario's own."""
+    from .packs import load_pack
+
+    return [*load_pack(scenario.pack).info.events, *scenario.events]
+
+
 def _apply_events(state: model.State, scenario: Scenario, year: int, P: dict[str, np.ndarray],
-                  expected: bool, group_share: np.ndarray) -> tuple[model.State, np.ndarray | None]:
-    geo = _data.areas(scenario.geography)
+                  expected: bool, group_share: np.ndarray, events: list, geo) -> tuple[model.State, np.ndarray | None]:
     new_weight = None
-    for ev in scenario.events:
+    state = model.replace(state, submission_scale=1.0)
+    for ev in events:
         if ev.year != year:
             continue
         if ev.type == "policy_change":
@@ -136,24 +251,21 @@ def _apply_events(state: model.State, scenario: Scenario, year: int, P: dict[str
                 v = getattr(ev, lv)
                 if v is not None:
                     P[lv] = np.full_like(P[lv], v)
-            state = model.replace(state, score_shift=state.score_shift + ev.score_shift)
+            shift = P["criteria_score_shift"] if ev.score_shift is None else ev.score_shift
+            scale = (1.0 - P["criteria_backlog_share"]) if ev.backlog else 1.0
+            state = model.replace(state, score_shift=state.score_shift + shift, submission_scale=scale)
         elif ev.type == "merger":
             a = geo.index(ev.area)
-            stocks = dict(_data.merger_stocks().get(ev.area, {}))
-            for key in ("products_3star", "products_4star", "products_p5", "products_n5", "entities"):
-                v = getattr(ev, key)
-                if v is not None:
-                    stocks[key] = v
             active = state.active.copy()
             active[a] = True
             cert = state.cert.copy()
             age_share = np.full(model.N_AGES, 1.0 / model.N_AGES)
             for li, lv in enumerate(LEVELS):
-                total = stocks.get(f"products_{lv}", 0.0)
+                total = getattr(ev, f"products_{lv}") or 0.0
                 cells = group_share[:, None] * age_share[None, :]
                 add = cells / cells.sum() * total if expected else model.allocate_integers(total, cells)
                 cert[:, a, :, li, :] += add
-            n_ent = stocks.get("entities", 0.0)
+            n_ent = ev.entities or 0.0
             ent = state.ent.copy()
             ent[:, a] += n_ent
             trained = state.trained_lead.copy()
@@ -188,24 +300,33 @@ def _reduce(x: np.ndarray, axes: str) -> np.ndarray:
 
 
 def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
-              sample_assumptions: bool = True, overrides: dict[str, np.ndarray] | None = None) -> RunArrays:
+              sample_assumptions: bool = True, overrides: dict[str, np.ndarray] | None = None,
+              streams: Streams | None = None, event_list: list | None = None) -> RunArrays:
     """Run ``n`` draws with one generator (``None``: expected mode).
 
     ``overrides``: per-draw assumption values (name -> (n,) array) replacing the scenario's: in
     expected mode, n variants of a scenario that differ only in assumptions run as one batch.
     """
     expected = rng is None
-    geo = _data.areas(scenario.geography)
-    grp = _data.groups()
+    geo = _data.areas(scenario.pack)
+    grp = _data.groups(scenario.pack)
     group_share = np.array([grp[g]["idea_share"] for g in GROUPS])
     group_share = group_share / group_share.sum()
     weight = geo.weight.astype(float).copy()
-    P = parameter_arrays(scenario, n, rng if sample_assumptions else None)
+    P = parameter_arrays(scenario, n, streams if sample_assumptions else None)
     for k, v in (overrides or {}).items():
         P[k] = np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
     params_out = {k: v.copy() for k, v in P.items()}
-    sampler = model.Sampler(rng)
-    state = initial_state(scenario, n, expected, P)
+    sampler = model.Sampler(rng, None if expected or streams is None else streams.get("shocks"))
+    state = initial_state(scenario, n, expected, P, streams)
+    events = scenario_events(scenario) if event_list is None else event_list
+    dtype0 = np.float64 if expected else np.float32
+    initial = {k: np.asarray(v, dtype0)[None] for k, v in (
+        ("certified", state.cert.sum(axis=-1)), ("candidates", state.cand), ("entities", state.ent),
+        ("trained_leaders", state.trained_lead),
+        ("coverage_officials", state.trained_off / np.maximum(state.officials_pool, 1e-12)),
+        ("projects", state.projects), ("active", np.broadcast_to(state.active, (n,) + state.active.shape)),
+        ("lapsed_cum", state.lapsed_cum))}
     years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
     T = len(years)
     dtype = np.float64 if expected else np.float32
@@ -219,7 +340,7 @@ def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
 
     tourism = GROUPS.index("tourism")
     for i, year in enumerate(years):
-        state, nw = _apply_events(state, scenario, int(year), P, expected, group_share)
+        state, nw = _apply_events(state, scenario, int(year), P, expected, group_share, events, geo)
         if nw is not None:
             weight[nw[0]] = nw[1]
         lev = _lever_values(scenario, int(year))
@@ -231,11 +352,12 @@ def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
         put(stocks, "coverage_officials", i, f["coverage_officials"])
         put(stocks, "projects", i, state.projects)
         put(stocks, "active", i, np.broadcast_to(state.active, (n,) + state.active.shape))
+        put(stocks, "lapsed_cum", i, state.lapsed_cum)
         for k, axes in _KEEP_FLOWS.items():
             put(flows, k, i, _reduce(np.asarray(f[k]), axes))
     spending = {line: np.array([schedule_value(getattr(scenario.levers, line), int(y)) for y in years])
                 for line in BUDGET_LINES}
-    return RunArrays(years=years, stocks=stocks, flows=flows, params=params_out, spending=spending)
+    return RunArrays(years=years, stocks=stocks, flows=flows, params=params_out, spending=spending, initial=initial)
 
 
 def block_rng(seed: int, block: int) -> np.random.Generator:
@@ -250,7 +372,8 @@ def run_draws(scenario: Scenario, start: int, stop: int, seed: int, sample_assum
     out: RunArrays | None = None
     for b0 in range(start, stop, BLOCK):
         n = min(BLOCK, stop - b0)
-        part = run_block(scenario, n, block_rng(seed, b0 // BLOCK), sample_assumptions)
+        part = run_block(scenario, n, block_rng(seed, b0 // BLOCK), sample_assumptions,
+                         streams=Streams(int(seed), b0 // BLOCK))
         if out is None:
             if n == total:
                 return part
@@ -260,7 +383,8 @@ def run_draws(scenario: Scenario, start: int, stop: int, seed: int, sample_assum
                 stocks={k: np.empty((v.shape[0], total) + v.shape[2:], v.dtype) for k, v in part.stocks.items()},
                 flows={k: np.empty((v.shape[0], total) + v.shape[2:], v.dtype) for k, v in part.flows.items()},
                 params={k: np.empty(total, v.dtype) for k, v in part.params.items()},
-                spending=part.spending)
+                spending=part.spending,
+                initial={k: np.empty((1, total) + v.shape[2:], v.dtype) for k, v in part.initial.items()})
         i = b0 - start
         for k, v in part.stocks.items():
             out.stocks[k][:, i:i + n] = v
@@ -268,6 +392,8 @@ def run_draws(scenario: Scenario, start: int, stop: int, seed: int, sample_assum
             out.flows[k][:, i:i + n] = v
         for k, v in part.params.items():
             out.params[k][i:i + n] = v
+        for k, v in part.initial.items():
+            out.initial[k][:, i:i + n] = v
     return out
 
 
@@ -281,6 +407,8 @@ def concat_runs(parts: list[RunArrays]) -> RunArrays:
         flows={k: np.concatenate([p.flows[k] for p in parts], axis=1) for k in first.flows},
         params={k: np.concatenate([p.params[k] for p in parts]) for k in first.params},
         spending=first.spending,
+        initial=None if first.initial is None else
+        {k: np.concatenate([p.initial[k] for p in parts], axis=1) for k in first.initial},
     )
 
 

@@ -35,10 +35,10 @@ def _check(metrics, scopes, scenario) -> None:
     bad = [m for m in metrics if m not in _SERIES]
     if bad:
         raise KeyError(f"metrics: expected series metrics ({', '.join(sorted(_SERIES))}), got {', '.join(bad)}")
-    known = _data.areas(scenario.geography).scopes
+    known = _data.areas(scenario.pack).scopes
     bad = [s for s in scopes if s not in known]
     if bad:
-        raise KeyError(f"scopes: expected scopes of geography {scenario.geography} "
+        raise KeyError(f"scopes: expected scopes of geography {scenario.pack} "
                        f"({', '.join(known[:8])}, ...), got {', '.join(bad)}")
 
 
@@ -134,7 +134,7 @@ def simulate_summary(scenario, draws: int | None = None, seed: int | None = None
     seed = scenario.seed if seed is None else int(seed)
     draws = scenario.draws if draws is None else int(draws)
     metrics = tuple(metrics or DEFAULT_METRICS)
-    scopes = tuple(scopes or ("province",) + tuple(dict.fromkeys(_data.areas(scenario.geography).region)))
+    scopes = tuple(scopes or ("province",) + tuple(dict.fromkeys(_data.areas(scenario.pack).region)))
     _check(metrics, scopes, scenario)
     if executor is None:
         parts = [summarise_draws(scenario, 0, draws, seed, sample_assumptions, metrics, scopes)]

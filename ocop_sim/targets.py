@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -54,7 +55,6 @@ class Target(BaseModel):
 
     @model_validator(mode="after")
     def _ok(self) -> "Target":
-        from .data import areas
         from .results import GLOSSARY, METRICS
 
         if self.metric not in METRICS:
@@ -74,7 +74,7 @@ class Target(BaseModel):
             raise ValueError(f"{self.metric} is a stock: expected 'year'")
         if self.period is not None and not (MIN_YEAR <= self.period[0] <= self.period[1] <= MAX_YEAR):
             raise ValueError(f"expected period [start, end] with start <= end, got {list(self.period)}")
-        if self.scope not in areas().scopes:
+        if not re.fullmatch(r"[a-z0-9_]{1,64}", self.scope):
             raise ValueError(f"expected scope province, a region or an area id, got {self.scope!r}")
         return self
 
@@ -175,8 +175,80 @@ def target_values(result, target: Target) -> np.ndarray:
     return result.value(target.metric, target.scope, year=target.year, period=target.period)
 
 
+#: Metrics whose values are fixed by the plan's levers (counts of projects, points and centres
+#: built from planned counts or budget ÷ unit cost): shown as planned, never as a probability.
+PLANNED_METRICS = ("display_points", "display_centres", "startup_projects", "agritourism_projects",
+                   "value_chain_projects")
+
+#: Status words of the evaluation of past targets and of planned counts.
+EVALUATION_STATUSES = ("met_reported", "missed_reported", "no_report", "planned")
+
+
+def last_reported_year(result) -> int:
+    """The last calendar year the scenario's pack holds reports for (targets up to it are history)."""
+    from .packs import load_pack
+
+    rows = load_pack(result.scenario.pack).actuals
+    return max((o["year"] for o in rows), default=int(result.years[0]) - 1)
+
+
+def is_past(result, target: Target) -> bool:
+    """A target is evaluated against reports, not simulated, when its date has passed: it ends
+    before an outlook's start, or (history) within the years the pack has reports for."""
+    sc = result.scenario
+    if sc.kind == "outlook":
+        return target.end_year < sc.horizon.start
+    return target.end_year <= last_reported_year(result)
+
+
+def reported(result, target: Target) -> dict:
+    """The reported figure of a past target from the pack's actuals: value, date, source, note.
+
+    Stocks: the latest report of the target's metric and scope within the target year (valid
+    and cumulative counts alike: both say how many products the province had).  Flows over a
+    period: the sum of the yearly reports; when some years are missing, the partial sum is a lower
+    bound, which settles a ``>=`` target once it reaches the goal.  Empty dict: no reported figure.
+    """
+    from .packs import load_pack
+
+    rows = [o for o in load_pack(result.scenario.pack).actuals
+            if o["metric"] == target.metric and o["scope"] == target.scope]
+    if target.year is not None:
+        inside = [o for o in rows if o["kind"] == "stock" and target.year < o["at"] <= target.year + 1.0 + 1e-9]
+        if not inside:
+            return {}
+        o = max(inside, key=lambda r: r["at"])
+        return {"value": o["value"], "date": o.get("date", ""), "source": o.get("source_url", ""), "complete": True}
+    a, b = target.period
+    flows = {o["year"]: o for o in rows if o["kind"] == "flow" and a <= o["year"] <= b}
+    if not flows:
+        return {}
+    total = float(sum(o["value"] for o in flows.values()))
+    years = sorted(flows)
+    return {"value": total, "date": ", ".join(map(str, years)), "source": flows[years[-1]].get("source_url", ""),
+            "complete": len(years) == b - a + 1}
+
+
+def _evaluate(target: Target, rep: dict) -> str:
+    if not rep:
+        return "no_report"
+    ok = bool(COMPARISONS[target.comparison](np.array(rep["value"]), target.value))
+    if rep["complete"]:
+        return "met_reported" if ok else "missed_reported"
+    # a partial sum of yearly reports is a lower bound: it settles ">=" / ">" once reached
+    if ok and target.comparison in (">=", ">"):
+        return "met_reported"
+    return "no_report"
+
+
 def attainment(result, registry: Registry | list[Registry] | None = None, folder: Path | None = None):
-    """Attainment table: one row per target with median, P10, P90, mean, probability and status."""
+    """Attainment table: one row per target.
+
+    Past targets (:func:`is_past`) carry the reported figure, its date and source and
+    ``met_reported`` / ``missed_reported`` / ``no_report``; counts fixed by the plan's levers
+    (:data:`PLANNED_METRICS`) carry the planned value and ``planned``; the others the projected
+    median, P10, P90, mean, the probability of meeting the target and its status word.
+    """
     import pandas as pd
 
     if registry is None:
@@ -195,9 +267,19 @@ def attainment(result, registry: Registry | list[Registry] | None = None, folder
                    "when": t.when, "comparison": t.comparison, "target": t.value, "source": t.source,
                    "headline": t.headline}
             start = t.year if t.year is not None else t.period[0]
-            if t.end_year > last or start < first:
+            row.update(phase="outlook", reported=np.nan, reported_date="", reported_source="")
+            if is_past(result, t):
+                rep = reported(result, t)
+                row.update(median=np.nan, p10=np.nan, p90=np.nan, mean=np.nan, probability=np.nan,
+                           status=_evaluate(t, rep), phase="evaluation", reported=rep.get("value", np.nan),
+                           reported_date=rep.get("date", ""), reported_source=rep.get("source", ""))
+            elif t.end_year > last or start < first:
                 row.update(median=np.nan, p10=np.nan, p90=np.nan, mean=np.nan, probability=np.nan,
                            status="outside_horizon")
+            elif t.metric in PLANNED_METRICS:
+                v = target_values(result, t)
+                row.update(median=float(np.median(v)), p10=float(np.median(v)), p90=float(np.median(v)),
+                           mean=float(np.mean(v)), probability=np.nan, status="planned")
             else:
                 v = target_values(result, t)
                 ok = COMPARISONS[t.comparison](v, t.value) & np.isfinite(v)

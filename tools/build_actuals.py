@@ -1,6 +1,22 @@
-"""Build ``ocop_sim/data/actuals.csv`` from the shared facts file, keeping every source.
+"""Build the Đồng Nai packs' ``actuals.csv`` from the shared facts file, keeping every source.
 
-Usage: python tools/build_actuals.py ../shared/data/dongnai_facts.csv
+Usage: python tools/build_actuals.py ../shared/data/dongnai_facts.csv [OUT.csv]
+(default: writes ``ocop_sim/packs/dong_nai_2019/actuals.csv`` and the same rows to
+``ocop_sim/packs/dong_nai_2025/actuals.csv``: the merged province's pack carries its history).
+
+Two columns make the series usable by a leak-free observation model:
+
+* ``counting``: a press total ("lũy kế") counts every product ever certified (``cumulative``);
+  a year-end report after expired certificates were removed counts ``valid`` certificates.  The
+  rule used here: old Đồng Nai's running totals and the merged province's 2025 running totals
+  (439, 481, 496, 490) are cumulative (282 = 188 + 94 exactly, and 100 + 58 ≈ 150 show plain
+  additions); the 31/12/2025 report (460 = 360 + 89 + 11, "down from 109" 4★) and the 4★ count of
+  06/2025 (50, below the sum of 4★ awards) count valid certificates; entities are the model's
+  stock of active entities (``valid``).
+* ``known_from``: the date the number was published (a backtest at an earlier cut-off drops it).
+* ``fit``: ``no`` for figures DERIVED by arithmetic from other reported figures (end-2020 = 100 − 55,
+  end-2023 = 282 − 94, new entities from the entity stocks): they are shown where a target needs
+  them but add no evidence to a calibration, which already sees the figures they come from.
 
 Each row of the output is one fact of the input, selected by (date, scope, metric) below and
 renamed to the model's canonical metric names.  Values go through
@@ -58,6 +74,38 @@ SELECT = {
 }
 FLOWS = {"new_products_3star_plus", "new_products_4star", "evaluation_pass_rate"}
 
+#: (facts date, scope, metric) of stocks that count valid certificates (all other product stocks
+#: are cumulative press totals; see the module docstring).
+VALID = {
+    ("2025-06-26", "province", "products_cum_4star"),
+    ("2025-06", "province", "products_cum_national5star"),
+    ("2024-12-26", "province", "products_potential5star_submitted_national"),
+    ("2025-12-31", "province (merged)", "products_cum_3star"),
+    ("2025-12-31", "province (merged)", "products_cum_4star"),
+    ("2025-12-31", "province (merged)", "products_cum_total"),
+    ("2025-12-31", "province (merged)", "products_cum_national5star"),
+}
+#: Publication dates where the facts' date is not one (derived or period figures).
+KNOWN_FROM = {
+    "2020 (derived)": "2022-01",        # derived from the end-2021 reports
+    "end 2021": "2022-01",
+    "2021 (year)": "2022-01",
+    "end 2023 (derived)": "2024-12-26",  # derived from the 26/12/2024 report
+    "2025-12-31": "2026-02-10",          # Báo Đồng Nai English, 10/02/2026
+}
+
+
+def _known_from(date: str) -> str:
+    return KNOWN_FROM.get(date, date)
+
+
+def _counting(key: tuple, metric: str) -> str:
+    if metric in FLOWS:
+        return "new"
+    if metric == "entities":
+        return "valid"
+    return "valid" if key in VALID else "cumulative"
+
 # Pass rates of provincial rounds: DERIVED as passed / submitted of the same round (both published).
 PASS_RATES = [  # (round scope in the facts, date, year, scope)
     ("round 1/2020", "2020-09-17", 2020, "old_dong_nai"),
@@ -67,7 +115,7 @@ PASS_RATES = [  # (round scope in the facts, date, year, scope)
 ]
 
 
-def main(src: str, dst: str) -> None:
+def main(src: str, dst: list[str]) -> None:
     rows = list(csv.DictReader(open(src, encoding="utf-8")))
     out = []
     seen = set()
@@ -80,11 +128,12 @@ def main(src: str, dst: str) -> None:
         value, kind = parse_value(r["value"])
         out.append({
             "scope": scope, "metric": metric,
-            "kind_of_series": "flow" if metric in FLOWS else "stock",
+            "kind_of_series": "flow" if metric in FLOWS else "stock", "counting": _counting(key, metric),
             "year": int(at) if metric in FLOWS else "",
             "at": "" if metric in FLOWS else at,
             "value": value, "value_kind": kind, "raw_value": r["value"], "date": r["date"],
-            "source_url": r["source_url"], "note": r["note"],
+            "known_from": _known_from(r["date"]), "source_url": r["source_url"], "note": r["note"],
+            "fit": "no" if "DERIVED" in r["note"] and metric != "evaluation_pass_rate" else "yes",
         })
     by_key = {(r["scope"], r["date"], r["metric"]): r for r in rows}
     for rnd, date, year, scope in PASS_RATES:
@@ -93,22 +142,41 @@ def main(src: str, dst: str) -> None:
         n_sub, _ = parse_value(sub_row["value"])
         n_pass, _ = parse_value(pass_row["value"])
         out.append({
-            "scope": scope, "metric": "evaluation_pass_rate", "kind_of_series": "flow", "year": year, "at": "",
-            "value": round(n_pass / n_sub, 4), "value_kind": "derived",
-            "raw_value": f"{pass_row['value']}/{sub_row['value']}", "date": date,
-            "source_url": pass_row["source_url"],
+            "scope": scope, "metric": "evaluation_pass_rate", "kind_of_series": "flow", "counting": "new",
+            "year": year, "at": "", "value": round(n_pass / n_sub, 4), "value_kind": "derived",
+            "raw_value": f"{pass_row['value']}/{sub_row['value']}", "date": date, "known_from": _known_from(date),
+            "source_url": pass_row["source_url"], "fit": "yes",
             "note": f"DERIVED: {rnd} passed {pass_row['value']} of {sub_row['value']} submitted",
         })
+    # new entities: DERIVED from the entity stocks (FACTS §6.5: +30 in 2022 (45 -> 75), ≈45 a year in
+    # 2023–24 ((165 - 75) / 2)); the two years of 2023–24 get the average, marked as such
+    ent = {k[0]: parse_value(r["value"])[0] for r in rows for k in [(r["date"], r["scope"], r["metric"])]
+           if k in (("end 2021", "province", "entities_cum"), ("2023-03-01", "province", "entities_cum"),
+                    ("2024-12-26", "province", "entities_cum"))}
+    src = {r["date"]: r["source_url"] for r in rows if r["metric"] == "entities_cum" and r["scope"] == "province"}
+    derived = [(2022, ent["2023-03-01"] - ent["end 2021"], "2023-03-01",
+                "DERIVED: entity stock 75 (end 2022) - 45 (end 2021) (FACTS §6.5)"),
+               (2023, (ent["2024-12-26"] - ent["2023-03-01"]) / 2, "2024-12-26",
+                "DERIVED: (165 - 75) / 2, the average of 2023–24 (FACTS §6.5): the split between the two years is not reported"),
+               (2024, (ent["2024-12-26"] - ent["2023-03-01"]) / 2, "2024-12-26",
+                "DERIVED: (165 - 75) / 2, the average of 2023–24 (FACTS §6.5): the split between the two years is not reported")]
+    for year, value, known, note in derived:
+        out.append({"scope": "old_dong_nai", "metric": "new_entities", "kind_of_series": "flow", "counting": "new",
+                    "year": year, "at": "", "value": value, "value_kind": "derived", "raw_value": "", "date": str(year),
+                    "known_from": known, "source_url": src[known], "note": note, "fit": "no"})
     missing = set(SELECT) - seen
     if missing:
         raise SystemExit(f"facts not found: {sorted(missing)}")
-    with open(dst, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(out[0]))
-        w.writeheader()
-        w.writerows(out)
-    print(f"wrote {len(out)} rows to {dst}")
+    for d in dst:
+        with open(d, "w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(out[0]))
+            w.writeheader()
+            w.writerows(out)
+        print(f"wrote {len(out)} rows to {d}")
 
+
+PACKS = Path(__file__).resolve().parents[1] / "ocop_sim" / "packs"
 
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/dongnai_facts.csv",
-         sys.argv[2] if len(sys.argv) > 2 else str(Path(__file__).resolve().parents[1] / "ocop_sim/data/actuals.csv"))
+         sys.argv[2:] or [str(PACKS / "dong_nai_2019" / "actuals.csv"), str(PACKS / "dong_nai_2025" / "actuals.csv")])

@@ -1,0 +1,56 @@
+"""Posterior files named by scenarios: loaded once per file and verified (no pickle).
+
+A thin layer over :class:`ocop_sim.bayes.Posterior`: the file written by ``ocop-sim calibrate``
+(``.npz`` + a JSON sidecar with a checksum) gives Monte Carlo runs their parameter draws.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+
+class PosteriorDraws:
+    """The parameter samples of a posterior file: names, medians, joint resampling."""
+
+    def __init__(self, names: tuple[str, ...], samples: np.ndarray, path: str):
+        self.names = names
+        self.samples = samples
+        self.path = path
+
+    def medians(self) -> dict[str, float]:
+        return {n: float(v) for n, v in zip(self.names, np.median(self.samples, axis=0))}
+
+    def draws(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` joint parameter vectors resampled (with replacement) from the posterior samples."""
+        idx = rng.integers(0, len(self.samples), n)
+        return self.samples[idx]
+
+
+def load_cached(path: str) -> PosteriorDraws:
+    p = Path(path)
+    try:
+        stamp = p.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _load(str(p), stamp)
+
+
+@lru_cache(maxsize=16)
+def _load(path: str, stamp: int) -> PosteriorDraws:
+    from .bayes import Posterior
+
+    post = Posterior.load(path)
+    return PosteriorDraws(tuple(post.names), np.asarray(post.samples, float), path)
+
+
+def load_meta(path: str) -> dict:
+    """The provenance recorded with a posterior file (its JSON sidecar's ``meta``); {} if absent."""
+    import json
+
+    side = Path(str(path) + ".json")
+    try:
+        return dict(json.loads(side.read_text(encoding="utf-8")).get("meta") or {})
+    except (OSError, ValueError):
+        return {}
