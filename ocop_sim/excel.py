@@ -39,7 +39,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
-from .config import (ASSUMPTION_NAMES, COUNT_LEVERS, MAX_BUDGET_BN_VND, MIN_YEAR, NAME_RE,
+from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, COUNT_LEVERS, MAX_BUDGET_BN_VND, MIN_YEAR, NAME_RE,
                      SCHEDULE_LEVERS, Levers, Scenario, assumption_meta, lever_meta)
 from .i18n import LANGS, t
 from .io import OutputPathError, atomic_write_bytes
@@ -454,6 +454,8 @@ def _bounds(sheet: str, name: str) -> tuple[float, float]:
         return float(m["low"]), float(m["high"])
     if name in SCHEDULE_LEVERS:
         return 0.0, MAX_BUDGET_BN_VND
+    if name == "training_share_officials":
+        return 0.0, 1.0  # a share, schedule {year: share}
     return _field_bounds(Levers.model_fields[name])
 
 
@@ -510,7 +512,7 @@ def _read_levers(book: _Book, base: Scenario) -> tuple[dict[str, Any], dict[str,
         low, high = _bounds("levers", name)
         if not low <= x <= high:
             raise book.error(ref("value"), f"expected {name} in [{low:g}, {high:g}], got {x:g}")
-        if name in SCHEDULE_LEVERS:
+        if name in ALL_SCHEDULES:
             year = _year(book, ref("year"), _cell(vals, cols, "year"), name, base.horizon)
             if name in COUNT_LEVERS:
                 if not x.is_integer():

@@ -67,11 +67,9 @@ def check_target_in_horizon(scenario: Scenario, target: Target) -> None:
 
 def max_factor_of(scenario: Scenario, lever: str, cap: float = 100.0) -> float:
     """Largest factor keeping the lever within its bounds (capped by ``cap``)."""
-    if lever == "training_share_officials":
-        v = scenario.levers.training_share_officials
-        return min(cap, 1.0 / v) if v > 0 else cap
+    bound = 1.0 if lever == "training_share_officials" else MAX_BUDGET_BN_VND  # a share, or a budget/count
     top = max(getattr(scenario.levers, lever).values())
-    return min(cap, MAX_BUDGET_BN_VND / top) if top > 0 else cap
+    return min(cap, bound / top) if top > 0 else cap
 
 
 @dataclass(frozen=True)
@@ -185,7 +183,7 @@ def goal_seek(scenario: Scenario, target_id: str, lever: str, probability: float
                 hi, hi_eval = step, (step, *e)
             hi, hi_eval = bisect(lo, hi, hi_eval)
     sc = scale_lever(scenario, lever, hi, from_year)
-    sched = sc.levers.training_share_officials if lever == "training_share_officials" else dict(getattr(sc.levers, lever))
+    sched = dict(getattr(sc.levers, lever))
     return GoalSeekResult(target_id, lever, "expected" if probability is None else "monte_carlo", probability,
                           float(hi), True, float(hi_eval[1]), float(hi_eval[2]), kmax, sched, monotone, calls[0],
                           [(g[0], g[1], g[3]) for g in grid], sc)

@@ -57,6 +57,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cal_technical": {"vi": "Chi tiết kỹ thuật", "en": "Technical detail"},
     "cal_no_posterior": {"vi": "Kịch bản này chưa có phân phối hậu nghiệm (chưa hiệu chỉnh).",
                          "en": "This scenario names no posterior (it has not been calibrated)."},
+    "counterfactual_banner": {
+        "vi": "Kịch bản giả định (phản thực tế): thay đổi những gì đã diễn ra trong quá khứ, không phải dự báo.",
+        "en": "Counterfactual: this scenario changes what happened in the past; it is not a forecast."},
     "start_reported": {"vi": "Xuất phát từ số liệu báo cáo ngày", "en": "Starts from the reported state of"},
     "start_history": {"vi": "Xuất phát (tái hiện lịch sử) từ", "en": "Starts (history replay) from"},
     "met_reported": {"vi": "đã đạt (theo báo cáo)", "en": "met (reported)"},
@@ -396,6 +399,20 @@ ASSUMPTION_VI: dict[str, str] = {
     'renewal_gain_per_display_point': 'Mức tăng xác suất công nhận lại trên mỗi điểm bán hoặc trung tâm (tiếp cận thị trường)',
     'merger_candidates': 'Số ý tưởng sản phẩm đang phát triển ở Bình Phước cũ khi hợp nhất',
     'merger_leader_coverage': 'Tỷ lệ người đứng đầu chủ thể ở Bình Phước cũ đã được đào tạo khi hợp nhất',
+    'renewal_factor_4star': 'Hệ số công nhận lại cùng hạng của sản phẩm 4 sao và 5 sao cấp tỉnh so với sản phẩm 3 sao',
+    'downgrade_prob_4star': 'Tỷ lệ sản phẩm 4 sao và 5 sao cấp tỉnh không được công nhận lại bị hạ một hạng',
+    'pool_factor': 'Hệ số nhân của ước tính số sản phẩm tiềm năng trong gói dữ liệu (độ bất định của ước tính)',
+    'pool_growth': 'Số sản phẩm tiềm năng mới mỗi năm, tính bằng tỷ lệ so với nguồn sản phẩm tiềm năng ban đầu',
+    'autonomous_share': 'Tỷ lệ ý tưởng và chủ thể mới tự phát, không cần kinh phí chương trình (dòng vào khi kinh phí '
+                        'bằng 0 so với dòng vào ở mức chi cho một nửa hiệu quả tối đa)',
+    'criteria_score_shift': 'Mức thay đổi điểm trung bình của sản phẩm dự thi khi áp dụng bộ tiêu chí mới',
+    'criteria_backlog_share': 'Tỷ lệ năng lực đánh giá của năm chuyển đổi dành cho việc đánh giá lại sản phẩm đã được '
+                              'công nhận theo bộ tiêu chí mới',
+    'score_depletion': 'Mức giảm điểm trung bình của sản phẩm dự thi mới khi nguồn sản phẩm tiềm năng cạn dần '
+                       '(sản phẩm tốt nhất dự thi trước)',
+    'inflow_sd': 'Độ lệch chuẩn hằng năm của bước ngẫu nhiên trên logarit dòng ý tưởng và chủ thể mới '
+                 '(chỉ trong mô phỏng Monte Carlo)',
+    'submission_sd': 'Độ lệch chuẩn hằng năm của cú sốc trên logarit tỷ lệ gửi đánh giá (chỉ trong mô phỏng Monte Carlo)',
 }
 
 #: Source notes: 'judgement' and the calibration note in Vietnamese (the rest are citations).
@@ -431,7 +448,7 @@ UNIT_VI = {
     "ideas/project": "ý tưởng/dự án", "ideas/year": "ý tưởng/năm", "mn VND/candidate": "triệu đồng/ứng viên",
     "mn VND/person": "triệu đồng/người", "mn VND/product": "triệu đồng/sản phẩm", "persons": "người",
     "points": "điểm", "products": "sản phẩm", "products/year": "sản phẩm/năm", "projects": "dự án",
-    "year": "năm",
+    "year": "năm", "1/√year": "1/√năm",
 }
 
 

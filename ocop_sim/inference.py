@@ -104,6 +104,10 @@ def priors_for(names, until: int | None = None, pooled: dict | None = None) -> b
     the documented prior of a pooled parameter by the population distribution."""
     out = []
     for n in names:
+        if n.startswith(SHOCK_PREFIX):
+            out.append(bayes.Prior(n, "normal", 0.0, 1.0, -6.0, 6.0, "standard normal innovation of the random "
+                                   "walk on log inflow (its scale is inflow_sd)", "2019-06-05"))
+            continue
         p = prior(n, until)
         if pooled and n in pooled:
             m, s = pooled[n]
@@ -209,6 +213,34 @@ def repeat_weights(obs) -> np.ndarray:
     return w
 
 
+# ----------------------------------------------------------------------------- the inflow path
+
+#: Parameters of the fitted inflow path: ``inflow_shock_YYYY`` are standard normal innovations of a
+#: random walk on log inflow (non-centred: the step of year Y is ``inflow_sd × inflow_shock_Y``).
+SHOCK_PREFIX = "inflow_shock_"
+
+
+def shock_names(start: int, end: int) -> tuple[str, ...]:
+    """The innovations of the years after the first (its level is the base rates')."""
+    return tuple(f"{SHOCK_PREFIX}{y}" for y in range(start + 1, end + 1))
+
+
+def inflow_path(names, X: np.ndarray) -> dict[int, np.ndarray]:
+    """``{year: log inflow (n,)}`` of parameter rows ``X`` (columns ``names``); {} without shocks."""
+    names = list(names)
+    years = sorted(int(n[len(SHOCK_PREFIX):]) for n in names if n.startswith(SHOCK_PREFIX))
+    if not years:
+        return {}
+    X = np.atleast_2d(X)
+    sd = X[:, names.index("inflow_sd")]
+    z = np.zeros(len(X))
+    out = {years[0] - 1: z.copy()}
+    for y in years:
+        z = z + sd * X[:, names.index(f"{SHOCK_PREFIX}{y}")]
+        out[y] = z.copy()
+    return out
+
+
 # ----------------------------------------------------------------------------- likelihood
 
 
@@ -231,26 +263,33 @@ def log_likelihood(mu: np.ndarray, obs, obs_cv: np.ndarray, inflow_sd: np.ndarra
                    weights: np.ndarray | None = None) -> np.ndarray:
     """Log-likelihood (V,) of the reports ``obs`` given model values ``mu`` (n_obs × V)."""
     w = repeat_weights(obs) if weights is None else weights
-    total = np.zeros(mu.shape[1])
-    for i, o in enumerate(obs):
-        y = float(o["value"])
-        if _is_share(o["metric"]):
-            ll = -0.5 * ((y - mu[i]) / SHARE_SD) ** 2 - math.log(SHARE_SD * math.sqrt(2 * math.pi))
-        else:
-            h = max(o["at"] - start, 0.5)
-            cv2 = obs_cv ** 2 + inflow_sd ** 2 * h / 3.0
-            ll = nb_logpmf(np.array(y), mu[i], cv2)
-        total = total + w[i] * np.where(np.isfinite(ll), ll, -np.inf)
-    return total
+    y = np.array([float(o["value"]) for o in obs])[:, None]
+    share = np.array([_is_share(o["metric"]) for o in obs])
+    h = np.array([max(o["at"] - start, 0.5) for o in obs])[:, None]
+    ll = np.empty(mu.shape)
+    if share.any():
+        ll[share] = -0.5 * ((y[share] - mu[share]) / SHARE_SD) ** 2 - math.log(SHARE_SD * math.sqrt(2 * math.pi))
+    c = ~share
+    if c.any():
+        cv2 = obs_cv[None, :] ** 2 + inflow_sd[None, :] ** 2 * h[c] / 3.0
+        ll[c] = nb_logpmf(y[c], mu[c], cv2)
+    ll = np.where(np.isfinite(ll), ll, -np.inf)
+    return (w[:, None] * ll).sum(axis=0)
 
 
-def model_values(scenario: Scenario, obs, overrides: dict[str, np.ndarray], events) -> np.ndarray:
-    """Expected-mode model values (n_obs × V) of ``obs`` for V variants of assumptions."""
+def model_values(scenario: Scenario, obs, overrides: dict[str, np.ndarray], events,
+                 inflow_path: dict[int, np.ndarray] | None = None) -> np.ndarray:
+    """Expected-mode model values (n_obs × V) of ``obs`` for V variants of assumptions, computed
+    by the compiled engine (:mod:`ocop_sim.engine`; the numpy model where numba is missing)."""
+    from . import engine
     from .results import Result
     from .simulate import run_block
 
     V = len(next(iter(overrides.values())))
-    arrays = run_block(scenario, V, None, overrides=overrides, event_list=list(events))
+    if engine.AVAILABLE:
+        arrays = engine.run_expected(scenario, V, overrides=overrides, event_list=list(events), inflow_path=inflow_path)
+    else:  # pragma: no cover - numba is a dependency
+        arrays = run_block(scenario, V, None, overrides=overrides, event_list=list(events), inflow_path=inflow_path)
     r = Result(scenario=scenario, arrays=arrays, mode="expected", seed=scenario.seed, draws=V)
     return np.array([model_value(r, o) for o in obs], dtype=float).reshape(len(obs), V)
 
@@ -267,12 +306,17 @@ def make_loglik(kn: Knowledge, names: tuple[str, ...]):
     default_sd = float(getattr(kn.scenario.assumptions, "inflow_sd"))
     start = kn.scenario.horizon.start
 
+    with_path = any(n.startswith(SHOCK_PREFIX) for n in names)
+
     def loglik(X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(X)
         ov = {n: X[:, names.index(n)] for n in model_names}
-        mu = model_values(fast, obs, ov, events)
+        mu = model_values(fast, obs, ov, events, inflow_path(names, X) or None)
         cv = X[:, names.index("obs_cv")] if "obs_cv" in names else np.full(len(X), 0.1)
-        isd = X[:, names.index("inflow_sd")] if "inflow_sd" in names else np.full(len(X), default_sd)
+        # a fitted path carries the inflow's year-to-year variation itself; without one, its
+        # variance enters the observation model (growing with the years since the start)
+        isd = np.zeros(len(X)) if with_path else (
+            X[:, names.index("inflow_sd")] if "inflow_sd" in names else np.full(len(X), default_sd))
         return log_likelihood(mu, obs, cv, isd, start, w)
 
     return loglik
@@ -283,8 +327,8 @@ def make_loglik(kn: Knowledge, names: tuple[str, ...]):
 
 #: Parameters inferred by default: the model's and the observation model's.
 DEFAULT_PARAMS = ("score_base", "submission_rate", "base_new_entities", "base_new_ideas", "renewal_base_prob",
-                  "renewal_factor_4star", "downgrade_prob_4star", "criteria_score_shift", "central_pass_rate",
-                  "inflow_sd", "obs_cv")
+                  "renewal_factor_4star", "downgrade_prob_4star", "pool_factor", "criteria_score_shift",
+                  "central_pass_rate", "inflow_sd", "obs_cv")
 
 
 @dataclass(frozen=True)
@@ -297,9 +341,15 @@ class Calibration:
 
 def calibrate(scenario: Scenario, until: int | None = None, names=DEFAULT_PARAMS, actuals=None,
               pooled: dict | None = None, seed: int = 0, n_steps: int = 1500, max_steps: int = 12000,
-              min_ess: float = 400, max_rhat: float = 1.01, require: bool = True, progress=None) -> Calibration:
-    """Posterior of ``names`` given the reports known by ``until`` (all when None)."""
-    names = tuple(names)
+              min_ess: float = 400, max_rhat: float = 1.01, require: bool = True, progress=None,
+              path: bool = True, n_walkers: int | None = None) -> Calibration:
+    """Posterior of ``names`` given the reports known by ``until`` (all when None).
+
+    With ``inflow_sd`` among ``names`` and ``path``, the yearly innovations of the inflow random
+    walk over the years with reports are inferred too (``inflow_shock_YYYY``): the fit follows
+    the inflow as it moved, and a forecast starts from its latest level.
+    """
+    names = tuple(n for n in names if not n.startswith(SHOCK_PREFIX))
     unknown = [n for n in names if n not in ASSUMPTION_NAMES and n not in OBS_PARAMS]
     if unknown:
         raise CalibrationError(f"--fit: expected assumptions or {', '.join(OBS_PARAMS)}, got {unknown[0]!r}")
@@ -309,9 +359,16 @@ def calibrate(scenario: Scenario, until: int | None = None, names=DEFAULT_PARAMS
     kn = knowledge(scenario, until, actuals)
     if not kn.observations:
         raise CalibrationError(f"expected reported figures known by {until} to fit, got none")
+    if "inflow_sd" in names and path:  # the inflow path of the years with reports, fitted with the rest
+        last = int(max(o["year"] for o in kn.observations))
+        names = names + shock_names(kn.scenario.horizon.start, min(last, kn.scenario.horizon.end))
     pri = priors_for(names, until, pooled)
-    post = bayes.sample_posterior(make_loglik(kn, names), pri, n_steps=n_steps, max_steps=max_steps, seed=seed,
-                                  min_ess=min_ess, max_rhat=max_rhat, progress=progress)
+    # the ensemble's cost per step hardly grows up to ~100 walkers (the model runs them as one
+    # batch), while its effective draws per step grow with them: use many
+    walkers = n_walkers or max(4 * len(names), 96) + (max(4 * len(names), 96) % 2)
+    post = bayes.sample_posterior(make_loglik(kn, names), pri, n_walkers=walkers, n_steps=n_steps,
+                                  max_steps=max_steps, seed=seed, min_ess=min_ess, max_rhat=max_rhat,
+                                  progress=progress)
     post.meta.update({"scenario": scenario.name, "pack": load_pack(scenario.pack).name, "until": until,
                       "observations": len(kn.observations), "pooled": sorted(pooled or {}),
                       "priors": pri.describe(), "dropped_events": list(kn.dropped_events),
@@ -383,7 +440,8 @@ def predictive(scenario: Scenario, posterior: bayes.Posterior, obs, draws: int =
         rows = posterior.draws(n, st.get("posterior"))
         ov = {nm: rows[:, names.index(nm)] for nm in model_names}
         parts.append(run_block(scenario, n, block_rng(seed, b0 // BLOCK), True, overrides=ov, streams=st,
-                               event_list=None if events is None else list(events)))
+                               event_list=None if events is None else list(events),
+                               inflow_path=inflow_path(names, rows) or None))
         noise_cv.append(rows[:, names.index("obs_cv")] if "obs_cv" in names else np.full(n, 0.1))
     arrays = concat_runs(parts)
     res = Result(scenario=scenario, arrays=arrays, mode="monte_carlo", seed=seed, draws=draws)
@@ -423,10 +481,30 @@ def backtest(scenario: Scenario, until: int, draws: int = 1000, seed: int = 0, n
     full = knowledge(scenario, None, actuals)
     held = tuple(o for o in full.observations if o["at"] > until + 1.0 + 1e-9)
     sc = scenario.model_copy(update={"assumptions": cal.knowledge.scenario.assumptions, "posterior": None})
-    samples, _ = predictive(sc, cal.posterior, held, draws, seed, events=cal.knowledge.events)
+    samples, res = predictive(sc, cal.posterior, held, draws, seed, events=cal.knowledge.events)
     scores, table = score(held, samples)
-    scores.update({"until": until, "pooled": sorted(cal.pooled), "posterior_seconds": cal.posterior.seconds})
+    scores.update({"until": until, "pooled": sorted(cal.pooled), "posterior_seconds": cal.posterior.seconds,
+                   "targets": target_forecasts(res, until)})
     return Backtest(until=until, calibration=cal, held=held, samples=samples, scores=scores, table=table)
+
+
+def target_forecasts(res, until: int) -> list[dict]:
+    """Probability forecast at the cut-off of every target decided after it whose outcome was
+    later reported (for the reliability diagram): id, probability, outcome (1 met, 0 missed)."""
+    from .targets import COMPARISONS, _evaluate, reported, scenario_registries, target_values
+
+    out = []
+    for reg in scenario_registries(res):
+        for t in reg.targets:
+            if t.end_year <= until or t.end_year > int(res.years[-1]):
+                continue
+            status = _evaluate(t, reported(res, t))
+            if status not in ("met_reported", "missed_reported"):
+                continue
+            v = target_values(res, t)
+            p = float((COMPARISONS[t.comparison](v, t.value) & np.isfinite(v)).mean())
+            out.append({"id": t.id, "probability": p, "outcome": int(status == "met_reported")})
+    return out
 
 
 def backtest_summary(runs: list[Backtest]) -> dict:
@@ -434,8 +512,19 @@ def backtest_summary(runs: list[Backtest]) -> dict:
     held-back quantities inside the 80 % bands over all cut-offs together (repeats collapsed)."""
     cuts = [dict(b.scores) for b in runs]
     n = sum(c.get("n_quantities", 0) for c in cuts)
-    hits = sum(c["coverage"].get("80", 0.0) * c.get("n_quantities", 0) for c in cuts if c.get("coverage"))
-    return {"cutoffs": cuts, "coverage_80": hits / n if n else float("nan"), "n_quantities": n,
+    hits = {lv: sum(c["coverage"].get(lv, 0.0) * c.get("n_quantities", 0) for c in cuts if c.get("coverage"))
+            for lv in ("50", "80", "95")}
+    fc = [f for c in cuts for f in c.get("targets", [])]
+    rel = None
+    if fc:
+        tab = scoring.reliability(np.array([f["probability"] for f in fc]), np.array([f["outcome"] for f in fc]),
+                                  bins=5)
+        rel = {"table": tab.to_dict(orient="records"),
+               "brier": float(scoring.brier_score(np.array([f["probability"] for f in fc]),
+                                                  np.array([f["outcome"] for f in fc])))}
+    return {"cutoffs": cuts, "coverage_80": hits["80"] / n if n else float("nan"),
+            "coverage": {k: v / n if n else float("nan") for k, v in hits.items()}, "n_quantities": n,
+            "reliability": rel,
             "method": "leak-free backtests: fitted on reports published by each cut-off, later reports scored"}
 
 

@@ -146,6 +146,7 @@ class State:
     score_shift: np.ndarray | float = 0.0  # D or scalar [points]
     thresholds: tuple[float, float, float] | None = None
     submission_scale: np.ndarray | float = 1.0  # this year's share of capacity for new products
+    inflow_fixed: bool = False  # this year's log inflow is given (a fitted path), not a random step
 
     def total_certified(self) -> np.ndarray:
         return self.cert.sum(axis=(-1, -2, -3))
@@ -230,17 +231,18 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
 
     # year-to-year shocks (Monte Carlo only, from their own stream): a random walk on log inflow
     # and an independent shock to the submission rate
+    # (a year whose log inflow is given — the path fitted to the reports — takes it as it is)
     if sampler.shocks is not None:
         # each step adds σε − σ²/2, so that the multiplier exp(log_inflow) has mean 1 in every year
         s_in = P["inflow_sd"]
-        log_inflow = state.log_inflow + s_in * sampler.shocks.standard_normal(state.log_inflow.shape) - 0.5 * s_in ** 2
+        eps = sampler.shocks.standard_normal(state.log_inflow.shape)
+        log_inflow = state.log_inflow if state.inflow_fixed else state.log_inflow + s_in * eps - 0.5 * s_in ** 2
         sd = P["submission_sd"]
         sub_shock = np.exp(sd * sampler.shocks.standard_normal(state.log_inflow.shape) - 0.5 * sd * sd)
-        inflow_mult = np.exp(log_inflow)
     else:
         log_inflow = state.log_inflow
         sub_shock = 1.0
-        inflow_mult = 1.0
+    inflow_mult = np.exp(log_inflow)
 
     # 8. projects (planned counts, or budget / unit cost) -----------------------------------
     new_proj = np.stack([

@@ -22,10 +22,26 @@ class PosteriorDraws:
     def medians(self) -> dict[str, float]:
         return {n: float(v) for n, v in zip(self.names, np.median(self.samples, axis=0))}
 
+    def draw_index(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Rows of ``n`` joint parameter vectors resampled (with replacement) from the posterior."""
+        return rng.integers(0, len(self.samples), n)
+
     def draws(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` joint parameter vectors resampled (with replacement) from the posterior samples."""
-        idx = rng.integers(0, len(self.samples), n)
-        return self.samples[idx]
+        return self.samples[self.draw_index(n, rng)]
+
+    @property
+    def has_path(self) -> bool:
+        from .inference import SHOCK_PREFIX
+
+        return any(n.startswith(SHOCK_PREFIX) for n in self.names)
+
+    def last_log_inflow(self) -> np.ndarray:
+        """Per sample, the log inflow level at the end of the fitted path (0 without a path)."""
+        from .inference import inflow_path
+
+        path = inflow_path(self.names, self.samples)
+        return path[max(path)] if path else np.zeros(len(self.samples))
 
 
 def load_cached(path: str) -> PosteriorDraws:

@@ -148,6 +148,8 @@ def header_html(ld, res, lang: str = "en") -> str:
              f"<p><b>{esc(t('scenario', lang))}:</b> {esc(sc.name)} ({esc(ld.path.name)})</p>"]
     if desc:
         parts.append(f"<p>{esc(desc)}</p>")
+    if sc.counterfactual:
+        parts.append(f'<p class="counterfactual"><b>{esc(t("counterfactual_banner", lang))}</b></p>')
     parts.append(heading("changes", lang, 3))
     if len(ld.chain) > 1:
         parts.append(f"<p><b>{esc(t('extends', lang))}:</b> {esc(Path(ld.chain[1]).name)}</p>")

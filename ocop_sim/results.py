@@ -77,6 +77,8 @@ class Result:
     mode: str
     seed: int
     draws: int
+    #: views computed once per run (masks, counted series): the arrays never change after a run
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ basic axes
     @property
@@ -94,7 +96,10 @@ class Result:
         return int(idx[0])
 
     def _mask(self, scope: str) -> np.ndarray:
-        return _data.areas(self.scenario.pack).mask(scope)
+        key = ("mask", scope)
+        if key not in self._memo:
+            self._memo[key] = _data.areas(self.scenario.pack).mask(scope)
+        return self._memo[key]
 
     # ------------------------------------------------------------------ yearly series
     def series(self, metric: str, scope: str = "province") -> np.ndarray:
@@ -139,19 +144,27 @@ class Result:
         init = self.arrays.initial
         if init is None or metric not in _SERIES or GLOSSARY[metric]["kind"] not in ("stock", "ratio"):
             raise KeyError(f"no start value of {metric!r}")
+        key = ("start", metric, scope, counting)
+        if key in self._memo:
+            return self._memo[key]
         view = Result(scenario=self.scenario, arrays=RunArrays(
             years=self.years[:1] - 1, stocks=init, flows={}, params=self.arrays.params, spending={}, initial=None),
             mode=self.mode, seed=self.seed, draws=self.draws)
-        return view.series_counted(metric, scope, counting)[0]
+        self._memo[key] = view.series_counted(metric, scope, counting)[0]
+        return self._memo[key]
 
     def series_counted(self, metric: str, scope: str = "province", counting: str = "valid") -> np.ndarray:
         """Yearly values (T × D) of a stock as a report counts it: ``valid`` certificates, or
         ``cumulative`` (every product ever certified: valid plus those whose certificate lapsed)."""
+        key = ("counted", metric, scope, counting)
+        if key in self._memo:
+            return self._memo[key]
         s = self.series(metric, scope)
-        if counting != "cumulative" or metric not in _STOCK_LEVELS:
-            return s
-        lapsed = self.arrays.stocks["lapsed_cum"][:, :, self._mask(scope)][..., _STOCK_LEVELS[metric]]
-        return s + lapsed.sum(axis=(-1, -2))
+        if counting == "cumulative" and metric in _STOCK_LEVELS:
+            lapsed = self.arrays.stocks["lapsed_cum"][:, :, self._mask(scope)][..., _STOCK_LEVELS[metric]]
+            s = s + lapsed.sum(axis=(-1, -2))
+        self._memo[key] = s
+        return s
 
     def value_at(self, metric: str, at: float, scope: str = "province", counting: str = "valid") -> np.ndarray:
         """A stock at decimal time ``at`` (end of year Y is at Y+1), as reports count it.
@@ -164,7 +177,7 @@ class Result:
 
         s = self.series_counted(metric, scope, counting)
         t = self.years.astype(float) + 1.0
-        mask = _data.areas(self.scenario.pack).mask(scope)
+        mask = self._mask(scope)
         act = self.arrays.stocks["active"][:, 0][:, mask]
         if self.arrays.initial is not None and at <= t[0] + 1e-9:  # the reported start state comes first
             s = np.concatenate([self.start_value(metric, scope, counting)[None], s])

@@ -445,7 +445,10 @@ def _resolve_paths(label: str, scenario: Scenario, folder: Path) -> Scenario:
             post = Posterior.load(str(pp))
         except PosteriorFileError as exc:
             raise ScenarioError(label, "posterior", str(exc)) from None
-        unknown = [n for n in post.names if n not in ASSUMPTION_NAMES]
+        from .inference import OBS_PARAMS, SHOCK_PREFIX
+
+        unknown = [n for n in post.names if n not in ASSUMPTION_NAMES and n not in OBS_PARAMS
+                   and not n.startswith(SHOCK_PREFIX)]
         if unknown:
             raise ScenarioError(label, "posterior", f"expected parameters that are assumptions, got {unknown[0]!r}")
         if not post.converged:

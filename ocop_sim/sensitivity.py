@@ -108,16 +108,14 @@ def scale_lever(scenario: Scenario, name: str, factor: float, from_year: int | N
     With ``from_year`` only the level from that year on is scaled (the schedule before is kept;
     a key at ``from_year`` is inserted with the scaled level in force then).  Values are clipped
     to ``[0, MAX_BUDGET_BN_VND]``; count levers are rounded to whole numbers;
-    ``training_share_officials`` is clipped to [0, 1].
+    ``training_share_officials`` (a schedule of shares) is clipped to [0, 1].
     """
     from .config import schedule_value
 
     lev = scenario.levers
-    if name == "training_share_officials":
-        new = lev.model_copy(update={name: float(min(max(lev.training_share_officials * factor, 0.0), 1.0))})
-        return scenario.model_copy(update={"levers": new})
-    if name not in SCHEDULE_LEVERS:
+    if name not in LEVER_NAMES:
         raise KeyError(name)
+    high = 1.0 if name == "training_share_officials" else MAX_BUDGET_BN_VND
     sched = dict(getattr(lev, name))
     if from_year is None:
         keys = list(sched)
@@ -127,7 +125,7 @@ def scale_lever(scenario: Scenario, name: str, factor: float, from_year: int | N
             sched = dict(sorted(sched.items()))
         keys = [k for k in sched if k >= from_year]
     for k in keys:
-        v = min(max(sched[k] * factor, 0.0), MAX_BUDGET_BN_VND)
+        v = min(max(sched[k] * factor, 0.0), high)
         sched[k] = float(round(v)) if name in COUNT_LEVERS else float(v)
     return scenario.model_copy(update={"levers": lev.model_copy(update={name: sched})})
 

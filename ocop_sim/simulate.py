@@ -19,6 +19,9 @@ from .config import (ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, LEVELS, SCHEDULE_LE
                      schedule_value)
 
 BLOCK = 500
+#: Key of the per-draw starting log inflow in the parameter arrays: an outlook that names a posterior
+#: starts from the inflow level fitted at the end of its history (see :func:`parameter_arrays`).
+LOG_INFLOW0 = "_log_inflow0"
 
 #: Per-year outputs kept from the model's flows, with the axes they keep (besides year, draw).
 #: Only what the metrics read keeps its group/level axes: a flow kept at A×G×L costs 24× one
@@ -119,6 +122,8 @@ def parameter_arrays(scenario: Scenario, n: int, streams: "Streams | None") -> d
             if name in base:
                 base[name] = v
     P = {k: np.full(n, float(v)) for k, v in base.items()}
+    if post is not None and post.has_path and scenario.kind == "outlook":
+        P[LOG_INFLOW0] = np.full(n, float(np.median(post.last_log_inflow())))
     if streams is not None:
         dists = scenario.distributions()
         fitted = set(post.names) if post is not None else set()
@@ -130,11 +135,14 @@ def parameter_arrays(scenario: Scenario, n: int, streams: "Streams | None") -> d
                 P[name] = np.clip(_sample_param(streams.get("assumption:" + name), name, dist, n) + shift,
                                   assumption_meta(name)["low"], assumption_meta(name)["high"])
         if post is not None:
-            rows = post.draws(n, streams.get("posterior"))
+            idx = post.draw_index(n, streams.get("posterior"))
+            rows = post.samples[idx]
             for j, name in enumerate(post.names):
                 if name in P:
                     meta = assumption_meta(name)
                     P[name] = np.clip(rows[:, j], meta["low"], meta["high"])
+            if post.has_path and scenario.kind == "outlook":
+                P[LOG_INFLOW0] = post.last_log_inflow()[idx]
     return P
 
 
@@ -222,7 +230,8 @@ def initial_state(scenario: Scenario, n: int, expected: bool, P: dict[str, np.nd
         trained_off=officials * st.official_coverage,
         officials_pool=officials,
         projects=np.zeros((n, len(model.PROJECTS))),
-        active=active, pool=pool0.copy(), pool0=pool0, lapsed_cum=lapsed, log_inflow=np.zeros(n),
+        active=active, pool=pool0.copy(), pool0=pool0, lapsed_cum=lapsed,
+        log_inflow=np.array(P.get(LOG_INFLOW0, np.zeros(n)), dtype=float, copy=True),
         score_shift=np.zeros(n),
     )
 
@@ -301,11 +310,14 @@ def _reduce(x: np.ndarray, axes: str) -> np.ndarray:
 
 def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
               sample_assumptions: bool = True, overrides: dict[str, np.ndarray] | None = None,
-              streams: Streams | None = None, event_list: list | None = None) -> RunArrays:
+              streams: Streams | None = None, event_list: list | None = None,
+              inflow_path: dict[int, np.ndarray] | None = None) -> RunArrays:
     """Run ``n`` draws with one generator (``None``: expected mode).
 
     ``overrides``: per-draw assumption values (name -> (n,) array) replacing the scenario's: in
     expected mode, n variants of a scenario that differ only in assumptions run as one batch.
+    ``inflow_path``: ``{year: log inflow (n,)}`` for the years whose inflow level was fitted to the
+    reports (:mod:`ocop_sim.inference`); later years continue it (a random walk in Monte Carlo).
     """
     expected = rng is None
     geo = _data.areas(scenario.pack)
@@ -341,6 +353,10 @@ def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
     tourism = GROUPS.index("tourism")
     for i, year in enumerate(years):
         state, nw = _apply_events(state, scenario, int(year), P, expected, group_share, events, geo)
+        if inflow_path is not None:
+            fixed = int(year) in inflow_path
+            state = model.replace(state, inflow_fixed=fixed, **(
+                {"log_inflow": np.broadcast_to(np.asarray(inflow_path[int(year)], float), (n,)).copy()} if fixed else {}))
         if nw is not None:
             weight[nw[0]] = nw[1]
         lev = _lever_values(scenario, int(year))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .simulate import BLOCK, block_rng, draw_chunks, run_block
+from .simulate import BLOCK, Streams, block_rng, draw_chunks, run_block
 
 __all__ = ["simulate_summary", "summarise_draws", "SeriesResult", "DEFAULT_METRICS"]
 
@@ -38,7 +38,7 @@ def _check(metrics, scopes, scenario) -> None:
     known = _data.areas(scenario.pack).scopes
     bad = [s for s in scopes if s not in known]
     if bad:
-        raise KeyError(f"scopes: expected scopes of geography {scenario.pack} "
+        raise KeyError(f"scopes: expected scopes of pack {scenario.pack} "
                        f"({', '.join(known[:8])}, ...), got {', '.join(bad)}")
 
 
@@ -53,7 +53,9 @@ def summarise_draws(scenario, start: int, stop: int, seed: int, sample_assumptio
     out: dict[tuple[str, str], np.ndarray] = {}
     for b0 in range(start, stop, BLOCK):
         n = min(BLOCK, stop - b0)
-        part = run_block(scenario, n, block_rng(seed, b0 // BLOCK), sample_assumptions)
+        # the same generators as simulate.run_draws: the block's own stream and its named streams
+        part = run_block(scenario, n, block_rng(seed, b0 // BLOCK), sample_assumptions,
+                         streams=Streams(int(seed), b0 // BLOCK))
         res = Result(scenario=scenario, arrays=part, mode="monte_carlo", seed=seed, draws=n)
         for m in metrics:
             for sc in scopes:

@@ -14,7 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .config import ASSUMPTION_NAMES, SCHEDULE_LEVERS, Levers, Scenario, assumption_meta, lever_meta, schedule_value
+from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, SCHEDULE_LEVERS, Levers, Scenario, assumption_meta, lever_meta,
+                     schedule_value)
 from .i18n import assumption_text, t, unit_text
 
 #: Default year from which a schedule lever's slider value applies.
@@ -73,14 +74,13 @@ class Explorer:
         for name in Levers.model_fields:
             m = lever_meta(name)
             label = m.get("vi", name) if self.lang == "vi" else name
+            value = schedule_value(getattr(sc.levers, name), self.from_year)
             if name in SCHEDULE_LEVERS:
-                value = schedule_value(getattr(sc.levers, name), self.from_year)
                 hi = max(float(m.get("max_ui", 10.0)), value)
                 step = 1.0 if m.get("unit", "").startswith("count") else _nice_step(hi / 200)
-                desc = f"{label} ({t('from_year', self.lang)} {self.from_year}) [{m.get('unit', '')}]"
-            else:
-                value, hi, step = float(getattr(sc.levers, name)), 1.0, 0.01
-                desc = f"{label} [{m.get('unit', '')}]"
+            else:  # training_share_officials: a schedule of shares
+                hi, step = 1.0, 0.01
+            desc = f"{label} ({t('from_year', self.lang)} {self.from_year}) [{m.get('unit', '')}]"
             s = w.FloatSlider(value=value, min=0.0, max=hi, step=step, description=desc, continuous_update=False,
                               style={"description_width": "420px"}, layout=w.Layout(width="760px"))
             s.observe(self._on_change(("levers", name)), names="value")
@@ -113,7 +113,7 @@ class Explorer:
     # ------------------------------------------------------------------ state
     def _record(self, key: tuple[str, str], value: float) -> None:
         section, name = key
-        if section == "levers" and name in SCHEDULE_LEVERS:
+        if section == "levers" and name in ALL_SCHEDULES:
             sched = getattr(self.loaded.scenario.levers, name)
             new = {y: v for y, v in sched.items() if y < self.from_year}
             new[self.from_year] = float(value)

@@ -1,4 +1,4 @@
-"""Shared fixtures: repository paths and small cached runs of the smoke scenario."""
+"""Shared fixtures: repository paths, the baseline/smoke outlooks, the history replay, small cached runs."""
 from __future__ import annotations
 
 import atexit
@@ -33,10 +33,75 @@ def baseline():
 
 
 @pytest.fixture(scope="session")
+def history():
+    """The history scenario (2019–2025 on pack dong_nai_2019, the 2025 merger included)."""
+    from ocop_sim import load
+
+    return load(PARAMS / "history.yaml")
+
+
+@pytest.fixture(scope="session")
 def smoke():
     from ocop_sim import load
 
     return load(PARAMS / "smoke.yaml")
+
+
+#: Targets inside the smoke outlook (2026–2028), for goal seek and optimisation (the bundled
+#: registries have none there: 1698's targets are past, the planners' are for 2035).  Expected
+#: 2026–2028 at today's spending: ~347 valid 3★+ products in 2028 (~351 with twice the
+#: product-development money), ~68 new products (~72); no spending reaches 1000 new products
+#: (the pool of potential products limits them).
+PLAN_REGISTRY = """registry: {id: local, title_vi: "Mục tiêu thử", title_en: "Test targets", source: "test"}
+targets:
+  - id: l2028_products_3star_plus
+    metric: products_3star_plus
+    year: 2028
+    comparison: ">="
+    value: 350
+    headline: true
+    label_vi: "Sản phẩm 3 sao trở lên năm 2028"
+    label_en: "Products at 3★+ in 2028"
+    source: "test"
+  - id: l2028_new_products
+    metric: new_products_3star_plus
+    period: [2026, 2028]
+    comparison: ">="
+    value: 70
+    label_vi: "Sản phẩm mới 2026–2028"
+    label_en: "New products 2026–2028"
+    source: "test"
+  - id: l2028_new_products_too_many
+    metric: new_products_3star_plus
+    period: [2026, 2028]
+    comparison: ">="
+    value: 1000
+    label_vi: "Sản phẩm mới 2026–2028 (quá cao)"
+    label_en: "New products 2026–2028 (too many)"
+    source: "test"
+"""
+
+
+@pytest.fixture(scope="session")
+def plan_folder(tmp_path_factory) -> Path:
+    """A params folder of its own: smoke.yaml, baseline.yaml, targets/local.yaml (PLAN_REGISTRY) and
+    plan.yaml (smoke with 1698's targets and the local ones).  Outputs may be written beside them."""
+    d = tmp_path_factory.mktemp("plan")
+    for name in ("smoke.yaml", "baseline.yaml"):
+        shutil.copy(PARAMS / name, d / name)
+    (d / "targets").mkdir()
+    (d / "targets" / "local.yaml").write_text(PLAN_REGISTRY, encoding="utf-8")
+    (d / "plan.yaml").write_text("extends: smoke.yaml\nname: plan\n"
+                                 "targets: [targets/decision_1698.yaml, targets/local.yaml]\n", encoding="utf-8")
+    return d
+
+
+@pytest.fixture(scope="session")
+def plan(plan_folder):
+    """The smoke outlook with targets inside its horizon (see PLAN_REGISTRY)."""
+    from ocop_sim import load
+
+    return load(plan_folder / "plan.yaml")
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +109,10 @@ def baseline_expected(baseline):
     from ocop_sim import simulate
 
     return simulate(baseline.scenario, mode="expected")
+
+
+@pytest.fixture(scope="session")
+def history_expected(history):
+    from ocop_sim import simulate
+
+    return simulate(history.scenario, mode="expected")

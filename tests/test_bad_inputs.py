@@ -177,7 +177,11 @@ CASES: list[Case] = [
     Case("registry_unknown_scope", {"s.yaml": "name: s\ntargets: [targets/r.yaml]\n",
                                     "targets/r.yaml": REGISTRY_HEAD.replace("    value: 10\n",
                                                                             "    value: 10\n    scope: mars\n")},
-         ("{in}/targets/r.yaml", "targets.0", "'mars'")),
+         ("{in}/targets/r.yaml", "targets.t1.scope", "pack dong_nai_2019", "'mars'")),
+    Case("registry_scope_of_another_pack", {"s.yaml": "name: s\npack: quang_ninh_2019\ntargets: [targets/r.yaml]\n",
+                                            "targets/r.yaml": REGISTRY_HEAD.replace("    value: 10\n",
+                                                                                    "    value: 10\n    scope: bien_hoa\n")},
+         ("{in}/targets/r.yaml", "targets.t1.scope", "pack quang_ninh_2019", "'bien_hoa'")),
     Case("registry_is_list", {"s.yaml": "name: s\ntargets: [targets/r.yaml]\n", "targets/r.yaml": "- 1\n"},
          ("{in}/targets/r.yaml", "expected a mapping")),
     Case("check_unknown_metric", sc(OK + "checks: [{id: c, kind: at_most, metric: products_5star_national, "
@@ -197,7 +201,8 @@ CASES: list[Case] = [
          ("{in}/s.yaml", "uncertainty", "did you mean 'score_base'")),
     Case("uncertainty_low_above_high", sc(OK + "uncertainty: {score_base: {type: uniform, low: 60, high: 50}}\n"),
          ("{in}/s.yaml", "uncertainty.score_base", "low < high")),
-    Case("geography_unknown", sc(OK + "geography: dong_na\n"), ("{in}/s.yaml", "geography", "did you mean 'dong_nai'")),
+    Case("pack_unknown", sc(OK + "pack: dong_nai_202\n"), ("{in}/s.yaml", "pack", "did you mean 'dong_nai_2025'")),
+    Case("geography_key_removed", sc(OK + "geography: dong_nai\n"), ("{in}/s.yaml", "geography", "unknown key", "pack")),
     # --- names
     Case("name_dotdot", sc("name: ../evil\ntargets: []\n"), ("{in}/s.yaml", "name", "'../evil'")),
     Case("name_slash", sc("name: a/b\ntargets: []\n"), ("{in}/s.yaml", "name", "'a/b'")),

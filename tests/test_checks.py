@@ -15,29 +15,38 @@ from ocop_sim.scenarios import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = ROOT / "params"
-BASELINE_FAMILY = [p for p in sorted(PARAMS.glob("*.yaml"))
-                   if p.name == "baseline.yaml" or "baseline.yaml" in p.read_text(encoding="utf-8")]
+#: Scenarios that are, or extend, a scenario with reality checks: the baseline outlook and the history.
+ROOTS = ("baseline.yaml", "history.yaml")
+CHECKED_FAMILY = [p for p in sorted(PARAMS.glob("*.yaml"))
+                  if p.name in ROOTS or any(r in p.read_text(encoding="utf-8") for r in ROOTS)]
 
 
 def rc(**kw) -> RealityCheck:
     return RealityCheck.model_validate(kw)
 
 
-@pytest.mark.parametrize("path", BASELINE_FAMILY, ids=lambda p: p.name)
+def test_checked_family_covers_outlooks_and_history():
+    names = {p.name for p in CHECKED_FAMILY}
+    assert {"baseline.yaml", "smoke.yaml", "history.yaml", "sweep_budget.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", CHECKED_FAMILY, ids=lambda p: p.name)
 def test_default_checks_pass_on_baseline_family(path):
     ld = load(path)
-    assert len(ld.scenario.checks) >= 5, "baseline's checks are inherited"
+    root = load(PARAMS / ("history.yaml" if ld.scenario.kind == "history" else "baseline.yaml"))
+    assert len(root.scenario.checks) >= 3
+    assert {c.id for c in root.scenario.checks} <= {c.id for c in ld.scenario.checks}, "the root's checks are inherited"
     for res in (simulate(ld.scenario, mode="expected"), simulate(ld.scenario, draws=20, seed=11)):
         df = run_checks(ld.scenario, res)
         assert df["passed"].all(), df.loc[~df["passed"], ["id", "detail"]].to_dict("records")
         assert df["first_violation_year"].isna().all()
 
 
-def test_failing_check_reports_worst_value_and_first_year(smoke):
-    res = simulate(smoke.scenario, mode="expected")
+def test_failing_check_reports_worst_value_and_first_year(history):
+    res = simulate(history.scenario, mode="expected")
     s = res.series("products_3star_plus")[:, 0]
     limit = float(s[3])  # exceeded from year index 4 on (the stock grows)
-    df = run_checks(smoke.scenario, res, [rc(id="cap", kind="at_most", metric="products_3star_plus", value=limit)])
+    df = run_checks(history.scenario, res, [rc(id="cap", kind="at_most", metric="products_3star_plus", value=limit)])
     row = df.iloc[0]
     assert not row["passed"]
     first = int(res.years[np.nonzero(s > limit + 1e-9)[0][0]])
@@ -46,16 +55,17 @@ def test_failing_check_reports_worst_value_and_first_year(smoke):
     assert str(first) in row["detail"]
 
 
-def test_window_limits_the_years_checked(smoke):
-    res = simulate(smoke.scenario, mode="expected")
+def test_window_limits_the_years_checked(history):
+    res = simulate(history.scenario, mode="expected")
     s = res.series("products_3star_plus")[:, 0]
+    assert s[3] > s[2] and s[5] > s[4]  # the stock grows, so the windows below matter
     c = rc(id="early", kind="at_most", metric="products_3star_plus", value=float(s[2]), to_year=int(res.years[2]))
-    assert run_checks(smoke.scenario, res, [c])["passed"].iloc[0]
+    assert run_checks(history.scenario, res, [c])["passed"].iloc[0]
     c2 = rc(id="late", kind="at_least", metric="products_3star_plus", value=float(s[5]), from_year=int(res.years[5]))
-    assert run_checks(smoke.scenario, res, [c2])["passed"].iloc[0]
+    assert run_checks(history.scenario, res, [c2])["passed"].iloc[0]
     c3 = rc(id="late2", kind="at_least", metric="products_3star_plus", value=float(s[5]) + 1,
             from_year=int(res.years[5]))
-    assert run_checks(smoke.scenario, res, [c3])["first_violation_year"].iloc[0] == int(res.years[5])
+    assert run_checks(history.scenario, res, [c3])["first_violation_year"].iloc[0] == int(res.years[5])
 
 
 def test_never_exceeds_other_metric_and_running_max(smoke):
@@ -68,27 +78,30 @@ def test_never_exceeds_other_metric_and_running_max(smoke):
     assert df.loc["good", "passed"] and df.loc["good", "worst"] <= 0
 
 
-def test_conditional_zero_budget_example(smoke):
+def test_conditional_zero_budget_example(baseline):
     """The issue's example "with zero budget, no new products after 2 years" FAILS in this model:
-    base inflows of entities and ideas (base_new_entities, base_new_ideas) do not need a budget."""
-    c = rc(id="zero_budget_stalls", under={"budget": 0, "from_year": 2021}, kind="at_most",
-           metric="new_products_3star_plus", value=0, from_year=2023)
-    res = simulate(smoke.scenario, mode="expected")
-    row = run_checks(smoke.scenario, res, [c]).iloc[0]
-    assert not row["passed"] and row["first_violation_year"] == 2023 and row["worst"] > 10
+    part of the inflow of entities and ideas does not need a budget (autonomous_share)."""
+    assert baseline.scenario.assumptions.autonomous_share > 0
+    c = rc(id="zero_budget_stalls", under={"budget": 0, "from_year": 2027}, kind="at_most",
+           metric="new_products_3star_plus", value=0, from_year=2029)
+    res = simulate(baseline.scenario, mode="expected")
+    row = run_checks(baseline.scenario, res, [c]).iloc[0]
+    assert not row["passed"] and row["first_violation_year"] == 2029 and row["worst"] > 1
     # the same check without the test input is evaluated on the run itself: also more products
-    plain = rc(id="plain", kind="at_most", metric="new_products_3star_plus", value=0, from_year=2023)
-    assert run_checks(smoke.scenario, res, [plain]).iloc[0]["worst"] > row["worst"]
+    plain = rc(id="plain", kind="at_most", metric="new_products_3star_plus", value=0, from_year=2029)
+    assert run_checks(baseline.scenario, res, [plain]).iloc[0]["worst"] > row["worst"]
 
 
-def test_apply_input_keeps_earlier_schedule_and_fixes_assumptions(baseline):
-    sc = apply_input(baseline.scenario, CheckInput(budget=0, from_year=2023,
+@pytest.mark.parametrize("which, year", [("baseline", 2030), ("history", 2023)])
+def test_apply_input_keeps_earlier_schedule_and_fixes_assumptions(which, year, request):
+    baseline = request.getfixturevalue(which)
+    sc = apply_input(baseline.scenario, CheckInput(budget=0, from_year=year,
                                                    assumptions={"central_pass_rate": 0.1}))
     for line in BUDGET_LINES:
         sched = getattr(sc.levers, line)
-        assert sched[2023] == 0 and max(sched) == 2023
-        assert {y: v for y, v in sched.items() if y < 2023} == \
-               {y: v for y, v in getattr(baseline.scenario.levers, line).items() if y < 2023}
+        assert sched[year] == 0 and max(sched) == year
+        assert {y: v for y, v in sched.items() if y < year} == \
+               {y: v for y, v in getattr(baseline.scenario.levers, line).items() if y < year}
     assert sc.assumptions.central_pass_rate == 0.1
     assert "central_pass_rate" not in sc.distributions()
     assert not any(getattr(e, "assumption", None) == "central_pass_rate" for e in sc.events)
@@ -160,8 +173,9 @@ def test_checks_html_escapes_and_translates(smoke):
     assert "The scenario has no reality checks" in checks_html(df.iloc[0:0], "en")
 
 
-def test_evaluation_pass_rate_nan_years_are_skipped(smoke):
-    res = simulate(smoke.scenario, mode="expected")
+def test_evaluation_pass_rate_nan_years_are_skipped(history):
+    res = simulate(history.scenario, mode="expected")
+    assert np.isnan(res.value("evaluation_pass_rate", "province", year=2019)[0])  # no round, no submissions
     row = evaluate(rc(id="p", kind="at_least", metric="evaluation_pass_rate", value=0.5), res)
     assert row["passed"], row["detail"]  # 2019 has no submissions (NaN): not a violation
     row = evaluate(rc(id="p", kind="at_least", metric="evaluation_pass_rate", value=0.999), res)
@@ -169,9 +183,11 @@ def test_evaluation_pass_rate_nan_years_are_skipped(smoke):
 
 
 def test_check_command_exit_codes(tmp_path, capsys):
+    n = len(load(PARAMS / "smoke.yaml").scenario.checks)
+    assert n >= 5
     assert main(["check", str(PARAMS / "smoke.yaml"), "--mode", "expected"]) == 0
     out = capsys.readouterr().out
-    assert "7 of 7 checks passed" in out and "FAIL" not in out
+    assert f"{n} of {n} checks passed" in out and "FAIL" not in out
     f = PARAMS / "smoke.yaml"
     bad = tmp_path / "failing.yaml"
     bad.write_text(f"extends: {f.name}\nname: failing\nchecks:\n"

@@ -17,17 +17,31 @@ def test_validate_ok(capsys):
     assert "ok" in out and "smoke" in out and "baseline" in out
 
 
-def test_run_prints_every_1698_target_with_probabilities(capsys, tmp_path):
-    assert main(["run", SMOKE, "--draws", "40", "--seed", "3", "--out", str(tmp_path)]) == 0
+def test_run_prints_every_target_reported_or_with_probabilities(capsys, tmp_path):
+    """The baseline outlook lists 1698's targets (2020, 2025: read from the reports) and the
+    planners' 2035 goals (forecast: median, band, probability)."""
+    baseline = str(ROOT / "params" / "baseline.yaml")
+    assert main(["run", baseline, "--draws", "40", "--seed", "3", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
+    from ocop_sim.i18n import t as tr
     from ocop_sim.targets import load_registry
 
-    reg = load_registry(ROOT / "params" / "targets" / "decision_1698.yaml")
-    for t in reg.targets:
-        assert t.label_en[:40] in out, t.id
+    lines = out.splitlines()
+    for name in ("decision_1698.yaml", "planners_2035.yaml"):
+        reg = load_registry(ROOT / "params" / "targets" / name)
+        for t in reg.targets:
+            hit = [ln for ln in lines if t.label_en[:40] in ln]
+            assert len(hit) == 1, t.id
+            if t.end_year < 2026:  # before the outlook: evaluated against the reports, no probability
+                assert hit[0].rstrip().endswith((tr("met_reported", "en"), tr("missed_reported", "en"),
+                                                 tr("no_report", "en"))), hit[0]
+            else:
+                assert re.search(r"\d\.\d+\s+(met|at risk|missed)$", hit[0].rstrip()) or \
+                    re.search(r"\s0\s+(missed)$", hit[0].rstrip()), hit[0]
     assert re.search(r"\d\.\d+\s+(met|at risk|missed)", out)
-    assert (tmp_path / "smoke_targets.csv").exists()
-    m = json.loads((tmp_path / "smoke_manifest.json").read_text(encoding="utf-8"))
+    assert "31/12/2025" in out  # the outlook says where it starts from
+    assert (tmp_path / "baseline_targets.csv").exists()
+    m = json.loads((tmp_path / "baseline_manifest.json").read_text(encoding="utf-8"))
     assert m["draws"] == 40 and m["seed"] == 3
 
 

@@ -27,17 +27,32 @@ def test_areas_are_the_11_districts_plus_binh_phuoc():
     assert "Biên Hòa" in geo.name_vi
 
 
-def test_groups_map_the_2018_survey_to_190_products():
-    g = data.groups()
-    assert list(g) == ["food", "beverage", "herbal", "handicraft", "ornamental", "tourism"]
-    assert sum(v["survey_2018"] for v in g.values()) == 190
-    assert g["food"]["survey_2018"] == 155 and g["handicraft"]["survey_2018"] == 14
+def test_group_pools_are_three_times_the_2018_survey_of_190_products():
+    from ocop_sim.config import GROUPS
+
+    g = data.groups()  # default pack: Đồng Nai 2019
+    assert list(g) == list(GROUPS) == ["food", "beverage", "herbal", "handicraft", "ornamental", "tourism"]
+    # the 2018 baseline survey listed 190 potential products (155 food, 14 handicraft, ...); each
+    # surveyed group's pool is 3x its count; ornamental (not in the 490 scheme) is judgement
+    surveyed = {k: v for k, v in g.items() if k != "ornamental"}
+    assert sum(v["pool"] for v in surveyed.values()) == 3 * 190
+    assert g["food"]["pool"] == 3 * 155 and g["handicraft"]["pool"] == 3 * 14
+    assert all("2018" in v["source"] and "survey" in v["source"] for v in surveyed.values())
+    for pack in ("dong_nai_2019", "dong_nai_2025"):
+        assert abs(sum(v["idea_share"] for v in data.groups(pack).values()) - 1.0) < 1e-9
 
 
-def test_merger_stocks_sum_to_141_products_and_99_entities():
-    bp = data.merger_stocks()["binh_phuoc"]
-    assert bp["products_3star"] + bp["products_4star"] + bp["products_p5"] + bp["products_n5"] == 141
-    assert bp["entities"] == 99 and bp["products_n5"] == 3
+def test_merger_event_brings_141_products_and_99_entities():
+    from ocop_sim.packs import load_pack
+
+    mergers = [e for e in load_pack("dong_nai_2019").info.events if e.type == "merger"]
+    assert len(mergers) == 1
+    bp = mergers[0]
+    assert bp.area == "binh_phuoc" and bp.year == 2025
+    assert bp.products_3star + bp.products_4star + bp.products_p5 + bp.products_n5 == 141
+    assert bp.entities == 99 and bp.products_n5 == 3
+    # the merged province's pack starts after it: no merger left to happen
+    assert not [e for e in load_pack("dong_nai_2025").info.events if e.type == "merger"]
 
 
 def test_packaged_actuals_have_sources_and_known_values():
@@ -52,16 +67,17 @@ def test_packaged_actuals_have_sources_and_known_values():
 
 
 def test_actuals_built_from_shared_facts_match_the_packaged_file(tmp_path, root):
-    facts = root.parent / "shared" / "data" / "dongnai_facts.csv"
-    if not facts.exists():
-        pytest.skip("shared/data not beside the repository")
+    """tools/build_actuals.py on the facts file (a copy of shared/data/dongnai_facts.csv kept in
+    tests/data) rebuilds the history pack's actuals.csv byte for byte."""
     import subprocess
     import sys
 
+    facts = root / "tests" / "data" / "dongnai_facts.csv"
     out = tmp_path / "actuals.csv"
     subprocess.run([sys.executable, str(root / "tools" / "build_actuals.py"), str(facts), str(out)], check=True,
                    capture_output=True)
-    assert out.read_text(encoding="utf-8") == (root / "ocop_sim" / "data" / "actuals.csv").read_text(encoding="utf-8")
+    packaged = root / "ocop_sim" / "packs" / "dong_nai_2019" / "actuals.csv"
+    assert out.read_text(encoding="utf-8") == packaged.read_text(encoding="utf-8")
 
 
 def test_user_actuals_csv_bad_row_names_file_row_field(tmp_path):

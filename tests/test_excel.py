@@ -24,18 +24,30 @@ PARAMS = ROOT / "params"
 # ----------------------------------------------------------------------------- fixtures
 
 
+#: The workbook's scenario: the baseline outlook (2026–2035, targets of 1698 and of the planners
+#: for 2035) with schedules of several steps, so rows can be edited, added and deleted.
+PLAN = """\
+extends: baseline.yaml
+name: plan
+draws: 30
+levers:
+  product_development_bn_vnd: {2026: 7.0, 2028: 9.0, 2030: 12.0}
+  training_bn_vnd: {2026: 1.2, 2028: 1.5}
+"""
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
-    """A params folder of our own: smoke.yaml and what it extends (outputs go beside them)."""
+    """A params folder of our own: plan.yaml and what it extends (outputs go beside them)."""
     d = tmp_path_factory.mktemp("xlparams")
-    for name in ("smoke.yaml", "baseline.yaml"):
-        shutil.copy(PARAMS / name, d / name)
+    shutil.copy(PARAMS / "baseline.yaml", d / "baseline.yaml")
+    (d / "plan.yaml").write_text(PLAN, encoding="utf-8")
     return d
 
 
 @pytest.fixture(scope="module")
 def base(folder):
-    return load(folder / "smoke.yaml")
+    return load(folder / "plan.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +57,7 @@ def res(base):
 
 @pytest.fixture(scope="module")
 def book(base, res, folder) -> Path:
-    return excel.write_workbook(res, base, folder / "smoke.xlsx", lang="en")
+    return excel.write_workbook(res, base, folder / "plan.xlsx", lang="en")
 
 
 def data_rows(ws) -> list[dict]:
@@ -78,6 +90,8 @@ def test_targets_sheet_equals_attainment(book, res):
     att = res.attainment()
     rows = {r["id"]: r for r in data_rows(openpyxl.load_workbook(book)["targets"])}
     assert len(rows) == len(att) > 10
+    # outlook targets (2035) get a band and a probability; past targets of 1698 are read from the reports
+    assert set(att["phase"]) == {"evaluation", "outlook"}
     n_numbers = 0
     for _, a in att.iterrows():
         r = rows[a["id"]]
@@ -91,7 +105,9 @@ def test_targets_sheet_equals_attainment(book, res):
             else:
                 assert r[k] == pytest.approx(a[k], rel=1e-12, abs=1e-12)
                 n_numbers += 1
-    assert n_numbers > 20
+    n_forecast = int(att["probability"].notna().sum())
+    assert n_forecast >= 3 and n_numbers == 4 * n_forecast
+    assert all(rows[i]["probability"] is None for i in att.loc[att["phase"] == "evaluation", "id"])
     # a Monte Carlo run has a band: some P10 < P90
     assert any(r["p10"] is not None and r["p10"] < r["p90"] for r in rows.values())
 
@@ -107,7 +123,8 @@ def test_levers_and_assumptions_sheets_equal_the_scenario(book, base):
         else:
             got.setdefault(r["lever"], {})[r["year"]] = r["value"]
     assert got == {k: getattr(sc.levers, k) for k in Levers.model_fields}
-    assert got["product_development_bn_vnd"] == {2019: 2.0, 2021: 3.5, 2023: 5.0, 2025: 7.0}
+    assert got["product_development_bn_vnd"] == {2026: 7.0, 2028: 9.0, 2030: 12.0}
+    assert got["training_share_officials"] == dict(sc.levers.training_share_officials)  # a schedule too
     arows = data_rows(wb["assumptions"])
     assert [r["name"] for r in arows] == list(ASSUMPTION_NAMES)
     for r in arows:
@@ -126,18 +143,19 @@ def test_results_summary_and_manifest_sheets(book, base, res):
     rows = data_rows(wb["results"])
     assert len(rows) == len(fr)
     assert sum(r["products"] for r in rows) == pytest.approx(fr["products"].sum(), rel=1e-9)
-    last = [r for r in rows if r["year"] == 2026]
-    assert sum(r["products"] for r in last) == pytest.approx(fr[fr.year == 2026]["products"].sum(), rel=1e-9)
+    end = base.scenario.horizon.end
+    last = [r for r in rows if r["year"] == end]
+    assert sum(r["products"] for r in last) == pytest.approx(fr[fr.year == end]["products"].sum(), rel=1e-9)
     summ = res.summary()
     srows = data_rows(wb["summary"])
     assert len(srows) == len(summ)
-    one = summ[(summ.metric == "entities") & (summ.scope == "province") & (summ.year == 2025)].iloc[0]
-    got = [r for r in srows if r["metric"] == "entities" and r["scope"] == "province" and r["year"] == 2025][0]
+    one = summ[(summ.metric == "entities") & (summ.scope == "province") & (summ.year == end)].iloc[0]
+    got = [r for r in srows if r["metric"] == "entities" and r["scope"] == "province" and r["year"] == end][0]
     assert got["median"] == pytest.approx(one["median"]) and got["label"] == t("entities", "en")
     m = {r["key"]: r["value"] for r in data_rows(wb["manifest"])}
-    assert m["format"] == excel.WORKBOOK_FORMAT and m["scenario"] == "smoke"
+    assert m["format"] == excel.WORKBOOK_FORMAT and m["scenario"] == "plan"
     assert m["scenario_hash"] == base.hash and m["seed"] == 7 and m["draws"] == 30
-    assert m["source_path"] == str((base.path).resolve()) and m["source_file"] == "smoke.yaml"
+    assert m["source_path"] == str((base.path).resolve()) and m["source_file"] == "plan.yaml"
 
 
 def test_vietnamese_workbook_labels(base, res, tmp_path):
@@ -145,8 +163,9 @@ def test_vietnamese_workbook_labels(base, res, tmp_path):
     wb = openpyxl.load_workbook(p)
     assert wb["levers"]["A1"].value == t("xl_lever", "vi") and wb["levers"]["A2"].value == "lever"
     statuses = {r["status"] for r in data_rows(wb["targets"])}
-    assert statuses <= {t(s, "vi") for s in ("met", "at_risk", "missed", "outside_horizon")}
-    assert len(statuses) >= 2 and t("met", "vi") in statuses
+    assert statuses == {t(s, "vi") for s in res.attainment()["status"]}
+    assert len(statuses) >= 3 and t("met_reported", "vi") in statuses
+    assert not statuses & {t(s, "en") for s in res.attainment()["status"]}  # translated, not English
     labels = {r["label"] for r in data_rows(wb["targets"])}
     assert set(res.attainment()["label_vi"]) == labels
 
@@ -182,7 +201,7 @@ def test_formula_injection_is_neutralised(folder, tmp_path):
     d.mkdir()
     shutil.copy(folder / "baseline.yaml", d / "baseline.yaml")
     (d / "evil.yaml").write_text(yaml.safe_dump({"extends": "baseline.yaml", "name": "evil",
-                                                 "horizon": {"start": 2019, "end": 2026}, **EVIL},
+                                                 "horizon": {"start": 2026, "end": 2028}, **EVIL},
                                                 allow_unicode=True), encoding="utf-8")
     ld = load(d / "evil.yaml")
     r = simulate(ld.scenario, mode="expected")
@@ -222,10 +241,10 @@ def test_unchanged_workbook_reproduces_the_scenario(book, base, folder, tmp_path
     try:
         assert main(["import-xlsx", str(book), "--out", str(out)]) == 0  # base from the manifest
         doc = yaml.safe_load(out.read_text(encoding="utf-8"))
-        assert doc == {"extends": "smoke.yaml", "name": "same"}
+        assert doc == {"extends": "plan.yaml", "name": "same"}
         new = load(out)
         assert new.chain[1].resolve() == base.path.resolve()
-        assert new.scenario.model_copy(update={"name": "smoke"}) == base.scenario
+        assert new.scenario.model_copy(update={"name": "plan"}) == base.scenario
         assert new.scenario.name == "same"
     finally:
         out.unlink(missing_ok=True)
@@ -234,13 +253,13 @@ def test_unchanged_workbook_reproduces_the_scenario(book, base, folder, tmp_path
 def test_edited_workbook_gives_a_scenario_with_only_those_changes(book, base, folder, tmp_path, capsys):
     def edit(wb):
         ws = wb["levers"]
-        ws.cell(find_row(ws, "lever", "product_development_bn_vnd", 2025), 3).value = 20.0
+        ws.cell(find_row(ws, "lever", "product_development_bn_vnd", 2030), 3).value = 20.0
         wa = wb["assumptions"]
         wa.cell(find_row(wa, "name", "score_base"), 2).value = 64.5
 
     xl = edited(book, tmp_path / "edited.xlsx", edit)
     ch = excel.read_changes(xl, base)
-    assert ch == {"levers": {"product_development_bn_vnd": {2019: 2.0, 2021: 3.5, 2023: 5.0, 2025: 20.0}},
+    assert ch == {"levers": {"product_development_bn_vnd": {2026: 7.0, 2028: 9.0, 2030: 20.0}},
                   "assumptions": {"score_base": 64.5}}
     out = folder / "edited.yaml"
     try:
@@ -249,7 +268,7 @@ def test_edited_workbook_gives_a_scenario_with_only_those_changes(book, base, fo
         msg = capsys.readouterr().out
         assert "levers.product_development_bn_vnd" in msg and "assumptions.score_base" in msg
         doc = yaml.safe_load(out.read_text(encoding="utf-8"))
-        assert doc["extends"] == "smoke.yaml" and doc["name"] == "more_money"
+        assert doc["extends"] == "plan.yaml" and doc["name"] == "more_money"
         assert set(doc) == {"extends", "name", "levers", "assumptions"}
         assert set(doc["levers"]) == {"product_development_bn_vnd"} and set(doc["assumptions"]) == {"score_base"}
         new = load(out)
@@ -262,8 +281,9 @@ def test_edited_workbook_gives_a_scenario_with_only_those_changes(book, base, fo
                                                                      "assumptions.score_base"]
         r0 = simulate(base.scenario, mode="expected")
         r1 = simulate(new.scenario, mode="expected")
-        v0 = r0.value("products_3star_plus", year=2026)[0]
-        v1 = r1.value("products_3star_plus", year=2026)[0]
+        end = base.scenario.horizon.end
+        v0 = r0.value("products_3star_plus", year=end)[0]
+        v1 = r1.value("products_3star_plus", year=end)[0]
         assert v1 > v0 + 1  # more development money and a higher base score: more certified products
     finally:
         out.unlink(missing_ok=True)
@@ -272,30 +292,31 @@ def test_edited_workbook_gives_a_scenario_with_only_those_changes(book, base, fo
 def test_added_and_deleted_schedule_rows(book, base, tmp_path):
     def edit(wb):
         ws = wb["levers"]
-        ws.delete_rows(find_row(ws, "lever", "training_bn_vnd", 2021))
+        ws.delete_rows(find_row(ws, "lever", "training_bn_vnd", 2028))
         n = ws.max_row + 1
-        for j, v in enumerate(["trade_promotion_bn_vnd", "2026", "7,5".replace(",", ".")], start=1):
+        for j, v in enumerate(["trade_promotion_bn_vnd", "2030", "7,5".replace(",", ".")], start=1):
             ws.cell(n, j).value = v  # year and value typed as text still read as numbers
 
     ch = excel.read_changes(edited(book, tmp_path / "rows.xlsx", edit), base)
-    assert ch == {"levers": {"training_bn_vnd": {2019: 0.6, 2025: 1.2},
-                             "trade_promotion_bn_vnd": {2019: 1.5, 2021: 2.5, 2024: 3.5, 2025: 5.0, 2026: 7.5}}}
+    lv = base.scenario.levers
+    assert ch == {"levers": {"training_bn_vnd": {k: v for k, v in lv.training_bn_vnd.items() if k != 2028},
+                             "trade_promotion_bn_vnd": {**lv.trade_promotion_bn_vnd, 2030: 7.5}}}
 
 
 def test_changed_base_is_refused_unless_any_base(book, base, tmp_path):
     d = tmp_path / "p"
     d.mkdir()
     shutil.copy(base.chain[1], d / "baseline.yaml")
-    text = base.path.read_text(encoding="utf-8").replace("draws: 50", "draws: 60")
-    (d / "smoke.yaml").write_text(text, encoding="utf-8")
-    other = load(d / "smoke.yaml")
+    text = base.path.read_text(encoding="utf-8").replace("draws: 30", "draws: 60")
+    (d / "plan.yaml").write_text(text, encoding="utf-8")
+    other = load(d / "plan.yaml")
     with pytest.raises(ScenarioError, match=r"manifest!B\d+: expected the hash"):
         excel.read_changes(book, other)
     assert excel.read_changes(book, other, check_base=False) == {}
     out = d / "x.yaml"
-    assert main(["import-xlsx", str(book), "--scenario", str(d / "smoke.yaml"), "--out", str(out)]) == 2
+    assert main(["import-xlsx", str(book), "--scenario", str(d / "plan.yaml"), "--out", str(out)]) == 2
     assert not out.exists()
-    assert main(["import-xlsx", str(book), "--scenario", str(d / "smoke.yaml"), "--out", str(out),
+    assert main(["import-xlsx", str(book), "--scenario", str(d / "plan.yaml"), "--out", str(out),
                  "--any-base"]) == 0
     assert load(out).scenario.draws == 60
 
@@ -345,43 +366,53 @@ def _rename_sheet(old, new):
 
 def _dup_year(wb):
     ws = wb["levers"]
-    ws.cell(find_row(ws, "lever", "product_development_bn_vnd", 2021), 2).value = 2019
+    ws.cell(find_row(ws, "lever", "product_development_bn_vnd", 2028), 2).value = 2026
 
 
 def _manifest_value(key, value):
     return _set("manifest", 2, "key", key, value)
 
 
-# (id, edit, substrings the error must contain).  Row numbers of smoke.yaml's workbook:
-# levers rows 3-6 product_development 2019/2021/2023/2025, row 27 training_share_officials;
-# assumptions row 3 = cost_per_trainee_mn_vnd, score_base = row 13.
+# (id, edit, substrings the error must contain).  Row numbers of plan.yaml's workbook (checked by
+# test_row_numbers_of_the_bad_cases): levers rows 3-5 product_development 2026/2028/2030, row 14
+# training_share_officials (2019: one value from the first year); assumptions score_base = row 13.
 BAD = [
     ("missing_sheet", _del_sheet("levers"), ["levers:", "expected a sheet named 'levers'"]),
     ("renamed_sheet", _rename_sheet("assumptions", "Assumption"), ["expected a sheet named 'assumptions'", "renamed"]),
     ("missing_manifest", _del_sheet("manifest"), ["expected a sheet named 'manifest'"]),
     ("renamed_header", _cell("levers", "C2", "valu"), ["levers!C2", "'value'", "'valu'"]),
     ("deleted_header", _cell("assumptions", "A2", None), ["assumptions!A2", "'name'", "an empty cell"]),
-    ("text_in_value", _lever(3, "product_development_bn_vnd", "abc", 2021), ["levers!C4", "expected a number", "'abc'"]),
+    ("text_in_value", _lever(3, "product_development_bn_vnd", "abc", 2028), ["levers!C4", "expected a number", "'abc'"]),
     ("decimal_comma", _assumption(2, "score_base", "60,6"), ["assumptions!B13", "decimal point", "'60,6'"]),
     ("empty_value", _assumption(2, "submission_rate", None), ["assumptions!B", "submission_rate", "an empty cell"]),
-    ("bool_value", _lever(3, "training_share_officials", True), ["levers!C27", "True"]),
+    ("bool_value", _lever(3, "training_share_officials", True), ["levers!C14", "True"]),
     ("formula_no_cache", _assumption(2, "score_base", "=60+1"), ["assumptions!B13", "formula", "=60+1"]),
-    ("unknown_lever", _lever(1, "product_development_bn_vnd", "product_developmnt_bn_vnd", 2019),
+    ("unknown_lever", _lever(1, "product_development_bn_vnd", "product_developmnt_bn_vnd", 2026),
      ["levers!A3", "did you mean 'product_development_bn_vnd'"]),
     ("unknown_assumption", _assumption(1, "score_base", "score_bas"), ["assumptions!A13", "did you mean 'score_base'"]),
     ("assumption_out_of_bounds", _assumption(2, "score_base", 500), ["assumptions!B13", "[20, 90]", "got 500"]),
-    ("negative_lever", _lever(3, "product_development_bn_vnd", -1, 2019), ["levers!C3", "[0, 100000]", "got -1"]),
-    ("share_above_one", _lever(3, "training_share_officials", 1.5), ["levers!C27", "[0, 1]"]),
-    ("fractional_count", _lever(3, "display_centres", 1.5, 2020), ["levers!C", "whole count"]),
-    ("year_not_a_year", _lever(2, "product_development_bn_vnd", "twenty", 2023), ["levers!B5", "whole year", "'twenty'"]),
-    ("year_outside_horizon", _lever(2, "product_development_bn_vnd", 2040, 2025), ["levers!B6", "2019..2026", "2040"]),
-    ("year_on_scalar_lever", _lever(2, "training_share_officials", 2020), ["levers!B27", "empty year"]),
-    ("duplicate_year", _dup_year, ["levers!B4", "one row per year", "2019 twice"]),
+    ("negative_lever", _lever(3, "product_development_bn_vnd", -1, 2026), ["levers!C3", "[0, 100000]", "got -1"]),
+    ("share_above_one", _lever(3, "training_share_officials", 1.5), ["levers!C14", "[0, 1]"]),
+    ("negative_share", _lever(3, "training_share_officials", -0.1), ["levers!C14", "[0, 1]"]),
+    ("fractional_count", _lever(3, "display_centres", 1.5, 2026), ["levers!C", "whole count"]),
+    ("year_not_a_year", _lever(2, "product_development_bn_vnd", "twenty", 2030), ["levers!B5", "whole year", "'twenty'"]),
+    ("year_outside_horizon", _lever(2, "product_development_bn_vnd", 2040, 2030), ["levers!B5", "2026..2035", "2040"]),
+    ("share_year_before_outlook", _lever(2, "training_share_officials", 2020), ["levers!B14", "2026..2035", "2020"]),
+    ("share_without_year", _lever(2, "training_share_officials", None), ["levers!B14", "whole year"]),
+    ("duplicate_year", _dup_year, ["levers!B4", "one row per year", "2026 twice"]),
     ("duplicate_assumption", _assumption(1, "score_scale", "score_base"), ["assumptions!A", "second one"]),
     ("threshold_order", _assumption(2, "threshold_3star", 80), ["assumptions", "threshold_3star < threshold_4star"]),
     ("hash_changed", _manifest_value("scenario_hash", "deadbeef"), ["manifest!B", "expected the hash", "deadbeef"]),
     ("not_our_workbook", _manifest_value("format", "something else"), ["manifest!B3", "ocop-sim-workbook/1"]),
 ]
+
+
+def test_row_numbers_of_the_bad_cases(book):
+    wb = openpyxl.load_workbook(book)
+    lv, asm = wb["levers"], wb["assumptions"]
+    assert [find_row(lv, "lever", "product_development_bn_vnd", y) for y in (2026, 2028, 2030)] == [3, 4, 5]
+    assert find_row(lv, "lever", "training_share_officials") == 14
+    assert find_row(asm, "name", "score_base") == 13
 
 
 @pytest.mark.parametrize("case", BAD, ids=[c[0] for c in BAD])
@@ -455,7 +486,7 @@ def test_too_big_workbook(book, base, monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("args,expect", [
-    (["--out", "{folder}/smoke.yaml"], "base scenario"),
+    (["--out", "{folder}/plan.yaml"], "base scenario"),
     (["--out", "{folder}/baseline.yaml"], "base scenario"),
     (["--out", "{folder}/new.txt"], ".yaml"),
     (["--out", "{folder}/new.yaml", "--name", "../evil"], "name"),
@@ -479,11 +510,11 @@ def test_import_outside_params_folder_needs_allow_outside(book, base, tmp_path):
 
 def test_export_xlsx_cli(folder, tmp_path, capsys):
     out = tmp_path / "s.xlsx"
-    assert main(["export-xlsx", str(folder / "smoke.yaml"), "--out", str(out), "--mode", "expected",
+    assert main(["export-xlsx", str(folder / "plan.yaml"), "--out", str(out), "--mode", "expected",
                  "--lang", "vi"]) == 0
     m = excel.read_manifest(out)
-    assert m["lang"] == "vi" and m["mode"] == "expected" and m["scenario"] == "smoke"
-    assert main(["export-xlsx", str(folder / "smoke.yaml"), "--out", str(tmp_path / "s.csv")]) == 2
+    assert m["lang"] == "vi" and m["mode"] == "expected" and m["scenario"] == "plan"
+    assert main(["export-xlsx", str(folder / "plan.yaml"), "--out", str(tmp_path / "s.csv")]) == 2
     assert not (tmp_path / "s.csv").exists()
 
 

@@ -248,7 +248,7 @@ def test_random_actuals_bytes(work, data):
 @PROFILE
 @given(data=st.data())
 def test_edited_packaged_actuals(work, data):
-    src = (ROOT / "ocop_sim" / "data" / "actuals.csv").read_text(encoding="utf-8")
+    src = (ROOT / "ocop_sim" / "packs" / "dong_nai_2019" / "actuals.csv").read_text(encoding="utf-8")
     lines = src.splitlines()
     for _ in range(data.draw(st.integers(1, 3), label="n_edits")):
         i = data.draw(st.integers(0, len(lines) - 1), label="line")

@@ -10,7 +10,8 @@ from ocop_sim.scenarios import ScenarioError
 from ocop_sim.sensitivity import scale_lever
 from ocop_sim.targets import COMPARISONS, target_values
 
-TARGET, LEVER = "t2025_provincial_5star", "product_development_bn_vnd"
+# targets of the smoke outlook (2026–2028) from tests/conftest.py PLAN_REGISTRY
+TARGET, LEVER = "l2028_new_products", "product_development_bn_vnd"
 
 
 def _met_expected(sc, target):
@@ -18,20 +19,20 @@ def _met_expected(sc, target):
     return bool(COMPARISONS[target.comparison](v, target.value)[0])
 
 
-def test_expected_mode_answer_and_five_percent_less(smoke):
-    sc = smoke.scenario
-    r = goal_seek(sc, TARGET, LEVER)
-    t = find_target(sc, TARGET)
+def test_expected_mode_answer_and_five_percent_less(plan):
+    sc = plan.scenario
+    r = goal_seek(sc, TARGET, LEVER, folder=plan.path.parent)
+    t = find_target(sc, TARGET, plan.path.parent)
     assert r.reachable and r.monotone and r.factor > 1.0
     assert _met_expected(scale_lever(sc, LEVER, r.factor), t)
     assert not _met_expected(scale_lever(sc, LEVER, 0.95 * r.factor), t)
     assert r.schedule == {k: pytest.approx(v * r.factor) for k, v in sc.levers.product_development_bn_vnd.items()}
 
 
-def test_probability_answer_with_common_random_numbers(smoke):
-    sc = smoke.scenario
-    r = goal_seek(sc, TARGET, LEVER, probability=0.5, draws=60, seed=5)
-    t = find_target(sc, TARGET)
+def test_probability_answer_with_common_random_numbers(plan):
+    sc = plan.scenario
+    r = goal_seek(sc, TARGET, LEVER, probability=0.5, draws=60, seed=5, folder=plan.path.parent)
+    t = find_target(sc, TARGET, plan.path.parent)
 
     def prob(k):
         v = target_values(simulate(scale_lever(sc, LEVER, k), draws=60, seed=5), t)
@@ -40,23 +41,45 @@ def test_probability_answer_with_common_random_numbers(smoke):
     assert r.reachable
     assert prob(r.factor) >= 0.5 and r.achieved == pytest.approx(prob(r.factor))
     assert prob(0.95 * r.factor) < 0.5
-    again = goal_seek(sc, TARGET, LEVER, probability=0.5, draws=60, seed=5)
+    again = goal_seek(sc, TARGET, LEVER, probability=0.5, draws=60, seed=5, folder=plan.path.parent)
     assert again.factor == r.factor  # reproducible
 
 
-def test_unreachable_says_so(smoke):
-    # agritourism projects 2019–2020 do not depend on the training budget
-    r = goal_seek(smoke.scenario, "t2020_agritourism_projects", "training_bn_vnd")
+def test_unreachable_says_so(plan):
+    # 1000 new products in three years: more than the pool of potential products can give
+    r = goal_seek(plan.scenario, "l2028_new_products_too_many", "training_bn_vnd", folder=plan.path.parent)
     assert not r.reachable and r.factor is None and r.achieved == 0.0
+    assert 0 < r.achieved_value < 1000
 
 
-def test_bad_arguments(smoke):
+def test_share_of_officials_is_scaled_as_a_schedule_within_one(plan):
+    sc = plan.scenario
+    from ocop_sim.goalseek import max_factor_of
+
+    share = sc.levers.training_share_officials
+    assert max_factor_of(sc, "training_share_officials") == pytest.approx(min(100.0, 1.0 / max(share.values())))
+    new = scale_lever(sc, "training_share_officials", 100.0)
+    assert set(new.levers.training_share_officials) == set(share)
+    assert all(v == 1.0 for v in new.levers.training_share_officials.values())  # clipped to a share
+    half = scale_lever(sc, "training_share_officials", 0.5).levers.training_share_officials
+    assert half == {y: pytest.approx(v / 2) for y, v in share.items()}
+    r = goal_seek(sc, "l2028_new_products_too_many", "training_share_officials", folder=plan.path.parent)
+    assert not r.reachable and isinstance(r.schedule, (dict, type(None)))
+
+
+def test_past_target_of_an_outlook_is_refused(plan):
+    # 1698's 2025 targets are evaluated against the reports, not simulated
+    with pytest.raises(ScenarioError, match="horizon 2026..2028"):
+        goal_seek(plan.scenario, "t2025_provincial_5star", LEVER, folder=plan.path.parent)
+
+
+def test_bad_arguments(plan):
     with pytest.raises(ScenarioError, match="target"):
-        goal_seek(smoke.scenario, "t2025_nope", LEVER)
+        goal_seek(plan.scenario, "t2025_nope", LEVER, folder=plan.path.parent)
     with pytest.raises(ScenarioError, match="lever"):
-        goal_seek(smoke.scenario, TARGET, "product_developmen")
+        goal_seek(plan.scenario, TARGET, "product_developmen", folder=plan.path.parent)
     from ocop_sim.config import Horizon
 
-    short = smoke.scenario.model_copy(update={"horizon": Horizon(start=2019, end=2024)})
+    short = plan.scenario.model_copy(update={"horizon": Horizon(start=2026, end=2027)})
     with pytest.raises(ScenarioError, match="horizon"):
-        goal_seek(short, TARGET, LEVER)
+        goal_seek(short, TARGET, LEVER, folder=plan.path.parent)

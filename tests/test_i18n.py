@@ -22,7 +22,7 @@ def _keys_used() -> set[str]:
 
 
 def test_scan_finds_keys():
-    assert {"fan_chart", "targets_table", "star_mix", "manifest"} <= _keys_used()
+    assert {"fan_chart", "evaluation_title", "outlook_title", "star_mix", "manifest"} <= _keys_used()
 
 
 @pytest.mark.parametrize("key", sorted(_keys_used()))
@@ -34,8 +34,9 @@ def test_dynamic_keys_translated():
     from ocop_sim.config import BUDGET_LINES, GROUPS, LEVELS
     from ocop_sim.report import cost_per_product_frame  # noqa: F401 - module imports
     from ocop_sim.results import GLOSSARY
+    from ocop_sim.targets import EVALUATION_STATUSES
 
-    dynamic = set(GLOSSARY) | {f"spending_{b}" for b in BUDGET_LINES} | set(GROUPS) | set(LEVELS) | \
+    dynamic = set(EVALUATION_STATUSES) | set(GLOSSARY) | {f"spending_{b}" for b in BUDGET_LINES} | set(GROUPS) | set(LEVELS) | \
         {"met", "at_risk", "missed", "outside_horizon", "province", "old_dong_nai", "old_binh_phuoc",
          "scenario", "scenario_hash", "mode", "seed", "draws", "version", "created"}
     missing = [k for k in dynamic if not i18n.has(k)]
@@ -43,7 +44,8 @@ def test_dynamic_keys_translated():
 
 
 def test_translations_differ_where_they_should():
-    for key in ("met", "at_risk", "missed", "targets_table", "fan_chart"):
+    for key in ("met", "at_risk", "missed", "met_reported", "missed_reported", "no_report", "planned",
+                "targets_table", "fan_chart"):
         assert i18n.t(key, "vi") != i18n.t(key, "en")
 
 

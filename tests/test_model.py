@@ -55,15 +55,30 @@ def _perturbed(scenario, data):
         m = assumption_meta(name)
         vals[name] = data.draw(st.floats(m["low"], m["high"], allow_nan=False), label=name)
     a = scenario.assumptions.model_copy(update=vals)
-    lv = {line: {2019: data.draw(st.floats(0, 50), label=line)} for line in BUDGET_LINES}
+    start = scenario.horizon.start
+    lv = {line: {start: data.draw(st.floats(0, 50), label=line)} for line in BUDGET_LINES}
     levers = scenario.levers.model_copy(update=lv)
     return scenario.model_copy(update={"assumptions": type(a).model_validate(a.model_dump()), "levers": levers})
 
 
+def _merger_products(scenario, years) -> np.ndarray:
+    """Products the merger events inside the horizon bring, by year of the run [products]."""
+    from ocop_sim.simulate import scenario_events
+
+    out = np.zeros(len(years))
+    for e in scenario_events(scenario):
+        if e.type == "merger" and e.year in list(years):
+            out[list(years).index(e.year)] += e.products_3star + e.products_4star + e.products_p5 + e.products_n5
+    return out
+
+
+@pytest.mark.parametrize("which, merger", [("history", 141.0), ("smoke", 0.0)])
 @SETTINGS
 @given(data=st.data())
-def test_no_negative_stocks_and_products_conserved(smoke, data):
-    sc = _perturbed(smoke.scenario, data)
+def test_no_negative_stocks_and_products_conserved(which, merger, request, data):
+    """history: from an empty province, with the 2025 merger; smoke: an outlook from the reported
+    end-2025 stocks, no merger."""
+    sc = _perturbed(request.getfixturevalue(which).scenario, data)
     r = simulate(sc, draws=30, seed=data.draw(st.integers(0, 2**32), label="seed"))
     for k, v in r.arrays.stocks.items():
         assert (v >= 0).all(), k
@@ -72,11 +87,11 @@ def test_no_negative_stocks_and_products_conserved(smoke, data):
     f = r.arrays.flows
     new = f["new_certified"].sum(axis=(2, 3, 4))
     out = f["lapsed_expiry"].sum(axis=2) + f["lapsed_exit"].sum(axis=2)  # kept by area only
-    prev = np.vstack([np.zeros((1, cert.shape[1])), cert[:-1]])
-    merger = np.zeros_like(cert)
-    yi = list(r.years).index(2025)
-    merger[yi] = 141.0
-    np.testing.assert_allclose(cert, prev + new - out + merger, atol=1e-3)
+    start = r.arrays.initial["certified"].sum(axis=(2, 3, 4)).astype(float)  # the run's initial state
+    prev = np.vstack([start, cert[:-1]])
+    merged = _merger_products(sc, r.years)
+    assert merged.sum() == merger  # the merger is counted exactly when its event is in the horizon
+    np.testing.assert_allclose(cert, prev + new - out + merged[:, None], atol=1e-3)
 
 
 def test_step_conserves_products_exactly_in_expected_mode(baseline):
@@ -88,9 +103,9 @@ def test_step_conserves_products_exactly_in_expected_mode(baseline):
     st0 = model.replace(st0, cert=np.random.default_rng(0).uniform(0, 3, st0.cert.shape))
     from ocop_sim import data
 
-    geo = data.areas()
-    gs = np.array([v["idea_share"] for v in data.groups().values()])
-    st1, f = model.step(st0, 2024, _lever_values(sc, 2024), P, geo.weight, gs / gs.sum(), 5, model.Sampler(None))
+    geo = data.areas(sc.pack)
+    gs = np.array([v["idea_share"] for v in data.groups(sc.pack).values()])
+    st1, f = model.step(st0, 2027, _lever_values(sc, 2027), P, geo.weight, gs / gs.sum(), 5, model.Sampler(None))
     lhs = st1.cert.sum()
     rhs = st0.cert.sum() + f["new_certified"].sum() - f["lapsed_expiry"].sum() - f["lapsed_exit"].sum()
     assert abs(lhs - rhs) < 1e-9
@@ -127,7 +142,7 @@ def test_results_do_not_depend_on_chunking(smoke):
 @given(line=st.sampled_from(BUDGET_LINES), base=st.floats(0, 20), extra=st.floats(0.01, 20))
 def test_more_budget_never_lowers_expected_new_products(smoke, line, base, extra):
     def new_products(amount):
-        lv = smoke.scenario.levers.model_copy(update={line: {2019: amount}})
+        lv = smoke.scenario.levers.model_copy(update={line: {smoke.scenario.horizon.start: amount}})
         r = simulate(smoke.scenario.model_copy(update={"levers": lv}), mode="expected")
         return float(r.value("new_products_3star_plus", "province", period=(2026, 2028))[0])
 
@@ -136,7 +151,7 @@ def test_more_budget_never_lowers_expected_new_products(smoke, line, base, extra
 
 def test_expected_mode_matches_monte_carlo_mean(baseline, baseline_expected):
     mc = simulate(baseline.scenario, draws=1500, seed=11, sample_assumptions=False)
-    for metric, scope, year in [("products_3star_plus", "old_dong_nai", 2022), ("products_3star_plus", "province", 2030),
+    for metric, scope, year in [("products_3star_plus", "old_dong_nai", 2027), ("products_3star_plus", "province", 2030),
                                 ("entities", "province", 2028), ("products_national_5star", "province", 2030)]:
         v = mc.value(metric, scope, year=year)
         e = float(baseline_expected.value(metric, scope, year=year)[0])
@@ -159,24 +174,28 @@ def test_uncertain_assumptions_are_sampled_within_bounds(baseline):
     assert abs(r.arrays.params["submission_rate"].mean() - (d.low + d.mode + d.high) / 3) < 0.005
 
 
-def test_zero_budget_means_no_projects_and_fewer_products(smoke):
-    lv = smoke.scenario.levers.model_copy(update={k: {2019: 0.0} for k in BUDGET_LINES})
-    zero = simulate(smoke.scenario.model_copy(update={"levers": lv}), mode="expected")
-    base = simulate(smoke.scenario, mode="expected")
-    assert float(zero.value("value_chain_projects", period=(2019, 2026))[0]) == 0
-    assert float(zero.value("trainees", period=(2019, 2026))[0]) == 0
-    assert float(zero.value("coverage_leaders", year=2026)[0]) < float(base.value("coverage_leaders", year=2026)[0])
-    assert float(zero.value("products_3star_plus", year=2026)[0]) < float(base.value("products_3star_plus", year=2026)[0])
+@pytest.mark.parametrize("which", ["history", "smoke"])
+def test_zero_budget_means_no_projects_and_fewer_products(which, request):
+    sc = request.getfixturevalue(which).scenario
+    h = sc.horizon
+    lv = sc.levers.model_copy(update={k: {h.start: 0.0} for k in BUDGET_LINES})
+    zero = simulate(sc.model_copy(update={"levers": lv}), mode="expected")
+    base = simulate(sc, mode="expected")
+    assert float(base.value("trainees", period=(h.start, h.end))[0]) > 0
+    assert float(zero.value("value_chain_projects", period=(h.start, h.end))[0]) == 0
+    assert float(zero.value("trainees", period=(h.start, h.end))[0]) == 0
+    assert float(zero.value("coverage_leaders", year=h.end)[0]) < float(base.value("coverage_leaders", year=h.end)[0])
+    assert float(zero.value("products_3star_plus", year=h.end)[0]) < float(base.value("products_3star_plus", year=h.end)[0])
 
 
-def test_first_evaluation_year_gates_certification(baseline_expected):
-    s = baseline_expected.series("products_3star_plus")
+def test_first_evaluation_year_gates_certification(history_expected):
+    s = history_expected.series("products_3star_plus")
     assert s[0, 0] == 0  # 2019: the first round was in September 2020
     assert s[1, 0] > 0
 
 
-def test_merger_adds_binh_phuoc_stocks_in_2025(baseline_expected):
-    r = baseline_expected
+def test_merger_adds_binh_phuoc_stocks_in_2025(history_expected):
+    r = history_expected
     bp = r.series("products_3star_plus", "old_binh_phuoc")[:, 0]
     assert bp[r.year_index(2024)] == 0
     assert 120 < bp[r.year_index(2025)] < 170

@@ -25,7 +25,7 @@ def test_sobol_wrapper_reproduces_ishigami_indices():
 
 @pytest.fixture(scope="module")
 def torn(smoke):
-    return sens.tornado(smoke.scenario, "products_3star_plus", 2025, "old_dong_nai")
+    return sens.tornado(smoke.scenario, "products_3star_plus", 2028, "old_dong_nai")
 
 
 def test_tornado_covers_every_factor_sorted_by_swing(torn):
@@ -41,7 +41,7 @@ def test_tornado_values_match_resimulation(smoke, torn):
     for _, row in torn.head(3).iterrows():
         f = sens.Factor(row["name"], row["kind"], row["low"], row["high"], row["base"])
         r = simulate(sens.apply_factor(sc, f, row["high"]), mode="expected")
-        assert float(r.value("products_3star_plus", "old_dong_nai", year=2025)[0]) == pytest.approx(row["value_high"])
+        assert float(r.value("products_3star_plus", "old_dong_nai", year=2028)[0]) == pytest.approx(row["value_high"])
     lev = torn[torn["name"] == "product_development_bn_vnd"].iloc[0]
     assert (lev["low"], lev["high"]) == (0.5, 1.5)
     assert lev["value_high"] > lev["value_base"] > lev["value_low"]  # more development money, more products
@@ -49,27 +49,47 @@ def test_tornado_values_match_resimulation(smoke, torn):
 
 def test_scale_lever_from_year_keeps_the_past(smoke):
     sc = smoke.scenario
-    new = sens.scale_lever(sc, "product_development_bn_vnd", 2.0, from_year=2024)
+    new = sens.scale_lever(sc, "product_development_bn_vnd", 2.0, from_year=2027)
     old = sc.levers.product_development_bn_vnd
     sched = new.levers.product_development_bn_vnd
-    assert {k: v for k, v in sched.items() if k < 2024} == {k: v for k, v in old.items() if k < 2024}
+    before = {k: v for k, v in old.items() if k < 2027}
+    assert before and {k: v for k, v in sched.items() if k < 2027} == before
     from ocop_sim.config import schedule_value
 
-    assert schedule_value(sched, 2024) == pytest.approx(2 * schedule_value(old, 2024))
+    assert schedule_value(sched, 2027) == pytest.approx(2 * schedule_value(old, 2027))
+    assert schedule_value(sched, 2026) == schedule_value(old, 2026)
+
+
+def test_scale_share_of_officials_schedule_clipped_to_one(smoke):
+    from ocop_sim.config import schedule_value
+
+    sc = smoke.scenario
+    old = sc.levers.training_share_officials
+    assert isinstance(old, dict)
+    new = sens.scale_lever(sc, "training_share_officials", 1.5, from_year=2027).levers.training_share_officials
+    assert {k: v for k, v in new.items() if k < 2027} == {k: v for k, v in old.items() if k < 2027}
+    assert schedule_value(new, 2027) == pytest.approx(min(1.0, 1.5 * schedule_value(old, 2027)))
+    big = sens.scale_lever(sc, "training_share_officials", 50.0).levers.training_share_officials
+    assert set(big) == set(old) and all(v == 1.0 for v in big.values())
+    # the scaled scenario runs, and more officials among trainees raises their coverage
+    lo = simulate(sc, mode="expected").value("coverage_officials", "province", year=2028)[0]
+    hi = simulate(sens.scale_lever(sc, "training_share_officials", 2.0), mode="expected")
+    assert hi.value("coverage_officials", "province", year=2028)[0] >= lo
 
 
 def test_unknown_metric_and_year_rejected(smoke):
     from ocop_sim.scenarios import ScenarioError
 
     with pytest.raises(ScenarioError, match="metric"):
-        sens.tornado(smoke.scenario, "nope", 2025)
-    with pytest.raises(ScenarioError, match="2019..2026"):
+        sens.tornado(smoke.scenario, "nope", 2028)
+    h = smoke.scenario.horizon
+    with pytest.raises(ScenarioError, match=f"{h.start}..{h.end}"):
         sens.tornado(smoke.scenario, "products_3star_plus", 2040)
 
 
 def test_morris_per_year(smoke):
-    df = sens.global_indices(smoke.scenario, "products_3star_plus", [2022, 2026], "morris", n=4, top=3)
-    assert set(df["year"]) == {2022, 2026} and len(df) == 6
+    df = sens.global_indices(smoke.scenario, "products_3star_plus", [2026, 2028], "morris", n=4, top=3)
+    assert set(df["year"]) == {2026, 2028} and len(df) == 6
     assert (df["mu_star"] >= 0).all()
 
 
@@ -94,8 +114,8 @@ def test_batched_tornados_equal_one_run_per_factor(smoke):
     from ocop_sim import sensitivity as S
 
     sc = smoke.scenario
-    tabs = S.tornados(sc, "products_3star_plus", [2024, 2026])
-    for y in (2024, 2026):
+    tabs = S.tornados(sc, "products_3star_plus", [2027, 2028])
+    for y in (2027, 2028):
         df = tabs[y].set_index("name")
         for f in S.factors(sc):
             vl = S._value(S.apply_factor(sc, f, f.low), "products_3star_plus", "province", [y])[0]
@@ -113,12 +133,12 @@ def test_eval_rows_batch_equals_one_run_per_row(smoke):
     rng = np.random.default_rng(3)
     X = np.column_stack([rng.uniform(f.low, f.high, 6) for f in fs])
     X[0, 0], X[0, 1] = 69.0, 60.0  # 3★ above 4★: nudged into order exactly as set_assumption does
-    got = S.eval_rows(sc, fs, "products_3star_plus", "province", [2024, 2026], X)
+    got = S.eval_rows(sc, fs, "products_3star_plus", "province", [2027, 2028], X)
     for i, x in enumerate(X):
         one = sc
         for f, v in zip(fs, x):
             one = S.apply_factor(one, f, float(v))
-        np.testing.assert_allclose(got[i], S._value(one, "products_3star_plus", "province", [2024, 2026]),
+        np.testing.assert_allclose(got[i], S._value(one, "products_3star_plus", "province", [2027, 2028]),
                                    rtol=1e-10)
 
 
@@ -129,8 +149,8 @@ def test_sobol_through_a_process_pool_equals_serial(smoke):
     sc = smoke.scenario
     kw = dict(method="sobol", n=8, top=None, seed=1,
               fs=[f for f in S.factors(sc) if f.name in ("submission_rate", "score_base", "training_bn_vnd")])
-    serial = S.global_indices(sc, "products_3star_plus", [2025], **kw)
+    serial = S.global_indices(sc, "products_3star_plus", [2028], **kw)
     with make_executor(jobs=2) as ex:
-        pooled = S.global_indices(sc, "products_3star_plus", [2025], executor=ex, **kw)
+        pooled = S.global_indices(sc, "products_3star_plus", [2028], executor=ex, **kw)
     num = serial.select_dtypes("number").columns
     np.testing.assert_array_equal(serial[num].to_numpy(), pooled[num].to_numpy())

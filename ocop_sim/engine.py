@@ -1,0 +1,758 @@
+"""A compiled (numba) kernel of the model's *expected* mode: batches of variants without numpy overhead.
+
+:func:`run_expected` has the contract of ``simulate.run_block(scenario, n, None, overrides=...,
+event_list=...)`` (the same keys, shapes and float64 dtypes) and equals it within 1e-9 relative
+(tests/test_engine.py checks every array of every scenario).  The equations are those of
+:func:`ocop_sim.model.step` with the :class:`~ocop_sim.model.Sampler` in expected mode
+(``binomial(n, p) = n·clip(p, 0, 1)``, ``poisson(λ) = max(λ, 0)``, ``split``: ``n·p`` for all but
+the last outcome, the rest for the last) and no year-to-year shocks, written as explicit loops
+over draws D, areas A, groups G, levels L and ages K.  model.py stays the reference: a change
+there must be made here too (the tests fail until it is).
+
+The Python pieces that are not per-year hot are reused as they are: the assumption arrays, the
+initial state, the events (``simulate._apply_events`` runs in Python before the kernel in every
+year that has an event; in the other years it only resets ``submission_scale`` to 1) and the
+lever schedules.  The per-draw assumptions are packed into a D × n_assumptions float64 matrix
+with a fixed name → column map (:data:`COLUMNS`).
+
+Without numba, :data:`AVAILABLE` is False and :func:`run_expected` raises
+:class:`EngineUnavailable`: callers fall back to ``run_block``.  Compiled kernels are cached on
+disk (numba's cache next to this file, or a user/temporary cache directory when the package is
+installed read-only); :func:`warm_up` compiles (or loads) them on a tiny case.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+
+import numpy as np
+
+from . import data as _data
+from . import model
+from .config import ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, SCHEDULE_LEVERS, Scenario
+
+_sim = importlib.import_module("ocop_sim.simulate")  # the module: ``ocop_sim.simulate`` is also a function
+
+
+class EngineUnavailable(RuntimeError):
+    """numba is not installed (or cannot compile here): use ``simulate.run_block``."""
+
+
+try:  # pragma: no cover - depends on the environment
+    import numba as _numba
+
+    AVAILABLE = True
+except Exception:  # noqa: BLE001 - any import failure means: no compiled engine
+    _numba = None
+    AVAILABLE = False
+
+#: Column of each assumption in the packed D × n_assumptions matrix.
+COLUMNS: dict[str, int] = {name: j for j, name in enumerate(ASSUMPTION_NAMES)}
+#: Columns of the lever matrix (T × 9), in the order of :class:`ocop_sim.model.Levers`.
+LEVER_COLUMNS: tuple[str, ...] = ("product_development_bn_vnd", "training_bn_vnd", "trade_promotion_bn_vnd",
+                                  "startup_support_bn_vnd", "infrastructure_bn_vnd", "value_chain_bn_vnd",
+                                  "display_centres", "agritourism_projects", "training_share_officials")
+
+# assumption columns as module constants: numba freezes them into the kernel
+_C_EXIT = COLUMNS["entity_exit_rate"]
+_C_DPC = COLUMNS["display_point_cost_bn_vnd"]
+_C_SPC = COLUMNS["startup_project_cost_bn_vnd"]
+_C_VCC = COLUMNS["value_chain_project_cost_bn_vnd"]
+_C_AUTO = COLUMNS["autonomous_share"]
+_C_EUM = COLUMNS["entity_uplift_max"]
+_C_EHALF = COLUMNS["entity_half_saturation_bn_vnd"]
+_C_BNE = COLUMNS["base_new_entities"]
+_C_EPS = COLUMNS["entities_per_startup"]
+_C_CPT = COLUMNS["cost_per_trainee_mn_vnd"]
+_C_LTR = COLUMNS["leader_training_reach"]
+_C_TURN = COLUMNS["staff_turnover"]
+_C_DEVH = COLUMNS["dev_half_saturation_mn_vnd"]
+_C_VCH = COLUMNS["value_chain_half_saturation"]
+_C_QWT = COLUMNS["quality_weight_training"]
+_C_QWD = COLUMNS["quality_weight_development"]
+_C_QWV = COLUMNS["quality_weight_value_chain"]
+_C_SB = COLUMNS["score_base"]
+_C_SQG = COLUMNS["score_quality_gain"]
+_C_SDEP = COLUMNS["score_depletion"]
+_C_FEY = COLUMNS["first_evaluation_year"]
+_C_SUBR = COLUMNS["submission_rate"]
+_C_SCALE = COLUMNS["score_scale"]
+_C_PREM = COLUMNS["premium_share"]
+_C_PBON = COLUMNS["premium_score_bonus"]
+_C_T3 = COLUMNS["threshold_3star"]
+_C_T4 = COLUMNS["threshold_4star"]
+_C_T5 = COLUMNS["threshold_5star"]
+_C_RETRY = COLUMNS["retry_prob"]
+_C_DROP = COLUMNS["candidate_dropout"]
+_C_IUM = COLUMNS["idea_uplift_max"]
+_C_IHALF = COLUMNS["idea_half_saturation_bn_vnd"]
+_C_BNI = COLUMNS["base_new_ideas"]
+_C_IPNE = COLUMNS["ideas_per_new_entity"]
+_C_IPAT = COLUMNS["ideas_per_agritourism_project"]
+_C_PG = COLUMNS["pool_growth"]
+_C_UBON = COLUMNS["upgrade_score_bonus"]
+_C_UAR = COLUMNS["upgrade_attempt_rate"]
+_C_CFY = COLUMNS["central_first_year"]
+_C_CSR = COLUMNS["central_submission_rate"]
+_C_CPR = COLUMNS["central_pass_rate"]
+_C_CCAP = COLUMNS["central_capacity"]
+_C_RBP = COLUMNS["renewal_base_prob"]
+_C_RGM = COLUMNS["renewal_gain_max"]
+_C_RHALF = COLUMNS["renewal_half_saturation_mn_vnd"]
+_C_RGDP = COLUMNS["renewal_gain_per_display_point"]
+_C_F4 = COLUMNS["renewal_factor_4star"]
+_C_DP = COLUMNS["downgrade_prob"]
+_C_DP4 = COLUMNS["downgrade_prob_4star"]
+
+_L3, _L4, _LP5, _LN5 = model.L3, model.L4, model.LP5, model.LN5
+_NL, _NK = model.N_LEVELS, model.N_AGES
+assert (_NL, _NK) == (4, 3) and tuple(model.PROJECTS).index("value_chain_projects") == 4
+assert tuple(f for f in model.Levers.__dataclass_fields__) == LEVER_COLUMNS
+assert set(BUDGET_LINES) <= set(SCHEDULE_LEVERS) <= set(LEVER_COLUMNS)
+
+
+# ----------------------------------------------------------------------------- numba set-up
+
+
+def _writable(path: str) -> bool:
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".probe_", delete=True)
+        probe.close()
+        return True
+    except OSError:
+        return False
+
+
+def _jit(fn):
+    """``numba.njit(cache=True)``; a cache directory of our own when numba finds none; no cache at worst."""
+    opts = dict(fastmath=False, error_model="numpy", nogil=True)
+    try:
+        return _numba.njit(cache=True, **opts)(fn)
+    except Exception:  # noqa: BLE001 - numba found no writable cache location (read-only install)
+        pass
+    try:
+        from numba.core import config as _ncfg
+
+        if not getattr(_ncfg, "CACHE_DIR", ""):
+            d = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+                os.path.expanduser("~"), ".cache", "ocop_sim_numba")
+            if not _writable(d):
+                d = os.path.join(tempfile.gettempdir(), f"ocop_sim_numba_{os.getuid() if hasattr(os, 'getuid') else 0}")
+            if _writable(d):
+                _ncfg.CACHE_DIR = d
+        return _numba.njit(cache=True, **opts)(fn)
+    except Exception:  # noqa: BLE001
+        return _numba.njit(cache=False, **opts)(fn)
+
+
+if AVAILABLE:
+    _helpers_jit = _numba.njit(fastmath=False, error_model="numpy")
+else:  # pragma: no cover
+    def _helpers_jit(fn):
+        return fn
+
+
+# ----------------------------------------------------------------------------- scalar helpers
+# NaN-propagating like np.maximum / np.minimum (``lo if x < lo else x`` keeps a NaN x)
+
+
+@_helpers_jit
+def _clip01(p):
+    if p != p:
+        return p
+    if p < 0.0:
+        return 0.0
+    if p > 1.0:
+        return 1.0
+    return p
+
+
+@_helpers_jit
+def _fmax(x, y):
+    if x != x or y != y:
+        return x + y
+    return x if x >= y else y
+
+
+@_helpers_jit
+def _fmin(x, y):
+    if x != x or y != y:
+        return x + y
+    return x if x <= y else y
+
+
+@_helpers_jit
+def _sat(x, half):
+    x = _fmax(x, 0.0)
+    return x / (x + half)
+
+
+@_helpers_jit
+def _cdf(x, mean, scale):
+    return 0.5 + 0.5 * np.tanh((x - mean) / (2.0 * scale))
+
+
+@_helpers_jit
+def _mix(t, mean, scale, ps, bonus):
+    return (1.0 - ps) * _cdf(t, mean, scale) + ps * _cdf(t, mean + bonus, scale)
+
+
+@_helpers_jit
+def _age(cert, d, a, g, li, age0, S_cert, i):
+    """Certificates of level ``li`` age one year (age 2 left: expired), ``age0`` enter at age 0."""
+    c1 = cert[d, a, g, li, 1]
+    c0 = cert[d, a, g, li, 0]
+    cert[d, a, g, li, 2] = c1
+    cert[d, a, g, li, 1] = c0
+    cert[d, a, g, li, 0] = age0
+    S_cert[i, d, a, g, li] = age0 + c0 + c1
+
+
+# ----------------------------------------------------------------------------- the kernel
+
+
+def _step_expected(i, year, lev, Pm, weight, act, gs, tourism, sub_scale, score_shift, LI,
+                   cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
+                   S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
+                   F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
+                   F_sub, F_failed, F_ideas, F_quality, F_score, F_toff, F_tlead, F_cov, F_rprob,
+                   F_newproj, F_csub):
+    """Advance the state one year (index ``i`` of the outputs) in expected mode, in place.
+
+    State (updated): cand D×A×G, cert D×A×G×L×K, ent/tl D×A, toff/opool D, projects D×5,
+    pool/pool0 D×A×G, lcum D×A×L.  ``Pm`` D×n_assumptions, ``lev`` (9,) this year's levers,
+    ``weight``/``act`` (A,), ``gs`` (G,) group shares of new ideas, ``sub_scale``/``score_shift``
+    (D,).  Writes row ``i`` of the stocks ``S_*`` and of the kept flows ``F_*`` (reduced as
+    ``simulate._KEEP_FLOWS`` keeps them).
+    """
+    D = cand.shape[0]
+    A = cand.shape[1]
+    G = cand.shape[2]
+    w = np.empty(A)
+    share = np.empty(A)
+    w_sum = 0.0
+    for a in range(A):
+        w[a] = weight[a] * act[a]
+        w_sum += w[a]
+    w_sum = _fmax(w_sum, 1e-12)
+    for a in range(A):
+        share[a] = w[a] / w_sum
+    pd_ = lev[0]
+    tr_ = lev[1]
+    tp_ = lev[2]
+    ss_ = lev[3]
+    infra = lev[4]
+    vc_ = lev[5]
+    dc_ = lev[6]
+    agt = lev[7]
+    tso = lev[8]
+
+    new_ent = np.empty(A)
+    kept = np.empty(A)
+    untr = np.empty(A)
+    cov = np.empty(A)
+    score = np.empty(A)
+    pass_c = np.empty((A, G, _NK))
+
+    for d in range(D):
+        p = Pm[d]
+        h = p[_C_EXIT]
+        hc = _clip01(h)
+
+        # 7. exit: entities dissolve (their products lapse in the first pass over cert below: no
+        # flow before the upgrades reads cert)
+        for a in range(A):
+            ex = ent[d, a] * hc
+            F_exits[i, d, a] = ex
+            ent[d, a] = ent[d, a] - ex
+
+        # 8. projects
+        np0 = infra / p[_C_DPC]
+        np1 = dc_
+        np2 = ss_ / p[_C_SPC]
+        np3 = agt
+        np4 = vc_ / p[_C_VCC]
+        projects[d, 0] += np0
+        projects[d, 1] += np1
+        projects[d, 2] += np2
+        projects[d, 3] += np3
+        projects[d, 4] += np4
+        F_newproj[i, d, 0] = np0
+        F_newproj[i, d, 1] = np1
+        F_newproj[i, d, 2] = np2
+        F_newproj[i, d, 3] = np3
+        F_newproj[i, d, 4] = np4
+
+        # 3a. new entities
+        auto = p[_C_AUTO]
+        ent_spend = (ss_ + tp_) / w_sum
+        ent_uplift = auto + (1.0 - auto) * (1.0 + p[_C_EUM]) * _sat(ent_spend, p[_C_EHALF])
+        c_ent = p[_C_BNE] * ent_uplift * LI[i, d]
+        c_st = p[_C_EPS] * np2
+        for a in range(A):
+            ne = _fmax(c_ent * w[a] + c_st * share[a], 0.0)
+            new_ent[a] = ne
+            ent[d, a] = ent[d, a] + ne
+            F_newent[i, d, a] = ne
+
+        # 1. training and coverage
+        trainees = tr_ * 1000.0 / p[_C_CPT]
+        t_off = trainees * tso
+        t_lead = (trainees - t_off) * p[_C_LTR]
+        turnover = p[_C_TURN]
+        toff_new = _fmin(opool[d], toff[d] * (1 - turnover) + t_off)
+        fac = (1 - turnover) * (1 - h)
+        unt_sum = 0.0
+        for a in range(A):
+            kept[a] = _fmin(tl[d, a] * fac, ent[d, a])
+            untr[a] = _fmax(ent[d, a] - kept[a], 0.0)
+            unt_sum += untr[a]
+        lead_sum = 0.0
+        for a in range(A):
+            if unt_sum > 0:
+                alloc = t_lead * untr[a] / _fmax(unt_sum, 1e-12)
+            else:
+                alloc = 0.0
+            if alloc >= untr[a]:
+                tl_new = ent[d, a]
+            else:
+                tl_new = kept[a] + alloc
+            tl[d, a] = tl_new
+            lead_sum += _fmin(alloc, untr[a])
+            if ent[d, a] > 0:
+                cov[a] = tl_new / _fmax(ent[d, a], 1e-12)
+            else:
+                cov[a] = 0.0
+        F_toff[i, d] = _fmin(t_off, opool[d])
+        F_tlead[i, d] = lead_sum
+        toff[d] = toff_new
+        cov_off = toff_new / _fmax(opool[d], 1e-12)
+        F_cov[i, d] = cov_off
+        S_cov[i, d] = cov_off
+
+        # 2. quality and the mean score (state.cand, state.pool: not updated yet)
+        s_vc = _sat(projects[d, 4], p[_C_VCH])
+        for a in range(A):
+            cand_area = 0.0
+            pool_a = 0.0
+            pool0_a = 0.0
+            for g in range(G):
+                cand_area += cand[d, a, g]
+                pool_a += pool[d, a, g]
+                pool0_a += pool0[d, a, g]
+            dev_mn = pd_ * 1000.0 * share[a]
+            dev_per_cand = dev_mn / _fmax(cand_area, 1.0)
+            s_dev = _sat(dev_per_cand, p[_C_DEVH])
+            q = _clip01(p[_C_QWT] * cov[a] + p[_C_QWD] * s_dev + p[_C_QWV] * s_vc)
+            used = _clip01(1.0 - pool_a / _fmax(pool0_a, 1e-12))
+            sm = (p[_C_SB] + score_shift[d]) + p[_C_SQG] * q - p[_C_SDEP] * used
+            score[a] = sm
+            F_quality[i, d, a] = q
+            F_score[i, d, a] = sm
+
+        # 4. evaluation of submitted candidates, 3b. new ideas (per area and group)
+        evaluating = 1.0 if year >= p[_C_FEY] else 0.0
+        src = _clip01(p[_C_SUBR] * evaluating * sub_scale[d])
+        scale = p[_C_SCALE]
+        prem = p[_C_PREM]
+        pbon = p[_C_PBON]
+        t3 = p[_C_T3]
+        t4 = p[_C_T4]
+        t5 = p[_C_T5]
+        retry_p = _clip01(p[_C_RETRY])
+        drop_p = _clip01(p[_C_DROP])
+        dev_spend = pd_ / w_sum
+        idea_uplift = auto + (1.0 - auto) * (1.0 + p[_C_IUM]) * _sat(dev_spend, p[_C_IHALF])
+        c_idea = p[_C_BNI] * idea_uplift * LI[i, d]
+        ipne = p[_C_IPNE]
+        tour_c = np3 * p[_C_IPAT]
+        pgrow = p[_C_PG]
+        for a in range(A):
+            sm = score[a]
+            f3 = _mix(t3, sm, scale, prem, pbon)
+            f4 = _mix(t4, sm, scale, prem, pbon)
+            f5 = _mix(t5, sm, scale, prem, pbon)
+            pf = _clip01(f3)
+            p3 = _clip01(f4 - f3)
+            p4 = _clip01(f5 - f4)
+            failed_a = 0.0
+            base_a = c_idea * w[a] + ipne * new_ent[a]
+            for g in range(G):
+                c0 = cand[d, a, g]
+                sub = c0 * src
+                fl = sub * pf
+                n3 = sub * p3
+                n4 = sub * p4
+                n5 = sub - fl - n3 - n4
+                c1 = c0 - sub + fl * retry_p
+                drop = c1 * drop_p
+                F_sub[i, d, a, g] = sub
+                failed_a += fl
+                F_newcert[i, d, a, g, 0] = n3
+                F_newcert[i, d, a, g, 1] = n4
+                F_newcert[i, d, a, g, 2] = n5
+                F_newcert[i, d, a, g, 3] = 0.0
+                pl = pool[d, a, g]
+                p0 = pool0[d, a, g]
+                left = pl / _fmax(p0, 1e-12) if p0 > 0 else 0.0
+                lam = base_a * gs[g] * left
+                if g == tourism:
+                    lam = lam + tour_c * share[a]
+                ni = _fmin(_fmax(lam, 0.0), pl)
+                pool[d, a, g] = pl - ni + pgrow * p0 * act[a]
+                cand[d, a, g] = c1 - drop + ni
+                F_ideas[i, d, a, g] = ni
+            F_failed[i, d, a] = failed_a
+
+        # 7. (cert part) exit lapse, then 5. upgrades 3★→4★, 4★→provincial 5★, provincial 5★→national
+        # 5★: one pass over cert (every flow is per cell); the central passes wait for the capacity
+        bonus = p[_C_UBON]
+        rate = _clip01(p[_C_UAR])
+        central_on = 1.0 if year >= p[_C_CFY] else 0.0
+        csr = _clip01(p[_C_CSR] * central_on)
+        cpr = _clip01(p[_C_CPR])
+        tot = 0.0
+        n_cert = 0.0
+        for a in range(A):
+            su = score[a] + bonus
+            f4u = _mix(t4, su, scale, prem, pbon)
+            f5u = _mix(t5, su, scale, prem, pbon)
+            pu4 = _clip01((f5u - f4u) + (1.0 - f5u))
+            pu5 = _clip01(1.0 - f5u)
+            csub_a = 0.0
+            # scalar accumulators (not arrays: stores to cert could alias them) per level
+            e0 = 0.0
+            e1 = 0.0
+            e2 = 0.0
+            e3 = 0.0
+            m0 = 0.0
+            m1 = 0.0
+            m2 = 0.0
+            m3 = 0.0
+            for g in range(G):
+                s34 = 0.0
+                s45 = 0.0
+                for k in range(_NK):
+                    c = cert[d, a, g, _L3, k]
+                    x = c * hc
+                    v = c - x
+                    e0 += x
+                    up = v * rate * pu4
+                    v = v - up
+                    s34 += up
+                    cert[d, a, g, _L3, k] = v
+                    m0 += v
+                    c = cert[d, a, g, _L4, k]
+                    x = c * hc
+                    v = c - x
+                    e1 += x
+                    up = v * rate * pu5
+                    v = v - up
+                    s45 += up
+                    cert[d, a, g, _L4, k] = v
+                    m1 += v
+                    c = cert[d, a, g, _LP5, k]
+                    x = c * hc
+                    v = c - x
+                    e2 += x
+                    sc_ = v * csr
+                    pc = sc_ * cpr
+                    pass_c[a, g, k] = pc
+                    tot += pc
+                    csub_a += sc_
+                    cert[d, a, g, _LP5, k] = v
+                    m2 += v
+                    c = cert[d, a, g, _LN5, k]
+                    x = c * hc
+                    v = c - x
+                    e3 += x
+                    cert[d, a, g, _LN5, k] = v
+                    m3 += v
+                F_upg[i, d, a, g, 0] = 0.0
+                F_upg[i, d, a, g, 1] = s34
+                F_upg[i, d, a, g, 2] = s45
+            F_csub[i, d, a] = csub_a
+            n_cert += (m0 + m1) + (m2 + m3)
+            lcum[d, a, _L3] = lcum[d, a, _L3] + e0
+            lcum[d, a, _L4] = lcum[d, a, _L4] + e1
+            lcum[d, a, _LP5] = lcum[d, a, _LP5] + e2
+            lcum[d, a, _LN5] = lcum[d, a, _LN5] + e3
+            F_lapexit[i, d, a] = e0 + e1 + e2 + e3
+        cap = p[_C_CCAP]
+        over = tot > cap
+        keep = 1.0
+        if over:
+            keep = _clip01(cap / _fmax(tot, 1e-12))
+            tot = 0.0
+            for a in range(A):
+                for g in range(G):
+                    for k in range(_NK):
+                        pc = pass_c[a, g, k] * keep
+                        pass_c[a, g, k] = pc
+                        tot += pc
+        # n_cert: every certificate after the upgrades (the central passes leave provincial 5★)
+        n_cert = _fmax(n_cert - tot, 1.0)
+
+        # 6. ageing and renewal (and the central passes taken out of provincial 5★)
+        promo = tp_ * 1000.0 / n_cert
+        points = projects[d, 0] + projects[d, 1]
+        r = _clip01(p[_C_RBP] + p[_C_RGM] * _sat(promo, p[_C_RHALF]) + p[_C_RGDP] * points)
+        F_rprob[i, d] = r
+        f4r = p[_C_F4]
+        r4 = r * f4r
+        dp3 = p[_C_DP]
+        dp4 = p[_C_DP4]
+        pr3 = _clip01(r)
+        pr4 = _clip01(r4)
+        pd3 = _clip01((1 - r) * dp3)
+        pd4 = _clip01((1 - r4) * dp4)
+        pdn5 = _clip01((1 - r) * dp4)
+        for a in range(A):
+            ren_a = 0.0
+            dn_a = 0.0
+            lap_a = 0.0
+            q0 = 0.0
+            q1 = 0.0
+            q2 = 0.0
+            q3 = 0.0
+            for g in range(G):
+                s5 = 0.0
+                for k in range(_NK):
+                    pc = pass_c[a, g, k]
+                    cert[d, a, g, _LP5, k] = cert[d, a, g, _LP5, k] - pc
+                    s5 += pc
+                F_upg[i, d, a, g, 3] = s5
+                # expiring certificates (age 2) of each level: renewed, downgraded (3★: lapse), lapsed
+                x0 = cert[d, a, g, _L3, _NK - 1]
+                x1 = cert[d, a, g, _L4, _NK - 1]
+                x2 = cert[d, a, g, _LP5, _NK - 1]
+                x3 = cert[d, a, g, _LN5, _NK - 1]
+                rn0 = x0 * pr3
+                rn1 = x1 * pr4
+                rn2 = x2 * pr4
+                rn3 = x3 * pr3
+                dw0 = x0 * pd3
+                dw1 = x1 * pd4
+                dw2 = x2 * pd4
+                dw3 = x3 * pdn5
+                lt0 = (x0 - rn0 - dw0) + dw0
+                lt1 = (x1 - rn1 - dw1) + 0.0
+                lt2 = (x2 - rn2 - dw2) + 0.0
+                lt3 = (x3 - rn3 - dw3) + 0.0
+                q0 += lt0
+                q1 += lt1
+                q2 += lt2
+                q3 += lt3
+                ren_a += ((rn0 + rn1) + rn2) + rn3
+                dn_a += ((dw0 + dw1) + dw2) + dw3
+                lap_a += ((lt0 + lt1) + lt2) + lt3
+                # age 0: new, upgraded, renewed and re-rated one level lower
+                y0 = F_newcert[i, d, a, g, _L3] + 0.0 + rn0 + dw1
+                y1 = F_newcert[i, d, a, g, _L4] + F_upg[i, d, a, g, 1] + rn1 + dw2
+                y2 = F_newcert[i, d, a, g, _LP5] + F_upg[i, d, a, g, 2] + rn2 + dw3
+                y3 = F_newcert[i, d, a, g, _LN5] + s5 + rn3 + 0.0
+                _age(cert, d, a, g, _L3, y0, S_cert, i)
+                _age(cert, d, a, g, _L4, y1, S_cert, i)
+                _age(cert, d, a, g, _LP5, y2, S_cert, i)
+                _age(cert, d, a, g, _LN5, y3, S_cert, i)
+            lcum[d, a, _L3] = lcum[d, a, _L3] + q0
+            lcum[d, a, _L4] = lcum[d, a, _L4] + q1
+            lcum[d, a, _LP5] = lcum[d, a, _LP5] + q2
+            lcum[d, a, _LN5] = lcum[d, a, _LN5] + q3
+            for li in range(_NL):
+                S_lcum[i, d, a, li] = lcum[d, a, li]
+            F_renewed[i, d, a] = ren_a
+            F_down[i, d, a] = dn_a
+            F_lapexp[i, d, a] = lap_a
+
+        # the remaining stocks of the year
+        for a in range(A):
+            for g in range(G):
+                S_cand[i, d, a, g] = cand[d, a, g]
+            S_ent[i, d, a] = ent[d, a]
+            S_tl[i, d, a] = tl[d, a]
+            S_act[i, d, a] = act[a]
+        for j in range(5):
+            S_proj[i, d, j] = projects[d, j]
+
+
+def _run_years(i0, i1, years, levm, Pm, weight, act, gs, tourism, sub_scale0, score_shift, LI,
+               cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
+               S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
+               F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
+               F_sub, F_failed, F_ideas, F_quality, F_score, F_toff, F_tlead, F_cov, F_rprob,
+               F_newproj, F_csub):
+    """Years ``i0 .. i1 - 1`` without events between them: ``sub_scale0`` in year ``i0``, 1 after."""
+    ones = np.ones(sub_scale0.shape[0])
+    for i in range(i0, i1):
+        sub_scale = ones
+        if i == i0:
+            sub_scale = sub_scale0
+        step_expected(i, years[i], levm[i], Pm, weight, act, gs, tourism, sub_scale,
+                      score_shift, LI, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
+                      S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
+                      F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
+                      F_sub, F_failed, F_ideas, F_quality, F_score, F_toff, F_tlead, F_cov, F_rprob,
+                      F_newproj, F_csub)
+
+
+if AVAILABLE:
+    step_expected = _jit(_step_expected)
+    _run_years_jit = _jit(_run_years)
+else:  # pragma: no cover
+    step_expected = _step_expected
+    _run_years_jit = None
+
+
+# ----------------------------------------------------------------------------- Python driver
+
+_STOCKS = ("certified", "candidates", "entities", "trained_leaders", "coverage_officials", "projects", "active",
+           "lapsed_cum")
+#: the kernel's flow outputs, in the order of its arguments (the keys of ``simulate._KEEP_FLOWS``)
+_FLOWS = ("new_certified", "upgrades", "renewed", "downgraded", "lapsed_expiry", "lapsed_exit", "new_entities",
+          "entity_exits", "submitted", "failed", "new_ideas", "quality", "score_mean", "trainees_officials",
+          "trainees_leaders", "coverage_officials", "renewal_prob", "new_projects", "central_submitted")
+assert set(_FLOWS) == set(_sim._KEEP_FLOWS), "simulate._KEEP_FLOWS changed: update engine.py"
+
+
+def pack_assumptions(P: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """The per-draw assumptions as a C-contiguous n × len(COLUMNS) float64 matrix."""
+    cols = [P[name] for name in COLUMNS]
+    if any(c.shape != (n,) for c in cols):
+        cols = [np.broadcast_to(c, (n,)) for c in cols]
+    return np.ascontiguousarray(np.stack(cols, axis=1), dtype=np.float64)
+
+
+def _f64(x, shape=None) -> np.ndarray:
+    out = np.array(x, dtype=np.float64, order="C", copy=True)
+    return out if shape is None else np.array(np.broadcast_to(out, shape), dtype=np.float64, order="C", copy=True)
+
+
+def _own(x, prev: np.ndarray, shape=None) -> np.ndarray:
+    """``prev`` if ``x`` is it, else a contiguous float64 copy of ``x`` (broadcast to ``shape``)."""
+    if x is prev:
+        return prev
+    return _f64(x, shape)
+
+
+def run_expected(scenario: Scenario, n: int, overrides: dict[str, np.ndarray] | None = None,
+                 event_list: list | None = None, inflow_path: dict[int, np.ndarray] | None = None) -> "_sim.RunArrays":
+    """Expected-mode run of ``n`` variants: ``simulate.run_block(scenario, n, None, overrides=...,
+    event_list=..., inflow_path=...)`` computed by the compiled kernel."""
+    if not AVAILABLE:
+        raise EngineUnavailable("numba is not installed: use ocop_sim.simulate.run_block")
+    geo = _data.areas(scenario.pack)
+    grp = _data.groups(scenario.pack)
+    group_share = np.array([grp[g]["idea_share"] for g in GROUPS])
+    group_share = group_share / group_share.sum()
+    weight = geo.weight.astype(float).copy()
+    P = _sim.parameter_arrays(scenario, n, None)
+    for k, v in (overrides or {}).items():
+        P[k] = np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
+    params_out = {k: v.copy() for k, v in P.items()}
+    state = _sim.initial_state(scenario, n, True, P, None)
+    events = _sim.scenario_events(scenario) if event_list is None else event_list
+    initial = {k: np.asarray(v, np.float64)[None] for k, v in (
+        ("certified", state.cert.sum(axis=-1)), ("candidates", state.cand), ("entities", state.ent),
+        ("trained_leaders", state.trained_lead),
+        ("coverage_officials", state.trained_off / np.maximum(state.officials_pool, 1e-12)),
+        ("projects", state.projects), ("active", np.broadcast_to(state.active, (n,) + state.active.shape)),
+        ("lapsed_cum", state.lapsed_cum))}
+    years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
+    T = len(years)
+    A, G, L = len(weight), len(GROUPS), model.N_LEVELS
+    tourism = GROUPS.index("tourism")
+    lev_rows = [_sim._lever_values(scenario, int(y)) for y in years]
+    levm = np.array([[getattr(lv, c) for c in LEVER_COLUMNS] for lv in lev_rows], dtype=np.float64).reshape(T, 9)
+    yearsf = years.astype(np.float64)
+    # the inflow multiplier of each year: exp(log inflow), the fitted path where it is given, else
+    # the level it starts from (expected mode has no random steps)
+    li = np.empty((T, n))
+    level = np.broadcast_to(np.asarray(state.log_inflow, float), (n,)).copy()
+    for t_, y in enumerate(years):
+        if inflow_path is not None and int(y) in inflow_path:
+            level = np.broadcast_to(np.asarray(inflow_path[int(y)], float), (n,)).copy()
+        li[t_] = np.exp(level)
+
+    e = np.empty
+    stocks = {"certified": e((T, n, A, G, L)), "candidates": e((T, n, A, G)), "entities": e((T, n, A)),
+              "trained_leaders": e((T, n, A)), "coverage_officials": e((T, n)),
+              "projects": e((T, n, len(model.PROJECTS))), "active": e((T, n, A)), "lapsed_cum": e((T, n, A, L))}
+    shapes = {"AGL": (A, G, L), "AG": (A, G), "A": (A,), "": (), "P": (len(model.PROJECTS),)}
+    flows = {k: e((T, n) + shapes[ax]) for k, ax in _sim._KEEP_FLOWS.items()}
+
+    # the state as contiguous float64 arrays the kernel updates in place
+    cand, cert, ent = _f64(state.cand), _f64(state.cert), _f64(state.ent)
+    tl, toff, opool = _f64(state.trained_lead), _f64(state.trained_off, (n,)), _f64(state.officials_pool, (n,))
+    projects, pool, pool0, lcum = _f64(state.projects), _f64(state.pool), _f64(state.pool0), _f64(state.lapsed_cum)
+    active = np.array(state.active, dtype=bool)
+    score_shift = _f64(state.score_shift, (n,))
+    log_inflow = state.log_inflow
+    if state.thresholds is not None:  # pragma: no cover - nothing sets them today
+        raise NotImplementedError("engine: State.thresholds is not supported (thresholds come from P)")
+    Pm = pack_assumptions(P, n)
+    P_seen = dict(P)
+    act = active.astype(np.float64)
+    ones = np.ones(n)
+    event_years = sorted({int(ev.year) for ev in events if years[0] <= int(ev.year) <= years[-1]})
+    out_args = tuple(stocks[k] for k in _STOCKS if k != "coverage_officials")
+    S_cert, S_cand, S_ent, S_tl, S_proj, S_act, S_lcum = out_args
+    F = tuple(flows[k] for k in _FLOWS)
+
+    i = 0
+    while i < T:
+        year = int(years[i])
+        sub_scale = ones
+        if year in event_years:
+            st = model.State(cand=cand, cert=cert, ent=ent, trained_lead=tl, trained_off=toff, officials_pool=opool,
+                             projects=projects, active=active, pool=pool, pool0=pool0, lapsed_cum=lcum,
+                             log_inflow=log_inflow, score_shift=score_shift, thresholds=None, submission_scale=1.0)
+            st, nw = _sim._apply_events(st, scenario, year, P, True, group_share, events, geo)
+            if nw is not None:
+                weight[nw[0]] = nw[1]
+            if st.thresholds is not None:  # pragma: no cover
+                raise NotImplementedError("engine: State.thresholds is not supported (thresholds come from P)")
+            # the kernel's own copies of what the events replaced (they never modify arrays in place)
+            cand, cert, ent, tl = _own(st.cand, cand), _own(st.cert, cert), _own(st.ent, ent), _own(st.trained_lead, tl)
+            toff, opool = _own(st.trained_off, toff, (n,)), _own(st.officials_pool, opool, (n,))
+            projects, pool, pool0 = _own(st.projects, projects), _own(st.pool, pool), _own(st.pool0, pool0)
+            lcum = _own(st.lapsed_cum, lcum)
+            if st.active is not active:
+                active = np.array(st.active, dtype=bool)
+                act = active.astype(np.float64)
+            score_shift = _own(st.score_shift, score_shift, (n,))
+            sub_scale = _f64(st.submission_scale, (n,))
+            for name, j in COLUMNS.items():  # assumptions the events changed
+                if P[name] is not P_seen[name]:
+                    Pm[:, j] = P[name]
+                    P_seen[name] = P[name]
+        j = i + 1
+        while j < T and int(years[j]) not in event_years:
+            j += 1
+        _run_years_jit(i, j, yearsf, levm, Pm, weight, act, group_share, tourism,
+                       sub_scale, score_shift, li, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
+                       S_cert, S_cand, S_ent, S_tl, stocks["coverage_officials"], S_proj, S_act, S_lcum, *F)
+        i = j
+    spending = {line: levm[:, LEVER_COLUMNS.index(line)].copy() for line in BUDGET_LINES}
+    return _sim.RunArrays(years=years, stocks=stocks, flows=flows, params=params_out, spending=spending,
+                          initial=initial)
+
+
+def warm_up() -> bool:
+    """Compile (or load from the disk cache) the kernels on a tiny case; False without numba."""
+    if not AVAILABLE:
+        return False
+    D, A, G, L, K, T = 1, 1, len(GROUPS), model.N_LEVELS, model.N_AGES, 1
+    z = np.zeros
+    Pm = z((D, len(COLUMNS))) + 1.0
+    F = [z((T, D, A, G, L)), z((T, D, A, G, L)), z((T, D, A)), z((T, D, A)), z((T, D, A)), z((T, D, A)),
+         z((T, D, A)), z((T, D, A)), z((T, D, A, G)), z((T, D, A)), z((T, D, A, G)), z((T, D, A)), z((T, D, A)),
+         z((T, D)), z((T, D)), z((T, D)), z((T, D)), z((T, D, 5)), z((T, D, A))]
+    _run_years_jit(0, 1, z(T), z((T, 9)), Pm, np.ones(A), np.ones(A), np.ones(G) / G, 0, np.ones(D), z(D),
+                   np.ones((T, D)), z((D, A, G)), z((D, A, G, L, K)), z((D, A)), z((D, A)), z(D), np.ones(D), z((D, 5)),
+                   z((D, A, G)), z((D, A, G)), z((D, A, L)),
+                   z((T, D, A, G, L)), z((T, D, A, G)), z((T, D, A)), z((T, D, A)), z((T, D)), z((T, D, 5)),
+                   z((T, D, A)), z((T, D, A, L)), *F)
+    return True
