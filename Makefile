@@ -27,13 +27,13 @@ reports: $(STAMP)
 ## The bundled posterior of Đồng Nai (Bayesian, pooled with the other provinces' packs) and its
 ## leak-free backtests at four cut-offs, recorded with it: params/posteriors/dong_nai.npz (+ .json)
 calibrate: $(STAMP)
-	$(VENV)/bin/ocop-sim calibrate params/history.yaml --pool params/provinces/*.yaml \
+	$(VENV)/bin/ocop-sim calibrate params/history.yaml --pool params/provinces/*.yaml --jobs 2 \
 		--backtest 2021 2022 2023 2024 --out params/posteriors/dong_nai.npz --json params/posteriors/dong_nai_summary.json
 
 ## Leak-free backtests of the history at four cut-offs, scores as JSON
 backtest: $(STAMP)
-	$(VENV)/bin/ocop-sim backtest params/history.yaml --until 2021 2022 2023 2024 \
-		--pool params/provinces/*.yaml --json reports/backtest.json
+	mkdir -p reports
+	$(VENV)/bin/ocop-sim backtest params/history.yaml --until 2021 2022 2023 2024 --jobs 2 --json reports/backtest.json
 
 ## Result tables only (no notebooks)
 tables: $(STAMP)

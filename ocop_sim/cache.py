@@ -3,11 +3,12 @@
 The key is the SHA-256 of the canonical JSON of
 
 * the resolved scenario's hash (:func:`ocop_sim.scenarios.scenario_hash`: every lever,
-  assumption, distribution, event, horizon and geography name),
+  assumption, distribution, event, horizon and pack name),
 * the run settings: draws, seed, mode, sample_assumptions,
 * :data:`ocop_sim.results.MODEL_VERSION` and the package ``__version__``,
-* the SHA-256 of the packaged data files the run reads (the geography's area table, the
-  groups and the merger stocks), so editing a CSV also invalidates results.
+* the SHA-256 of the pack's data files the run reads (``pack.yaml``: areas, groups, stocks,
+  rounds, events; ``actuals.csv``), so editing a pack also invalidates results,
+* the SHA-256 of the posterior file a scenario names (its draws feed Monte Carlo).
 
 A changed assumption, seed, draw count or model version therefore gives a different key and
 never serves a stale result.  Entries are pickle files ``<key>.pkl`` (the :class:`Result`) with a
@@ -26,7 +27,6 @@ import json
 import os
 import pickle
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from .io import atomic_write_bytes, atomic_write_text

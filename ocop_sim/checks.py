@@ -83,7 +83,7 @@ def apply_input(scenario: Scenario, under: CheckInput) -> Scenario:
 
 
 def validate_checks(label: str, scenario: Scenario) -> None:
-    """Rules that need the geography and the horizon; raises ScenarioError naming the check."""
+    """Rules that need the pack's areas and the horizon; raises ScenarioError naming the check."""
     from . import data as _data
     from .scenarios import ScenarioError
 
@@ -111,11 +111,18 @@ def _window(years: np.ndarray, check: RealityCheck) -> np.ndarray:
     return (years >= lo) & (years <= hi)
 
 
-def evaluate(check: RealityCheck, result) -> dict[str, Any]:
-    """Evaluate one check on ``result`` (already the run under the check's input, if any)."""
+def evaluate(check: RealityCheck, result, reference=None) -> dict[str, Any]:
+    """Evaluate one check on ``result`` (already the run under the check's input, if any);
+    ``reference``: the checked run itself, for a ``relative`` check."""
     years = np.asarray(result.years, dtype=int)
     x = metric_series(result, check.metric, check.scope)
     win = _window(years, check)
+    if check.relative and reference is not None and win.any():
+        # one comparison per draw: the window's total against the share of the reference's total
+        ref = metric_series(reference, check.metric, check.scope)[win].sum(axis=0)
+        tot = x[win].sum(axis=0)
+        x = np.full(x.shape, np.nan)
+        x[np.nonzero(win)[0][-1]] = tot / np.where(ref > 0, ref, np.nan)
     row: dict[str, Any] = {"id": check.id, "label_vi": check.label_vi or check.id,
                            "label_en": check.label_en or check.id, "kind": check.kind, "metric": check.metric,
                            "scope": check.scope,
@@ -190,16 +197,21 @@ def run_checks(scenario: Scenario, result, checks: list[RealityCheck] | None = N
     checks = list(scenario.checks if checks is None else checks)
     runs: dict[str, Any] = {}
     rows = []
+    draws = result.draws if max_under_draws is None else min(result.draws, int(max_under_draws))
+    reference = None
     for c in checks:
         res = result
         if c.under is not None:
             key = c.under.model_dump_json()
             if key not in runs:
-                draws = result.draws if max_under_draws is None else min(result.draws, int(max_under_draws))
                 runs[key] = simulate(apply_input(scenario, c.under), draws=draws, seed=result.seed,
                                      mode=result.mode)
             res = runs[key]
-        rows.append(evaluate(c, res))
+        if c.relative and reference is None:
+            # the checked run with the same draws as the conditional run (same seed: the same streams)
+            reference = result if draws == result.draws else simulate(
+                scenario.model_copy(update={"checks": []}), draws=draws, seed=result.seed, mode=result.mode)
+        rows.append(evaluate(c, res, reference if c.relative else None))
     return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
 
 

@@ -82,9 +82,10 @@ def cmd_calibrate(args) -> int:
                          f"got {args.until}")
     out = _out_file(args.out, (".npz",), "--out")
     js = _out_file(args.json, (".json",), "--json")
-    kw = {"n_steps": args.steps, "max_steps": args.max_steps}
+    kw = {"n_steps": args.steps, "max_steps": args.max_steps, "path": args.path}
     try:
-        pooled = inf.pooled_priors([p.scenario for p in pool], args.until, seed=args.seed, **kw) if pool else None
+        pooled = inf.pooled_priors([p.scenario for p in pool], args.until, seed=args.seed, jobs=args.jobs,
+                                   **kw) if pool else None
         cal = inf.calibrate(ld.scenario, args.until, names, pooled=pooled, seed=args.seed,
                             progress=_progress(args.quiet), **kw)
     except inf.CalibrationError as exc:
@@ -95,17 +96,15 @@ def cmd_calibrate(args) -> int:
     if not args.quiet:
         print()
     if args.backtest:
-        runs = []
-        for y in args.backtest:
-            try:
-                bt = inf.backtest(ld.scenario, y, draws=args.draws, seed=args.seed,
-                                  pool_with=[p.scenario for p in pool] or None, **kw)
-            except inf.CalibrationError as exc:
-                print(f"error: --backtest {y}: {exc}")
-                return 1
-            runs.append(bt)
-            c = bt.scores["coverage"]
-            print(f"backtest {y}: 80 % band held {c.get('80', float('nan')):.2f} of {bt.scores['n_quantities']} "
+        try:
+            runs = _backtests(ld.scenario, args.backtest, [p.scenario for p in pool] if args.pool_backtests else None,
+                              args, kw)
+        except inf.CalibrationError as exc:
+            print(f"error: --backtest: {exc}")
+            return 1
+        for y, sc_ in zip(args.backtest, runs):
+            c = sc_["coverage"]
+            print(f"backtest {y}: 80 % band held {c.get('80', float('nan')):.2f} of {sc_['n_quantities']} "
                   f"later quantities (50 %: {c.get('50', float('nan')):.2f}, 95 %: {c.get('95', float('nan')):.2f})")
         post.meta["backtest"] = inf.backtest_summary(runs)
         print(f"backtests together: 80 % bands held {post.meta['backtest']['coverage_80']:.2f}")
@@ -115,6 +114,7 @@ def cmd_calibrate(args) -> int:
           f"{post.n_evaluations} model runs in {post.seconds:.1f} s, converged")
     print(post.summary().to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     if out is not None:
+        post = inf.thinned(post)  # a file of ~1 MB, not the ~150 MB of every step of every walker
         post.save(out)
         print(f"wrote {out}")
     if js is not None:
@@ -122,6 +122,26 @@ def cmd_calibrate(args) -> int:
                             post.summary().to_dict(orient="records"), "meta": post.meta})
         print(f"wrote {js}")
     return 0
+
+
+def _backtest_scores(scenario, year: int, pool, draws: int, seed: int, kw: dict) -> dict:
+    from . import inference as inf
+
+    return inf.backtest(scenario, year, draws=draws, seed=seed, pool_with=pool, **kw).scores
+
+
+def _backtests(scenario, years, pool, args, kw) -> list[dict]:
+    """The backtests' scores, cut-offs run side by side in ``--jobs`` processes (each is a whole
+    calibration: they are independent)."""
+    jobs = max(1, min(getattr(args, "jobs", 1), len(years)))
+    if jobs == 1:
+        return [_backtest_scores(scenario, y, pool, args.draws, args.seed, kw) for y in years]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as ex:
+        futs = [ex.submit(_backtest_scores, scenario, y, pool, args.draws, args.seed, kw) for y in years]
+        return [f.result() for f in futs]
 
 
 def cmd_backtest(args) -> int:
@@ -135,24 +155,19 @@ def cmd_backtest(args) -> int:
         if not sc.horizon.start <= y < sc.horizon.end:
             raise UsageError(f"--until: expected a year in {sc.horizon.start}..{sc.horizon.end - 1}, got {y}")
     js = _out_file(args.json, (".json",), "--json")
-    results = []
-    for y in args.until:
-        try:
-            bt = inf.backtest(sc, y, draws=args.draws, seed=args.seed, pool_with=[p.scenario for p in pool] or None,
-                              n_steps=args.steps, max_steps=args.max_steps)
-        except inf.CalibrationError as exc:
-            print(f"error: --until {y}: {exc}")
-            return 1
-        s = bt.scores
-        results.append(s)
+    kw = {"n_steps": args.steps, "max_steps": args.max_steps, "path": args.path}
+    try:
+        results = _backtests(sc, args.until, [p.scenario for p in pool] or None, args, kw)
+    except inf.CalibrationError as exc:
+        print(f"error: --until: {exc}")
+        return 1
+    for y, s in zip(args.until, results):
         cov = s.get("coverage", {})
         print(f"cut-off {y}: {s['n']} held-back reports ({s['n_quantities']} quantities): coverage "
               f"50 % {cov.get('50', float('nan')):.2f}, 80 % {cov.get('80', float('nan')):.2f}, "
               f"95 % {cov.get('95', float('nan')):.2f}; CRPS/actual {s.get('crps_relative', float('nan')):.3f}")
         for k, v in s.get("bias_median", {}).items():
             print(f"    median bias {k}: {v:+.1%}")
-        if args.verbose and len(bt.table):
-            print(bt.table.drop(columns=["source_url"]).to_string(index=False, float_format=lambda x: f"{x:.1f}"))
     if js is not None:
         payload = results[0] if len(results) == 1 else {"cutoffs": results, "pooled": [p.scenario.name for p in pool]}
         inf.write_json(js, payload)
@@ -177,12 +192,25 @@ def cmd_province(args) -> int:
     return 0
 
 
+def _jobs(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, got {text!r}") from None
+    if not 1 <= v <= 64:
+        raise argparse.ArgumentTypeError(f"expected 1..64 processes, got {text}")
+    return v
+
+
 def _configure_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=_jobs, default=1, help="backtest cut-offs run side by side in this many processes")
     p.add_argument("--pool", nargs="+", default=None, metavar="SCENARIO",
                    help="history scenarios of other provinces to pool with (partial pooling)")
     p.add_argument("--seed", type=_seed, default=0)
-    p.add_argument("--steps", type=_steps, default=1500, help="sampler steps per chunk")
-    p.add_argument("--max-steps", type=_steps, default=12000, help="most sampler steps before refusing")
+    p.add_argument("--steps", type=_steps, default=4000, help="sampler steps per chunk")
+    p.add_argument("--max-steps", type=_steps, default=16000, help="most sampler steps before refusing")
+    p.add_argument("--path", action="store_true",
+                   help="also infer the yearly inflow path (inflow_shock_YYYY; slower to converge)")
 
 
 def _configure_calibrate(p: argparse.ArgumentParser) -> None:
@@ -195,6 +223,8 @@ def _configure_calibrate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backtest", type=_year, nargs="+", default=None, metavar="YEAR",
                    help="also run leak-free backtests at these cut-offs and record their scores with the posterior")
     p.add_argument("--draws", type=_draws, default=1000, help="posterior predictive draws of the backtests")
+    p.add_argument("--pool-backtests", action="store_true",
+                   help="pool the backtests too (each cut-off refits the other provinces on what was known then)")
     _configure_common(p)
 
 
@@ -203,7 +233,6 @@ def _configure_backtest(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", type=_year, nargs="+", required=True, help="cut-off year(s)")
     p.add_argument("--draws", type=_draws, default=1000, help="posterior predictive draws")
     p.add_argument("--json", default=None, help="scores as JSON")
-    p.add_argument("--verbose", action="store_true", help="print every held-back report with its band")
     _configure_common(p)
 
 

@@ -168,7 +168,7 @@ def reproduce(manifest_path: str | Path) -> tuple[bool, str]:
     from .results import MODEL_VERSION
 
     if isinstance(m.get("data_hash"), str) and m["data_hash"] != data_hash(sc.pack):
-        notes.append("the packaged data (areas, groups, merger) differ from the recorded data_hash")
+        notes.append(f"the packaged data of pack {sc.pack} (pack.yaml, actuals.csv) differ from the recorded data_hash")
     for key, now in (("version", __version__), ("model_version", MODEL_VERSION)):
         if key in m and str(m[key]) != now:
             notes.append(f"{key} {m[key]} recorded, {now} installed")

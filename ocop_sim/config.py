@@ -588,7 +588,10 @@ class RealityCheck(_Strict):
 
     * ``at_most`` / ``at_least``: ``metric`` <= / >= ``value``;
     * ``never_exceeds``: ``metric`` <= ``other`` (another metric, same scope, same draw);
-      with ``other_ever: true`` the other metric's running maximum ("ever reached") is used.
+      with ``other_ever: true`` the other metric's running maximum ("ever reached") is used;
+    * ``relative: true`` (with ``under``): ``value`` is a share of the checked run's own metric,
+      both summed over the check's years, draw by draw (e.g. "with no budget, at most 60 % of the
+      new entities of the plan").
 
     ``under`` makes the check conditional: it is evaluated on a copy of the scenario run with
     that test input (same seed, draws and mode as the checked run).  Metric names are those of
@@ -608,6 +611,8 @@ class RealityCheck(_Strict):
     to_year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
     tolerance: float = Field(default=1e-9, ge=0, le=1e6)
     under: CheckInput | None = None
+    relative: bool = Field(default=False, description="With 'under': 'value' is a share of the metric in the "
+                           "checked run itself, both summed over the check's years, draw by draw")
 
     @model_validator(mode="after")
     def _ok(self) -> "RealityCheck":
@@ -626,6 +631,8 @@ class RealityCheck(_Strict):
                 raise ValueError(f"kind {self.kind}: expected 'value' (a number) and no 'other'")
             if not math.isfinite(self.value):
                 raise ValueError(f"expected a finite value, got {self.value}")
+        if self.relative and (self.under is None or self.kind == "never_exceeds"):
+            raise ValueError("relative: expected 'under' and kind at_most or at_least (a share of the checked run)")
         if self.from_year is not None and self.to_year is not None and self.to_year < self.from_year:
             raise ValueError(f"expected to_year >= from_year, got {self.from_year}..{self.to_year}")
         return self

@@ -189,7 +189,7 @@ def evaluation_html(table, lang: str = "en") -> str:
         link = f'<a href="{esc(src)}">{esc(_host(src))}</a>' if src.startswith("http") else "—"
         rows.append([(esc(r[label]), f' data-id="{esc(r["id"])}"'), (esc(r["when"]), ""), (goal, ' class="num"'),
                      (val, f' class="num" data-col="reported" data-value="{float(rep)!r}"'),
-                     (esc(str(r.get("reported_date") or "—")), ""), (link, ""),
+                     (esc(_date_text(str(r.get("reported_date") or "")) or "—"), ""), (link, ""),
                      (esc(t(st, lang)), f' style="background:{_STATUS_CSS.get(st, "#fff")}" data-status="{esc(st)}"')])
     return _table(headers, rows, cls="ocop targets evaluation")
 
@@ -238,6 +238,17 @@ def targets_sections_html(table, res, lang: str = "en") -> str:
         parts.append(f"<h2>{esc(t('outlook_title', lang).format(first=int(res.years[0]), last=int(res.years[-1])))}</h2>")
         parts.append(outlook_html(future, sc, lang))
     return "".join(parts)
+
+
+def _date_text(d: str) -> str:
+    """A report's date as planners write it: 26/06/2025, 06/2025 (free text kept as it is)."""
+    import re
+
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", d)
+    if m:
+        return f"{m.group(3)}/{m.group(2)}/{m.group(1)}"
+    m = re.fullmatch(r"(\d{4})-(\d{2})", d)
+    return f"{m.group(2)}/{m.group(1)}" if m else d
 
 
 def _host(url: str) -> str:

@@ -26,7 +26,7 @@ MAX_DEPTH = 20
 #: Most values a scenario file may hold once aliases are expanded (billion-laughs guard).
 MAX_EXPANDED_VALUES = 200_000
 #: The only scenario fields that hold yes/no values (YAML turns yes/no/on/off into booleans).
-_BOOL_FIELDS = ("other_ever", "counterfactual", "exogenous", "backlog")
+_BOOL_FIELDS = ("other_ever", "counterfactual", "exogenous", "backlog", "relative")
 
 
 class ScenarioError(ValueError):
@@ -313,6 +313,7 @@ def load(path: str | Path, params_root: str | Path | None = None, allow_outside:
     parent_raw = None
     if len(chain) > 1:
         parent_raw, _ = _resolve_chain(chain[1], root, True, (chain[1].resolve(),))
+        parent_raw = _with_pack_defaults(str(chain[1]), parent_raw, chain[1].parent)
     _reject_booleans(str(p), data)
     data = _with_pack_defaults(str(p), data, p.parent)
     try:

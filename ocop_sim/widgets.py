@@ -151,7 +151,9 @@ class Explorer:
         from .scenarios import deep_merge
 
         raw = deep_merge(self.loaded.raw, self.overrides())
-        return Scenario.model_validate(raw)
+        # the raw mapping names files relative to the scenario (e.g. ``posterior:``): keep the paths
+        # the loader resolved, which the changes (levers, key assumptions) never touch
+        return Scenario.model_validate(raw).model_copy(update={"posterior": self.loaded.scenario.posterior})
 
     # ------------------------------------------------------------------ results
     def result(self):
@@ -184,7 +186,7 @@ class Explorer:
         self._out.append_display_data(fig)
         plt.close(fig)
         self._out.append_display_data(HTML(f"<p>{report.esc(t('expected_mode_note', self.lang))}</p>"
-                                           + report.targets_html(table, self.lang)))
+                                           + report.targets_sections_html(table, res, self.lang)))
 
     # ------------------------------------------------------------------ save
     def to_yaml(self, name: str, path: Path) -> str:

@@ -20,6 +20,25 @@ PARAMS = ROOT / "params"
 SCENARIO_FILES = sorted(PARAMS.glob("*.yaml"))
 
 
+#: Module-scoped fixtures that render a batch of reports (notebooks executed through papermill):
+#: every test using one waits tens of seconds for it.
+NOTEBOOK_BATCH_FIXTURES = {"batch", "failing_batch"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests of a notebook batch ``slow`` and ``notebook`` (markers: pyproject.toml)."""
+    for item in items:
+        if NOTEBOOK_BATCH_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.notebook)
+
+
+def copy_params(dst: Path) -> Path:
+    """A copy of params/ in ``dst``: the scenarios with every file they name (registries, posteriors)."""
+    shutil.copytree(PARAMS, dst, dirs_exist_ok=True)
+    return dst
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
@@ -87,9 +106,8 @@ def plan_folder(tmp_path_factory) -> Path:
     """A params folder of its own: smoke.yaml, baseline.yaml, targets/local.yaml (PLAN_REGISTRY) and
     plan.yaml (smoke with 1698's targets and the local ones).  Outputs may be written beside them."""
     d = tmp_path_factory.mktemp("plan")
-    for name in ("smoke.yaml", "baseline.yaml"):
-        shutil.copy(PARAMS / name, d / name)
-    (d / "targets").mkdir()
+    copy_params(d)
+    (d / "targets").mkdir(exist_ok=True)
     (d / "targets" / "local.yaml").write_text(PLAN_REGISTRY, encoding="utf-8")
     (d / "plan.yaml").write_text("extends: smoke.yaml\nname: plan\n"
                                  "targets: [targets/decision_1698.yaml, targets/local.yaml]\n", encoding="utf-8")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ocop_sim.cli import EXTRA_COMMANDS, _register_extras, main
+from ocop_sim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = ROOT / "params"
@@ -411,26 +411,27 @@ def test_bad_actuals_csv(tmp_path, name, content, words):
     assert "\n" not in msg and str(p) in msg and words in msg, msg
 
 
-def _calibrate_takes_actuals() -> bool:
-    _register_extras()
-    if "calibrate" not in EXTRA_COMMANDS:
-        return False
-    from ocop_sim.cli import build_parser
-
-    return "--actuals" in build_parser()._subparsers._group_actions[0].choices["calibrate"].format_help()
-
-
 @pytest.mark.parametrize("name, content, words", ACTUALS_CASES[:6], ids=[c[0] for c in ACTUALS_CASES[:6]])
-def test_bad_actuals_through_calibrate_cli(tmp_path, capsys, name, content, words):
-    if not _calibrate_takes_actuals():
-        pytest.skip("no `ocop-sim calibrate --actuals` command yet (issue 4)")
-    p = tmp_path / "actuals.csv"
+def test_bad_actuals_of_a_pack_through_calibrate_cli(tmp_path, capsys, name, content, words):
+    """A planner's own pack (a folder the history scenario names) with a bad actuals.csv: the
+    calibrate command stops before sampling, with one line naming the file, and writes nothing."""
+    import shutil
+
+    from ocop_sim.packs import ACTUALS_FILE
+
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "ocop_sim" / "packs" / "dong_nai_2019", pack)
+    p = pack / ACTUALS_FILE
     p.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    out = tmp_path / "out"
+    history = (PARAMS / "history.yaml").read_text(encoding="utf-8")
+    assert "\npack: dong_nai_2019\n" in history
+    sc = tmp_path / "history_own.yaml"
+    sc.write_text(history.replace("\npack: dong_nai_2019\n", "\npack: pack\n"), encoding="utf-8")
+    out = tmp_path / "posterior.npz"
     before = _listing(tmp_path)
-    assert main(["calibrate", str(PARAMS / "smoke.yaml"), "--actuals", str(p), "--out", str(out)]) == 2
+    assert main(["calibrate", str(sc), "--out", str(out), "--quiet"]) == 2
     err = [x for x in capsys.readouterr().err.splitlines() if x.strip()]
-    assert len(err) == 1 and err[0].startswith("error:") and str(p) in err[0] and words in err[0]
+    assert len(err) == 1 and err[0].startswith("error:") and str(p) in err[0] and words in err[0], err
     assert _listing(tmp_path) == before
 
 

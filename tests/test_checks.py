@@ -192,7 +192,9 @@ def test_check_command_exit_codes(tmp_path, capsys):
     bad = tmp_path / "failing.yaml"
     bad.write_text(f"extends: {f.name}\nname: failing\nchecks:\n"
                    "  - {id: tiny, kind: at_most, metric: products_3star_plus, value: 5}\n", encoding="utf-8")
-    (tmp_path / "baseline.yaml").write_text((PARAMS / "baseline.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    from conftest import copy_params
+
+    copy_params(tmp_path)  # baseline.yaml and the files it names (e.g. its posterior)
     (tmp_path / "smoke.yaml").write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
     assert main(["check", str(bad), "--draws", "10", "--seed", "1"]) == 1
     out = capsys.readouterr().out

@@ -39,8 +39,9 @@ levers:
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     """A params folder of our own: plan.yaml and what it extends (outputs go beside them)."""
-    d = tmp_path_factory.mktemp("xlparams")
-    shutil.copy(PARAMS / "baseline.yaml", d / "baseline.yaml")
+    from conftest import copy_params
+
+    d = copy_params(tmp_path_factory.mktemp("xlparams"))  # baseline.yaml and the files it names
     (d / "plan.yaml").write_text(PLAN, encoding="utf-8")
     return d
 
@@ -199,7 +200,7 @@ EVIL = {
 def test_formula_injection_is_neutralised(folder, tmp_path):
     d = tmp_path / "p"
     d.mkdir()
-    shutil.copy(folder / "baseline.yaml", d / "baseline.yaml")
+    shutil.copytree(folder, d, dirs_exist_ok=True)
     (d / "evil.yaml").write_text(yaml.safe_dump({"extends": "baseline.yaml", "name": "evil",
                                                  "horizon": {"start": 2026, "end": 2028}, **EVIL},
                                                 allow_unicode=True), encoding="utf-8")
@@ -306,7 +307,7 @@ def test_added_and_deleted_schedule_rows(book, base, tmp_path):
 def test_changed_base_is_refused_unless_any_base(book, base, tmp_path):
     d = tmp_path / "p"
     d.mkdir()
-    shutil.copy(base.chain[1], d / "baseline.yaml")
+    shutil.copytree(base.path.parent, d, dirs_exist_ok=True)
     text = base.path.read_text(encoding="utf-8").replace("draws: 30", "draws: 60")
     (d / "plan.yaml").write_text(text, encoding="utf-8")
     other = load(d / "plan.yaml")

@@ -97,6 +97,7 @@ def test_local_pool_order_errors_and_worker_death(tmp_path, capfd):
         assert ex.map(_square, [(3,)]) == [9]
 
 
+@pytest.mark.slow
 def test_bit_for_bit_serial_pool_dask(smoke, tmp_path):
     draws = 2 * BLOCK + 137  # three blocks, the last one partial
     ref = simulate(smoke, draws=draws, seed=11)

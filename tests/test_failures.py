@@ -168,6 +168,7 @@ def test_report_manifest_reproduces(failing_batch, capsys):
     assert capsys.readouterr().out.startswith("reproduced fine (monte_carlo, draws=5")
 
 
+@pytest.mark.notebook
 def test_cli_exit_code_1_on_a_failed_report(tmp_path, monkeypatch, capsys):
     """Workers are forked: a patched REPORT_NOTEBOOK reaches them."""
     import multiprocessing as mp
@@ -192,6 +193,8 @@ def _final_files(out: Path) -> list[Path]:
             and not p.name.endswith(".part") and "_cache" not in p.parts]
 
 
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_sigkill_mid_batch_then_resume(tmp_path):
     assert OCOP_SIM.exists(), OCOP_SIM
     names = ["ka", "kb", "kc", "kd"]

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from ocop_sim import load, simulate
+from ocop_sim.packs import load_pack
 from ocop_sim.targets import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,13 +19,19 @@ def test_scenario_validates_and_runs(path):
     sc = ld.scenario
     assert sc.name == path.stem
     assert sc.description.vi and sc.description.en, "every bundled scenario is described in both languages"
+    pack = load_pack(sc.pack)
+    if sc.kind == "outlook":  # an outlook starts from the pack's reported state
+        assert sc.horizon.start == pack.start
     small = sc.model_copy(update={"draws": 20})
-    r = simulate(small, draws=20, seed=1) if sc.geography == "dong_nai" else simulate(small, mode="expected")
+    # province packs in Monte Carlo; the synthetic national geography (10,000 draws) in expected mode
+    r = simulate(small, draws=20, seed=1) if pack.info.kind == "province" else simulate(small, mode="expected")
     total = r.series("products_3star_plus")
     assert np.isfinite(total).all() and total[-1].mean() > 0
     if sc.targets:
         table = r.attainment()
         assert len(table) > 0 and table["probability"].dropna().between(0, 1).all()
+        assert set(table["phase"]) <= {"evaluation", "outlook"}
+        assert table.loc[table["phase"] == "evaluation", "probability"].isna().all()  # read from the reports
 
 
 @pytest.mark.parametrize("path", REGISTRIES, ids=lambda p: p.name)

@@ -61,8 +61,9 @@ def test_star_mix_stack_totals(res):
 
 
 def test_by_area_bars_and_names(res):
-    df = res.by_area(2025)
-    ax = plots.plot_by_area(df, 2025, lang="vi")
+    end = res.scenario.horizon.end
+    df = res.by_area(end)
+    ax = plots.plot_by_area(df, end, lang="vi")
     widths = sorted(p.get_width() for p in ax.patches)
     assert widths == pytest.approx(sorted(df["value"]))
     assert "Biên Hòa" in [x.get_text() for x in ax.get_yticklabels()]

@@ -15,15 +15,16 @@ DRAWS = 30
 
 
 class _Tables(HTMLParser):
-    """Rows of <table class="... targets"> as lists of (attrs, text)."""
+    """Rows of <table class="... targets"> (without class ``exclude``) as lists of (attrs, text)."""
 
-    def __init__(self, cls: str = "targets"):
+    def __init__(self, cls: str = "targets", exclude: str | None = None):
         super().__init__()
-        self.cls, self.depth, self.rows, self.cell, self.row = cls, 0, [], None, None
+        self.cls, self.exclude, self.depth, self.rows, self.cell, self.row = cls, exclude, 0, [], None, None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "table" and self.cls in (a.get("class") or "").split():
+        classes = (a.get("class") or "").split()
+        if tag == "table" and self.cls in classes and self.exclude not in classes:
             self.depth += 1
         elif self.depth and tag == "tr":
             self.row = []
@@ -45,10 +46,17 @@ class _Tables(HTMLParser):
             self.cell[1] += data
 
 
-def parse_rows(text: str, cls: str = "targets"):
-    p = _Tables(cls)
+def parse_rows(text: str, cls: str = "targets", exclude: str | None = None):
+    p = _Tables(cls, exclude)
     p.feed(text)
     return p.rows
+
+
+def report_text(s: str) -> str:
+    """``s`` as the HTML export writes it (escaped, whitespace collapsed)."""
+    import html as _html
+
+    return re.sub(r"\s+", " ", _html.escape(s, quote=False))
 
 
 def parse_number(s: str, lang: str) -> float:
@@ -62,10 +70,21 @@ def parse_number(s: str, lang: str) -> float:
 
 @pytest.fixture(scope="module")
 def params(tmp_path_factory):
+    """A copy of params/ whose smoke outlook runs to 2035 with the bundled registries, so its report
+    has both sections: the evaluation of 1698's targets (2020, 2025) against the reports and the
+    outlook of the planners' 2035 goals with probabilities."""
     d = tmp_path_factory.mktemp("params")
     shutil.copytree(ROOT / "params", d, dirs_exist_ok=True)
+    smoke = (d / "smoke.yaml").read_text(encoding="utf-8")
+    edits = {"horizon: {start: 2026, end: 2028}\n": "horizon: {start: 2026, end: 2035}\n",
+             "targets:\n  - targets/decision_1698.yaml\n": "targets:\n  - targets/decision_1698.yaml\n"
+                                                          "  - targets/planners_2035.yaml\n"}
+    for old, new in edits.items():
+        assert old in smoke, old
+        smoke = smoke.replace(old, new)
+    (d / "smoke.yaml").write_text(smoke, encoding="utf-8")
     (d / "more.yaml").write_text("extends: smoke.yaml\nname: smoke_more\n"
-                                 "levers:\n  product_development_bn_vnd: {2019: 2.0, 2021: 12.0}\n", encoding="utf-8")
+                                 "levers:\n  product_development_bn_vnd: {2026: 2.0, 2027: 12.0}\n", encoding="utf-8")
     (d / "broken.yaml").write_text("extends: smoke.yaml\nname: broken\n", encoding="utf-8")
     (d / "invalid.yaml").write_text("extends: smoke.yaml\nname: invalid\nlevers:\n  traning_bn_vnd: 3\n",
                                     encoding="utf-8")
@@ -90,8 +109,8 @@ def batch(params, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         mp.setattr(report, "save_result", corrupt_for_broken)  # inherited by the forked workers
         code = cli.main(["report", str(params / "smoke.yaml"), str(params / "more.yaml"), str(params / "broken.yaml"),
-                         "--out", str(out), "--draws", str(DRAWS), "--lang", "both", "--jobs", "2", "--quiet",
-                         "--calibration", "smoke"])
+                         str(params / "history.yaml"), "--out", str(out), "--draws", str(DRAWS), "--lang", "both",
+                         "--jobs", "2", "--quiet", "--calibration", "history"])
     return {"code": code, "out": out, "stderr": err.getvalue(), "params": params}
 
 
@@ -125,18 +144,25 @@ def test_files_written_per_scenario(batch, name, lang):
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_calibration_report_rendered_and_linked(batch, lang):
-    """The calibration notebook runs in the batch: fit table, backtest coverage, charts, CSVs."""
-    import pandas as pd
-
+    """The calibration notebook runs in the batch for the history scenario (``--calibration``) and
+    is linked from the index: with the posterior the scenario names, the fit chart and the technical
+    detail; without one, 'not calibrated' (the kernel never samples)."""
+    from ocop_sim import load
     from ocop_sim.i18n import t
 
     out = batch["out"]
     html = (out / "calibration" / f"calibration_{lang}.html").read_text(encoding="utf-8")
-    assert t("cal_backtest_title", lang) in html and t("cal_coverage", lang) in html
-    assert html.count("data:image/png;base64") >= 2
+    text = re.sub(r"\s+", " ", html)
+    for key in ("cal_fit_title", "cal_intro", "cal_backtest_heading"):
+        assert report_text(t(key, lang)) in text, key
+    if load(batch["params"] / "history.yaml").scenario.posterior:
+        for key in ("cal_fit_heading", "cal_technical"):
+            assert report_text(t(key, lang)) in text, key
+        assert html.count("data:image/png;base64") >= 1
+    else:
+        assert report_text(t("cal_no_posterior", lang)) in text and report_text(t("trust_none", lang)) in text
+    assert "Traceback" not in html
     assert f"calibration/calibration_{lang}.html" in (out / "index.html").read_text(encoding="utf-8")
-    bt = pd.read_csv(out / "calibration" / "smoke_backtest.csv")
-    assert len(bt) > 0 and (bt["year"] > 2022).all()  # only held-back actuals are scored
 
 
 def test_broken_scenario_has_no_report(batch):
@@ -150,12 +176,26 @@ def test_html_targets_equal_attainment(batch, smoke_result, lang):
     from ocop_sim.results import GLOSSARY
 
     html = (batch["out"] / "smoke" / f"smoke_{lang}.html").read_text(encoding="utf-8")
-    rows = parse_rows(html)
     table = smoke_result.attainment()
-    assert len(rows) == len(table)
-    for row, (_, r) in zip(rows, table.iterrows()):
+    past, future = table[table["phase"] == "evaluation"], table[table["phase"] == "outlook"]
+    assert len(past) and len(future) and len(past) + len(future) == len(table)
+    # evaluation: the reported figure (or a dash), never a probability
+    rows = parse_rows(html, "evaluation")
+    assert len(rows) == len(past)
+    for row, (_, r) in zip(rows, past.iterrows()):
+        assert row[0][0]["data-id"] == r["id"] and row[6][0]["data-status"] == r["status"]
+        if r["reported"] != r["reported"]:
+            assert row[3][1] == "—" and r["status"] in ("no_report", "planned")
+        else:
+            frac = GLOSSARY[r["metric"]]["unit"] == "fraction"
+            got = parse_number(row[3][1], lang) / (100 if frac else 1)
+            assert got == pytest.approx(r["reported"], abs=0.006 if frac else 0.051)
+    # outlook: median, band and probability of the draws
+    rows = parse_rows(html, "targets", exclude="evaluation")
+    assert len(rows) == len(future)
+    for row, (_, r) in zip(rows, future.iterrows()):
         assert row[0][0]["data-id"] == r["id"]
-        if r["status"] == "outside_horizon":
+        if r["status"] in ("outside_horizon", "planned"):
             continue
         frac = GLOSSARY[r["metric"]]["unit"] == "fraction"
         median = parse_number(row[3][1], lang) / (100 if frac else 1)
@@ -164,16 +204,16 @@ def test_html_targets_equal_attainment(batch, smoke_result, lang):
         assert row[6][0]["data-status"] == r["status"]
 
 
-def test_vi_report_has_no_english_status_words(batch):
+def test_vi_report_has_no_english_status_words(batch, smoke_result):
     from ocop_sim.i18n import t
 
     html = (batch["out"] / "smoke" / "smoke_vi.html").read_text(encoding="utf-8")
     statuses = [row[6][1] for row in parse_rows(html)]
-    assert set(statuses) <= {t(s, "vi") for s in ("met", "at_risk", "missed", "outside_horizon")}
-    assert len(set(statuses)) >= 2
+    assert set(statuses) == {t(s, "vi") for s in smoke_result.attainment()["status"]}
+    assert len(set(statuses)) >= 3
     text = re.sub(r"<[^>]+>", " ", html.split("<body", 1)[1])
     for word in ("Targets", "Projected", "Status", "Star mix", "Run manifest", "at risk", "Prob.", "in every draw",
-                 "judgement", "bn VND"):
+                 "judgement", "bn VND", "Evaluation", "Outlook", "reported", "no reported figure"):
         assert word not in text
 
 
@@ -187,16 +227,20 @@ def test_index_links_and_cross_table(batch):
     assert "broken" in index and "UnpicklingError" in index  # failure listed
     assert (out / "index_vi.html").is_file()
     rows = parse_rows(index, "ocop")
-    assert any("Provincial 5" in r[0][1] for r in rows)
+    assert any("National 5★ products in 2035" in r[0][1] for r in rows)  # a planners' 2035 goal
 
 
 def test_compare_matrix_matches_attainment(batch, smoke_result):
     html = (batch["out"] / "compare" / "compare_en.html").read_text(encoding="utf-8")
     rows = parse_rows(html, "ocop")
     table = smoke_result.attainment()
-    first = table[table["status"] != "outside_horizon"].iloc[0]
-    row = next(r for r in rows if r[0][1] == first["label_en"])
-    assert parse_number(row[1][1], "en") / 100 == pytest.approx(first["probability"], abs=0.006)
+    forecast = table[table["status"].isin(["met", "at_risk", "missed"])]
+    assert len(forecast) and (forecast["phase"] == "outlook").all()
+    for _, r in forecast.iterrows():
+        row = next(x for x in rows if x[0][1] == r["label_en"])
+        assert parse_number(row[1][1], "en") / 100 == pytest.approx(r["probability"], abs=0.006)
+    past = set(table.loc[table["phase"] == "evaluation", "label_en"])
+    assert not any(x[0][1] in past for x in rows)  # targets read from the reports carry no probability
     assert html.count("data:image/png;base64") >= 3
 
 
@@ -224,6 +268,7 @@ def test_invalid_scenario_exits_2_and_writes_nothing(params, tmp_path, capsys):
     assert "invalid.yaml" in err and "training_bn_vnd" in err
 
 
+@pytest.mark.notebook
 def test_compare_command(params, tmp_path, capsys):
     from ocop_sim import cli
 
@@ -236,14 +281,20 @@ def test_compare_command(params, tmp_path, capsys):
 
 
 def test_header_lists_changed_keys_old_to_new(batch):
+    from ocop_sim import load
+    from ocop_sim.report import _compact
+
     html = (batch["out"] / "smoke_more" / "smoke_more_vi.html").read_text(encoding="utf-8")
     rows = parse_rows(html, "ocop")
     row = next(r for r in rows if r[0][1] == "levers.product_development_bn_vnd")
-    assert row[1][1] == "2019: 2 · 2021: 3,5 · 2023: 5 · 2025: 7"  # smoke (from baseline), vi numbers
-    assert row[2][1] == "2019: 2 · 2021: 12"
+    old = load(batch["params"] / "smoke.yaml").scenario.levers.product_development_bn_vnd  # from baseline
+    assert row[1][1] == " · ".join(f"{y}: {_compact(v, 'vi')}" for y, v in old.items())
+    assert row[2][1] == "2026: 2 · 2027: 12"  # vi numbers
     assert not any(r[0][1].startswith("title.") for r in rows)
 
 
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_rerun_skips_finished_reports_and_redoes_changed_ones(params, tmp_path, capsys):
     """Resume: a second run renders nothing; a changed seed or --force renders again."""
     from ocop_sim import cli

@@ -46,7 +46,7 @@ def test_serial_and_two_process_pool_identical(smoke):
 def test_checksum_sees_one_changed_value(smoke):
     a = simulate(smoke.scenario, mode="expected")
     before = results_checksum(a)
-    a.arrays.flows["new_certified"][3, 0, 0, 0, 0] += 1e-12
+    a.arrays.flows["new_certified"][-1, 0, 0, 0, 0] += 1e-12
     assert results_checksum(a) != before
 
 
@@ -142,10 +142,14 @@ def test_manifest_without_anything_to_compare_is_a_user_error(tmp_path, capsys):
 def test_recorded_data_hash_mismatch_is_reported(tmp_path, capsys):
     from ocop_sim.checks import data_hash
 
+    from ocop_sim import load
+
+    pack = load(SMOKE).scenario.pack
     manifest = _run_out(tmp_path)
     m = json.loads(manifest.read_text(encoding="utf-8"))
-    assert m.get("data_hash", data_hash()) == data_hash()  # recorded by Result.manifest()
-    m["data_hash"] = data_hash()
+    assert m.get("data_hash", data_hash(pack)) == data_hash(pack)  # recorded by Result.manifest()
+    assert data_hash(pack) != data_hash("dong_nai_2019")  # the hash is the scenario's own pack's
+    m["data_hash"] = data_hash(pack)
     manifest.write_text(json.dumps(m), encoding="utf-8")
     capsys.readouterr()
     assert main(["reproduce", str(manifest)]) == 0

@@ -15,6 +15,8 @@ import pytest
 
 from browser_support import VIEWPORT, NetworkGuard, keep_screenshot
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 #: Seconds a notebook may take to run all its cells in the browser (smoke scenario, few draws).
 RUN_TIMEOUT_MS = 120_000
 LEVER = "product_development_bn_vnd"

@@ -15,6 +15,8 @@ import pytest
 
 from browser_support import VIEWPORT, NetworkGuard, keep_screenshot
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[2]
 #: Byte sequences of UTF-8 Vietnamese decoded as Latin-1/cp1252 ("Ä‘" is "đ", "áº" starts "ạ…ẹ"),
 #: and the replacement character of undecodable bytes.
@@ -24,8 +26,22 @@ extends: smoke.yaml
 name: smoke_more
 title: {vi: "Tăng ngân sách phát triển sản phẩm", en: "More product development budget"}
 levers:
-  product_development_bn_vnd: {2019: 2.0, 2021: 8.0}
+  product_development_bn_vnd: {2026: 2.0, 2027: 8.0}
 """
+
+
+def _smoke_to_2035(params: Path) -> None:
+    """The copied smoke outlook runs to 2035 with the bundled registries: its report has the
+    evaluation of 1698's targets against the reports and the outlook of the planners' goals."""
+    p = params / "smoke.yaml"
+    text = p.read_text(encoding="utf-8")
+    edits = {"horizon: {start: 2026, end: 2028}\n": "horizon: {start: 2026, end: 2035}\n",
+             "targets:\n  - targets/decision_1698.yaml\n": "targets:\n  - targets/decision_1698.yaml\n"
+                                                          "  - targets/planners_2035.yaml\n"}
+    for old, new in edits.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    p.write_text(text, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +53,7 @@ def batch(browser, tmp_path_factory):
     base = tmp_path_factory.mktemp("reports_browser")
     params = base / "params"
     shutil.copytree(ROOT / "params", params)
+    _smoke_to_2035(params)
     (params / "smoke_more.yaml").write_text(VARIANT, encoding="utf-8")
     out = base / "reports"
     result = run_batch([str(params / "smoke.yaml"), str(params / "smoke_more.yaml")], out, jobs=2,
@@ -120,8 +137,9 @@ def test_vietnamese_report_renders(offline, batch):
     page.wait_for_load_state("load")
     assert page.title() == "Kịch bản kiểm thử nhỏ"
     text = page.inner_text("body")
-    for key in ("targets_table", "fan_chart", "star_mix", "by_area", "assumptions", "manifest", "met"):
+    for key in ("fan_chart", "star_mix", "by_area", "assumptions", "manifest", "met", "met_reported"):
         assert t(key, "vi") in text, key
+    assert t("outlook_title", "vi").format(first=2026, last=2035) in text
     # Vietnamese number format in the targets table: a decimal comma, no decimal point
     medians = page.evaluate("() => [...document.querySelectorAll('td[data-col=\"median\"]')].map(td => td.innerText)")
     assert medians and any("," in m for m in medians) and not any(re.search(r"\d\.\d{1,2}$", m) for m in medians)
