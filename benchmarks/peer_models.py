@@ -28,6 +28,9 @@ import numpy as np
 LEVEL_NAMES = ("s3", "s4", "p5", "n5")
 AGES = (0, 1, 2)
 START, END = 2019, 2035  # years simulated (the package's horizon)
+#: the reduced model's start: the 2018 survey's ~190 potential products in development, and a pool
+#: of three times that (Đồng Nai 2019 pack), in one area and one group
+CAND0, POOL0 = 190.0, 570.0
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ class ReducedParams:
     """Constants of the reduced model (per year rates [1/yr] and probabilities [-])."""
 
     cand0: float          # initial candidates [products]
-    ideas: float          # new ideas per year [products/yr]
+    ideas: float          # new ideas per year with the whole pool left [products/yr]
+    pool0: float          # potential products at the start [products]
+    growth: float         # new potential products a year, share of pool0 [1/yr]
     h: float              # entity exit hazard: certificates lost [1/yr]
     sr: float             # submission rate [1/yr]
     p_fail: float         # P(score < 3★ threshold) [-]
@@ -61,8 +66,12 @@ def _scenario():
 
     root = Path(__file__).resolve().parents[1]
     sc = load(root / "params" / "baseline.yaml").scenario
-    upd = {"quality_weight_training": 0.0, "quality_weight_development": 0.0, "quality_weight_value_chain": 0.0}
-    return sc.model_copy(update={"assumptions": sc.assumptions.model_copy(update=upd), "events": []})
+    # quality 0 (constant scores), no score drift as the pool is used, one renewal rule for every level
+    a = sc.assumptions
+    upd = {"quality_weight_training": 0.0, "quality_weight_development": 0.0, "quality_weight_value_chain": 0.0,
+           "score_depletion": 0.0, "renewal_factor_4star": 1.0, "downgrade_prob_4star": a.downgrade_prob}
+    return sc.model_copy(update={"assumptions": sc.assumptions.model_copy(update=upd), "events": [],
+                                 "posterior": None})
 
 
 def reduced_params() -> ReducedParams:
@@ -78,8 +87,10 @@ def reduced_params() -> ReducedParams:
     f, s3, s4, s5 = (float(x) for x in model.star_probabilities(score, *args))
     u = [float(x) for x in model.star_probabilities(score + P["upgrade_score_bonus"], *args)]
     return ReducedParams(
-        cand0=float(sum(g["survey_2018"] for g in __import__("ocop_sim").data.groups().values())),
-        ideas=P["base_new_ideas"] + P["ideas_per_new_entity"] * P["base_new_entities"],
+        cand0=CAND0,
+        # with no programme money inflow is the autonomous share of the base rates
+        ideas=(P["base_new_ideas"] + P["ideas_per_new_entity"] * P["base_new_entities"]) * P["autonomous_share"],
+        pool0=POOL0 * P["pool_factor"], growth=P["pool_growth"],
         h=P["entity_exit_rate"], sr=P["submission_rate"], p_fail=f, p3=s3, p4=s4, p5=s5,
         retry=P["retry_prob"], dropout=P["candidate_dropout"], rate=P["upgrade_attempt_rate"],
         pu4=u[2] + u[3], pu5=u[3], csr=P["central_submission_rate"], cpr=P["central_pass_rate"],
@@ -101,7 +112,8 @@ def equations(v, aux, step) -> dict:
     sub = aux("submitted", v["cand"] * v["sr"] * eval_on)
     failed = aux("failed", sub * v["p_fail"])
     cand1 = aux("cand_after_eval", v["cand"] - sub + failed * v["retry"])
-    nxt = {"cand": cand1 - cand1 * v["dropout"] + v["ideas"]}
+    ideas = aux("new_ideas", v["ideas"] * v["pool"] / v["pool0"])  # ideas come from what is left of the pool
+    nxt = {"cand": cand1 - cand1 * v["dropout"] + ideas, "pool": v["pool"] - ideas + v["growth"] * v["pool0"]}
     x = {(lv, k): aux(f"kept_{lv}_{k}", v[f"c_{lv}_{k}"] - v[f"c_{lv}_{k}"] * v["h"])
          for lv in LEVEL_NAMES for k in AGES}
     up34 = [aux(f"up34_{k}", x[("s3", k)] * v["rate"] * v["pu4"]) for k in AGES]
@@ -130,12 +142,12 @@ def equations(v, aux, step) -> dict:
     return nxt
 
 
-STOCKS = ("cand",) + tuple(f"c_{lv}_{k}" for lv in LEVEL_NAMES for k in AGES)
+STOCKS = ("cand", "pool") + tuple(f"c_{lv}_{k}" for lv in LEVEL_NAMES for k in AGES)
 CONSTANTS = tuple(ReducedParams.__dataclass_fields__)
 
 
 def _initial(p: ReducedParams) -> dict[str, float]:
-    return {s: (p.cand0 if s == "cand" else 0.0) for s in STOCKS}
+    return {s: (p.cand0 if s == "cand" else p.pool0 if s == "pool" else 0.0) for s in STOCKS}
 
 
 def level_totals(rows: dict[str, np.ndarray]) -> np.ndarray:
@@ -159,7 +171,8 @@ def run_package(p: ReducedParams | None = None) -> np.ndarray:
     state = model.State(cand=np.full((1, 1, 1), p.cand0), cert=np.zeros((1, 1, 1, model.N_LEVELS, model.N_AGES)),
                         ent=np.zeros((1, 1)), trained_lead=np.zeros((1, 1)), trained_off=np.zeros(1),
                         officials_pool=np.full(1, 180.0), projects=np.zeros((1, len(model.PROJECTS))),
-                        active=np.array([True]))
+                        active=np.array([True]), pool=np.full((1, 1, 1), p.pool0), pool0=np.full((1, 1, 1), p.pool0),
+                        lapsed_cum=np.zeros((1, 1, model.N_LEVELS)), log_inflow=np.zeros(1), score_shift=np.zeros(1))
     sampler = model.Sampler(None)
     out = []
     for year in range(START, END + 1):
@@ -199,6 +212,7 @@ class _Sym(str):
     def __rsub__(self, o): return self._op(o, "-", True)
     def __mul__(self, o): return self._op(o, "*")
     def __rmul__(self, o): return self._op(o, "*", True)
+    def __truediv__(self, o): return self._op(o, "/")
 
 
 def _fmt(x) -> str:

@@ -59,7 +59,10 @@ def _posterior_hash(scenario) -> str:
     if not getattr(scenario, "posterior", None):
         return ""
     h = hashlib.sha256()
-    for p in (Path(scenario.posterior), Path(str(scenario.posterior) + ".json")):
+    from .scenarios import params_file
+
+    post = params_file(scenario.posterior)
+    for p in (post, Path(str(post) + ".json")):
         try:
             h.update(p.read_bytes())
         except OSError:

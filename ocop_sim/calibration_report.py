@@ -21,7 +21,9 @@ def load_posterior(scenario):
         return None, {}
     from .bayes import Posterior
 
-    post = Posterior.load(scenario.posterior)
+    from .scenarios import params_file
+
+    post = Posterior.load(str(params_file(scenario.posterior)))
     return post, dict(post.meta)
 
 

@@ -325,7 +325,9 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
                   + _col(P["ideas_per_new_entity"], 2) * new_ent)[..., None] * group_share[None, None, :]) * left
     tour = np.zeros_like(lam_ideas)
     tour[..., tourism_index] = _col(new_proj[:, 3] * P["ideas_per_agritourism_project"], 2) * share[None, :]
-    new_ideas = np.minimum(sampler.poisson(lam_ideas + tour), state.pool)
+    # never more ideas than the pool holds (whole products when sampling)
+    new_ideas = np.minimum(sampler.poisson(lam_ideas + tour), state.pool if sampler.expected
+                           else np.floor(state.pool + 1e-9))
     pool = state.pool - new_ideas + _col(P["pool_growth"], 3) * state.pool0 * act[None, :, None]
     cand = cand - dropout + new_ideas
     f["new_ideas"] = new_ideas

@@ -201,7 +201,9 @@ def trust_sentence(scenario, lang: str = "en") -> str:
     if scenario.posterior:
         from .posterior import load_meta
 
-        bt = load_meta(scenario.posterior).get("backtest")
+        from .scenarios import params_file
+
+        bt = load_meta(str(params_file(scenario.posterior))).get("backtest")
     if not bt or not bt.get("cutoffs"):
         return t("trust_none", lang)
     cuts = bt["cutoffs"]
@@ -763,7 +765,9 @@ def _posterior_digest(scenario) -> str:
     import hashlib
 
     try:
-        return hashlib.sha256(Path(str(scenario.posterior) + ".json").read_bytes()).hexdigest()
+        from .scenarios import params_file
+
+        return hashlib.sha256(Path(str(params_file(scenario.posterior)) + ".json").read_bytes()).hexdigest()
     except OSError:
         return ""
 

@@ -321,7 +321,7 @@ def load(path: str | Path, params_root: str | Path | None = None, allow_outside:
     except ValidationError as exc:
         raise format_validation_error(_origin(chain, exc), exc) from None
     _check_semantics(str(p), scenario, p.parent)
-    scenario = _resolve_paths(str(p), scenario, p.parent)
+    scenario = _resolve_paths(str(p), scenario, p.parent, chain)
     return Loaded(scenario=scenario, path=p, chain=tuple(chain), raw=data, parent_raw=parent_raw, params_root=root)
 
 
@@ -427,17 +427,38 @@ def _check_semantics(label: str, scenario: Scenario, folder: Path) -> None:
         validate_checks(label, scenario)
 
 
-def _resolve_paths(label: str, scenario: Scenario, folder: Path) -> Scenario:
-    """A pack or posterior named by a path is resolved against the scenario's folder (absolute in
-    the resolved scenario, so that every process and executor finds the same files)."""
+def _declaring_folder(chain, key: str, folder: Path) -> Path:
+    """The folder of the file of an ``extends`` chain (child first) that sets ``key``: a relative
+    path in a file means relative to that file, whoever extends it."""
+    for f in chain:
+        try:
+            node = read_yaml(Path(f))
+        except ScenarioError:
+            continue
+        if isinstance(node, dict) and key in node:
+            return Path(f).parent
+    return folder
+
+
+def _resolve_paths(label: str, scenario: Scenario, folder: Path, chain=()) -> Scenario:
+    """A pack, posterior or target registry named by a path is resolved against the folder of the
+    file that names it (absolute in the resolved scenario, so that every process, executor and
+    report finds the same files)."""
     from .packs import bundled_names, resolve
 
     update: dict[str, Any] = {}
     if scenario.pack not in bundled_names():
-        update["pack"] = str(resolve(scenario.pack, folder))
+        update["pack"] = str(resolve(scenario.pack, _declaring_folder(chain, "pack", folder)))
+    regs = []
+    reg_folder = _declaring_folder(chain, "targets", folder)
+    for reg in scenario.targets:
+        rp = resolve_registry_path(reg, reg_folder)
+        regs.append(portable_path(rp) if rp is not None and rp.exists() else reg)
+    if regs != list(scenario.targets):
+        update["targets"] = regs
     if scenario.posterior is not None:
         pp = Path(scenario.posterior)
-        pp = pp if pp.is_absolute() else (folder / pp)
+        pp = pp if pp.is_absolute() else (_declaring_folder(chain, "posterior", folder) / pp)
         if not pp.is_file():
             raise ScenarioError(label, "posterior", f"expected an existing posterior file, got {scenario.posterior!r}")
         from .bayes import PosteriorFileError, Posterior
@@ -455,8 +476,28 @@ def _resolve_paths(label: str, scenario: Scenario, folder: Path) -> Scenario:
         if not post.converged:
             raise ScenarioError(label, "posterior", "expected a converged posterior (R-hat and effective sample "
                                 "size within their limits), got one that is not: re-run ocop-sim calibrate")
-        update["posterior"] = str(pp.resolve())
+        update["posterior"] = portable_path(pp)
     return scenario.model_copy(update=update) if update else scenario
+
+
+def portable_path(path: Path) -> str:
+    """A file's path as a resolved scenario keeps it: relative to the bundled params folder when
+    inside it (the same on every machine and clone), else absolute."""
+    from .targets import default_params_dir
+
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(default_params_dir().resolve()).as_posix()
+    except ValueError:
+        return str(p)
+
+
+def params_file(path: str) -> Path:
+    """The inverse of :func:`portable_path`."""
+    from .targets import default_params_dir
+
+    p = Path(path)
+    return p if p.is_absolute() else default_params_dir() / p
 
 
 def resolve_registry_path(reg: str, folder: Path) -> Path | None:

@@ -208,8 +208,11 @@ def tornados(scenario: Scenario, metric: str, years, scope: str = "province", as
     ``{year: DataFrame}``.  The scenario report's "key sensitivities" use it for 2025 and 2035."""
     import pandas as pd
 
+    from .simulate import effective_scenario
+
     years = [int(y) for y in years]
     check_metric(scenario, metric, scope, years)
+    scenario = effective_scenario(scenario)  # factors vary around the values the run uses
     base = _value(scenario, metric, scope, years)
     rows: dict[int, list] = {y: [] for y in years}
     fs = factors(scenario, assumptions, levers)
@@ -305,10 +308,11 @@ def eval_rows(scenario: Scenario, fs: list[Factor], metric: str, scope: str, yea
     rows run as one vectorised expected batch (:func:`ocop_sim.simulate.simulate_variants`), else
     one expected run per row.
     """
-    from .simulate import simulate_variants
+    from .simulate import effective_scenario, simulate_variants
 
     X = np.atleast_2d(np.asarray(X, dtype=float))
     if all(f.kind == "assumption" for f in fs):
+        scenario = effective_scenario(scenario)  # the others stay as the scenario's run has them
         names = sorted({f.name for f in fs} | {n for n in ASSUMPTION_NAMES if n.startswith("threshold_")})
         over = {n: np.empty(len(X)) for n in names}
         for i, x in enumerate(X):

@@ -104,8 +104,9 @@ def _posterior(scenario: Scenario):
     if scenario.posterior is None:
         return None
     from .posterior import load_cached
+    from .scenarios import params_file
 
-    return load_cached(scenario.posterior)
+    return load_cached(str(params_file(scenario.posterior)))
 
 
 def parameter_arrays(scenario: Scenario, n: int, streams: "Streams | None") -> dict[str, np.ndarray]:
@@ -117,9 +118,20 @@ def parameter_arrays(scenario: Scenario, n: int, streams: "Streams | None") -> d
     """
     base = scenario.assumptions.model_dump()
     post = _posterior(scenario)
+    # an assumption the scenario fixes (``uncertainty: {name: null}``, e.g. a check's test input)
+    # is neither sampled nor taken from the posterior
+    fixed = {k for k, v in scenario.uncertainty.items() if v is None}
     if post is not None:
+        # a fitted assumption the scenario sets itself (away from its default, or the pack's) keeps
+        # the scenario's value: a planner's "what if renewal were 0.8" is not overruled by the fit
+        from .packs import load_pack
+
+        pack_defaults = {k: a.value for k, a in load_pack(scenario.pack).info.assumptions.items()}
+        for name in post.names:
+            if name in base and base[name] != pack_defaults.get(name, assumption_meta(name)["default"]):
+                fixed.add(name)
         for name, v in post.medians().items():
-            if name in base:
+            if name in base and name not in fixed:
                 base[name] = v
     P = {k: np.full(n, float(v)) for k, v in base.items()}
     if post is not None and post.has_path and scenario.kind == "outlook":
@@ -138,12 +150,22 @@ def parameter_arrays(scenario: Scenario, n: int, streams: "Streams | None") -> d
             idx = post.draw_index(n, streams.get("posterior"))
             rows = post.samples[idx]
             for j, name in enumerate(post.names):
-                if name in P:
+                if name in P and name not in fixed:
                     meta = assumption_meta(name)
                     P[name] = np.clip(rows[:, j], meta["low"], meta["high"])
             if post.has_path and scenario.kind == "outlook":
                 P[LOG_INFLOW0] = post.last_log_inflow()[idx]
     return P
+
+
+def effective_scenario(scenario: Scenario) -> Scenario:
+    """The scenario with the assumption values its expected run uses (a posterior's medians
+    written in): variants built from it by overriding some assumptions keep the others as run."""
+    if scenario.posterior is None:
+        return scenario
+    P = parameter_arrays(scenario, 1, None)
+    vals = {k: float(P[k][0]) for k in ASSUMPTION_NAMES}
+    return scenario.model_copy(update={"assumptions": type(scenario.assumptions).model_validate(vals)})
 
 
 def _lever_values(scenario: Scenario, year: int) -> model.Levers:

@@ -153,6 +153,9 @@ def scenario_registries(result_or_scenario, folder: Path | None = None) -> list[
     folder = Path(folder) if folder is not None else default_params_dir()
     out = []
     for reg in sc.targets:
+        if Path(reg).is_absolute():  # resolved by the loader (a registry outside the bundled params)
+            out.append(load_registry(Path(reg)))
+            continue
         p = resolve_registry_path(reg, folder)
         if p is not None and p.exists():
             out.append(load_registry(p))

@@ -67,17 +67,17 @@ def smoke():
 
 
 #: Targets inside the smoke outlook (2026–2028), for goal seek and optimisation (the bundled
-#: registries have none there: 1698's targets are past, the planners' are for 2035).  Expected
-#: 2026–2028 at today's spending: ~347 valid 3★+ products in 2028 (~351 with twice the
-#: product-development money), ~68 new products (~72); no spending reaches 1000 new products
-#: (the pool of potential products limits them).
-PLAN_REGISTRY = """registry: {id: local, title_vi: "Mục tiêu thử", title_en: "Test targets", source: "test"}
+#: registries have none there: 1698's targets are past, the planners' are for 2035).  The goals of
+#: the first two are set by :func:`plan_folder` between what today's spending and twice the
+#: product-development money give in expected mode (so they are reachable, at a factor > 1); no
+#: spending reaches 1000 new products in three years (the pool of potential products limits them).
+PLAN_REGISTRY = """registry: {{id: local, title_vi: "Mục tiêu thử", title_en: "Test targets", source: "test"}}
 targets:
   - id: l2028_products_3star_plus
     metric: products_3star_plus
     year: 2028
     comparison: ">="
-    value: 350
+    value: {products}
     headline: true
     label_vi: "Sản phẩm 3 sao trở lên năm 2028"
     label_en: "Products at 3★+ in 2028"
@@ -86,7 +86,7 @@ targets:
     metric: new_products_3star_plus
     period: [2026, 2028]
     comparison: ">="
-    value: 70
+    value: {new}
     label_vi: "Sản phẩm mới 2026–2028"
     label_en: "New products 2026–2028"
     source: "test"
@@ -101,14 +101,27 @@ targets:
 """
 
 
+def plan_goals(smoke_path: Path) -> dict[str, float]:
+    """Goals halfway between today's spending and twice the product-development money."""
+    from ocop_sim import load, simulate
+    from ocop_sim.sensitivity import scale_lever
+
+    sc = load(smoke_path).scenario
+    runs = [simulate(scale_lever(sc, "product_development_bn_vnd", k), mode="expected") for k in (1.0, 2.0)]
+    prod = [float(r.value("products_3star_plus", "province", year=2028)[0]) for r in runs]
+    new = [float(r.value("new_products_3star_plus", "province", period=(2026, 2028))[0]) for r in runs]
+    assert prod[1] > prod[0] + 1 and new[1] > new[0] + 1, (prod, new)  # money buys products here
+    return {"products": round(sum(prod) / 2, 1), "new": round(sum(new) / 2, 1)}
+
+
 @pytest.fixture(scope="session")
 def plan_folder(tmp_path_factory) -> Path:
-    """A params folder of its own: smoke.yaml, baseline.yaml, targets/local.yaml (PLAN_REGISTRY) and
+    """A params folder of its own: a copy of params/, targets/local.yaml (PLAN_REGISTRY) and
     plan.yaml (smoke with 1698's targets and the local ones).  Outputs may be written beside them."""
     d = tmp_path_factory.mktemp("plan")
     copy_params(d)
     (d / "targets").mkdir(exist_ok=True)
-    (d / "targets" / "local.yaml").write_text(PLAN_REGISTRY, encoding="utf-8")
+    (d / "targets" / "local.yaml").write_text(PLAN_REGISTRY.format(**plan_goals(d / "smoke.yaml")), encoding="utf-8")
     (d / "plan.yaml").write_text("extends: smoke.yaml\nname: plan\n"
                                  "targets: [targets/decision_1698.yaml, targets/local.yaml]\n", encoding="utf-8")
     return d

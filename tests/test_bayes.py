@@ -165,8 +165,8 @@ def test_conjugate_normal_posterior():
     assert post.converged
     post.require_converged()
     x = post.chains[:, :, 0]
-    mcse_mean = float(az.mcse(x, method="mean"))
-    mcse_sd = float(az.mcse(x, method="sd"))
+    mcse_mean = float(np.ravel(az.mcse(x, method="mean"))[0])
+    mcse_sd = float(np.ravel(az.mcse(x, method="sd"))[0])
     assert abs(post.samples[:, 0].mean() - mean) < 3 * mcse_mean
     assert abs(post.samples[:, 0].std(ddof=1) - sd) < 3 * mcse_sd
     assert post.rhat["theta"] <= 1.01 and post.ess_bulk["theta"] >= 400

@@ -161,8 +161,9 @@ def test_expected_mode_matches_monte_carlo_mean(baseline, baseline_expected):
 
 
 def test_uncertain_assumptions_are_sampled_within_bounds(baseline):
-    r = simulate(baseline.scenario, draws=600, seed=5)
-    dists = baseline.scenario.distributions()
+    sc = baseline.scenario.model_copy(update={"posterior": None})  # the schema's distributions alone
+    r = simulate(sc, draws=600, seed=5)
+    dists = sc.distributions()
     assert dists, "the baseline must carry uncertainty"
     for name in dists:
         v = r.arrays.params[name]
@@ -223,3 +224,20 @@ def test_simulate_variants_equals_one_run_per_variant(smoke):
             for metric in metrics:
                 np.testing.assert_allclose(batch.series(metric)[:, i], one.series(metric)[:, 0], rtol=1e-9,
                                            atol=1e-9, err_msg=f"{name}={v} {metric}")
+
+
+def test_a_posterior_gives_the_draws_of_the_parameters_it_fitted(baseline):
+    from ocop_sim.bayes import Posterior
+    from ocop_sim.scenarios import params_file
+
+    post = Posterior.load(str(params_file(baseline.scenario.posterior)))
+    r = simulate(baseline.scenario, draws=2000, seed=5)
+    j = post.names.index("submission_rate")
+    mean, sd = post.samples[:, j].mean(), post.samples[:, j].std()
+    # the mean of 2,000 resampled draws is within 4 standard errors of the posterior mean
+    assert abs(r.arrays.params["submission_rate"].mean() - mean) < 4 * sd / np.sqrt(2000)
+    # a value the scenario sets itself is not overruled by the posterior
+    from ocop_sim.calibrate import with_assumptions
+
+    r2 = simulate(with_assumptions(baseline.scenario, {"submission_rate": 0.5}), draws=200, seed=5)
+    assert (r2.arrays.params["submission_rate"] == 0.5).all()
