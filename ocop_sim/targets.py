@@ -197,8 +197,11 @@ def last_reported_year(result) -> int:
 
 def is_past(result, target: Target) -> bool:
     """A target is evaluated against reports, not simulated, when its date has passed: it ends
-    before an outlook's start, or (history) within the years the pack has reports for."""
+    before an outlook's start, or (history) within the years the pack has reports for; never in a
+    counterfactual, which simulates another past."""
     sc = result.scenario
+    if sc.counterfactual:  # a what-if on the past simulates it: its targets are not the reports'
+        return False
     if sc.kind == "outlook":
         return target.end_year < sc.horizon.start
     return target.end_year <= last_reported_year(result)

@@ -121,3 +121,10 @@ def test_first_projected_year_continues_the_reported_series(baseline):
         start = float(r.start_value(m)[0])
         first = float(r.value(m, year=2026)[0])
         assert abs(first / start - 1) <= tol, (m, start, first)
+
+
+def test_a_counterfactual_simulates_its_past_targets():
+    ld = load(PARAMS / "sweep_budget.yaml")
+    tab = simulate(ld.scenario, mode="expected").attainment().set_index("id")
+    assert (tab["phase"] == "outlook").all()  # another past: its targets are not the reports'
+    assert tab.loc["t2025_products_3star_plus", "status"] in ("met", "at_risk", "missed")
