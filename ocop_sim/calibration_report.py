@@ -98,6 +98,8 @@ def plot_fit(frame, lang: str = "en", ax=None):
     """Reported figures (dots) against the posterior predictive bands, one panel per series."""
     import matplotlib.pyplot as plt
 
+    if not len(frame):  # no reported figure inside the scenario's years (e.g. an outlook)
+        return []
     stocks = frame[frame["metric"].str.startswith(("products", "entities"))]
     keys = list(dict.fromkeys(zip(stocks["scope"], stocks["metric"])))[:8]
     if ax is None:

@@ -71,7 +71,7 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--keep-cache", action="store_true", help="keep the pickled results in OUT/_cache")
     p.add_argument("--force", action="store_true", help="re-render reports already finished by an earlier run")
-    p.add_argument("--calibration", default="baseline", metavar="NAME",
+    p.add_argument("--calibration", default="history", metavar="NAME",
                    help="render the calibration and backtest report of this scenario, if in the batch "
                         "(default: baseline)")
     p.add_argument("--no-calibration", action="store_true", help="no calibration report")

@@ -1,6 +1,8 @@
 """The observation operator (ocop_sim.calibrate): what a run says about one reported figure."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -8,7 +10,7 @@ from pydantic import ValidationError
 from ocop_sim import load, simulate
 from ocop_sim.calibrate import model_value, select, with_assumptions
 
-from conftest import PARAMS
+PARAMS = Path(__file__).resolve().parents[1] / "params"
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,8 @@ at the end of this file (and recomputed for one cut-off in tests/test_inference.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,7 @@ from ocop_sim.calibrate import model_value
 from ocop_sim.posterior import load_meta
 from ocop_sim.scenarios import params_file
 
-from conftest import PARAMS
+PARAMS = Path(__file__).resolve().parents[1] / "params"
 
 HISTORY = load(PARAMS / "history.yaml")
 POST = HISTORY.scenario.posterior

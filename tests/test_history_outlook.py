@@ -2,6 +2,8 @@
 cannot rewrite the past, and past targets are evaluated against reports, not simulated."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from ocop_sim import load, simulate
 from ocop_sim.cli import main
 from ocop_sim.packs import load_pack
 
-from conftest import PARAMS
+PARAMS = Path(__file__).resolve().parents[1] / "params"
 
 OUTLOOKS = [p for p in sorted(PARAMS.glob("*.yaml")) if load(p).scenario.kind == "outlook"]
 

@@ -8,6 +8,8 @@
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +20,7 @@ from ocop_sim.calibrate import with_assumptions
 from ocop_sim.config import BUDGET_LINES
 from ocop_sim.simulate import _lever_values, initial_state, parameter_arrays, scenario_events
 
-from conftest import PARAMS
+PARAMS = Path(__file__).resolve().parents[1] / "params"
 
 
 # the mechanisms are tested on the schema's values (no posterior): the assertions use them
