@@ -79,7 +79,8 @@ def targets_in_page(page) -> dict[str, float]:
 
 def live_state(page) -> tuple[str, str]:
     """(the live table's text, the live chart's image src)."""
-    table = page.locator(".widget-output table").first.inner_text()
+    # the outlook's table (the evaluation of past targets above it never moves with a lever)
+    table = page.locator(".widget-output table.targets:not(.evaluation)").first.inner_text()
     img = page.locator(".widget-output img").first.get_attribute("src") or ""
     return table, img
 
@@ -149,7 +150,7 @@ def test_explore_slider_updates_table_and_chart_and_saves(context, lab, artifact
     assert moved_value > start_value + 1
     # the model re-runs after the debounce; the table and the chart are redrawn
     page.wait_for_function(
-        "(old) => { const t = document.querySelector('.widget-output table');"
+        "(old) => { const t = document.querySelector('.widget-output table.targets:not(.evaluation)');"
         " return t && t.innerText !== old; }", arg=before_table, timeout=60_000)
     after_table, after_img = settled_live_state(page)
     after = targets_in_page(page)
@@ -212,8 +213,9 @@ def test_scenario_report_runs_in_lab_with_edited_parameters(context, lab, artifa
     assert error_outputs(page) == []
     text = page.locator(".jp-NotebookPanel .jp-Notebook").inner_text()
     (artifacts / "scenario_report_lab.txt").write_text(text, encoding="utf-8")
-    for key in ("targets_table", "fan_chart", "assumptions", "manifest"):
+    for key in ("reported_value", "fan_chart", "assumptions", "manifest"):  # the evaluation table's header
         assert t(key, "vi") in text, key
+    assert t("evaluation_title", "vi").split("{")[0].strip() in text
     assert "Kịch bản kiểm thử nhỏ" in text  # the smoke scenario's Vietnamese title
     # the run used the edited draws (the smoke file says 50), as the manifest table reports
     assert re.search(rf"^{t('draws', 'vi')}\t20$", text, re.M), "the edited draws = 20 did not reach the run"
