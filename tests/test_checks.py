@@ -192,7 +192,11 @@ def test_check_command_exit_codes(tmp_path, capsys):
     bad = tmp_path / "failing.yaml"
     bad.write_text(f"extends: {f.name}\nname: failing\nchecks:\n"
                    "  - {id: tiny, kind: at_most, metric: products_3star_plus, value: 5}\n", encoding="utf-8")
-    from conftest import copy_params
+    from shutil import copytree
+
+    def copy_params(dst):  # a copy of params/ (not from conftest: tests/browser has one too)
+        copytree(__import__('pathlib').Path(__file__).resolve().parents[1] / 'params', dst, dirs_exist_ok=True)
+        return dst
 
     copy_params(tmp_path)  # baseline.yaml and the files it names (e.g. its posterior)
     (tmp_path / "smoke.yaml").write_text(f.read_text(encoding="utf-8"), encoding="utf-8")

@@ -39,7 +39,11 @@ levers:
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     """A params folder of our own: plan.yaml and what it extends (outputs go beside them)."""
-    from conftest import copy_params
+    from shutil import copytree
+
+    def copy_params(dst):  # a copy of params/ (not from conftest: tests/browser has one too)
+        copytree(__import__('pathlib').Path(__file__).resolve().parents[1] / 'params', dst, dirs_exist_ok=True)
+        return dst
 
     d = copy_params(tmp_path_factory.mktemp("xlparams"))  # baseline.yaml and the files it names
     (d / "plan.yaml").write_text(PLAN, encoding="utf-8")
