@@ -902,7 +902,8 @@ def sample_posterior(loglik: Callable[[np.ndarray], np.ndarray], priors, *, n_wa
     n_steps : int
         Steps per chunk [steps].
     burn : int, optional
-        Steps discarded as burn-in [steps]; default half of the chain run so far.
+        Steps discarded as burn-in [steps]; default a third of the chain run so far (the split
+        R-hat on what is kept checks that the rest is stationary).
     thin : int
         Keep every ``thin``-th step after burn-in.
     seed : int
@@ -1014,7 +1015,7 @@ def sample_posterior(loglik: Callable[[np.ndarray], np.ndarray], priors, *, n_wa
                 progress(total + done_here, max_steps)
         first = False
         total += chunk
-        b = int(burn) if burn is not None else total // 2
+        b = int(burn) if burn is not None else total // 3
         if b >= total:
             continue
         diag = _chain_diagnostics(sampler, priors, b, thin)

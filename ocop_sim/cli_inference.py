@@ -166,6 +166,9 @@ def cmd_backtest(args) -> int:
         print(f"cut-off {y}: {s['n']} held-back reports ({s['n_quantities']} quantities): coverage "
               f"50 % {cov.get('50', float('nan')):.2f}, 80 % {cov.get('80', float('nan')):.2f}, "
               f"95 % {cov.get('95', float('nan')):.2f}; CRPS/actual {s.get('crps_relative', float('nan')):.3f}")
+        by = s.get("bias_by_metric", {})
+        if by:
+            print("    median bias per metric (every scope): " + ", ".join(f"{k} {v:+.1%}" for k, v in by.items()))
         for k, v in s.get("bias_median", {}).items():
             print(f"    median bias {k}: {v:+.1%}")
     if js is not None:
@@ -207,7 +210,8 @@ def _configure_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pool", nargs="+", default=None, metavar="SCENARIO",
                    help="history scenarios of other provinces to pool with (partial pooling)")
     p.add_argument("--seed", type=_seed, default=0)
-    p.add_argument("--steps", type=_steps, default=4000, help="sampler steps per chunk")
+    p.add_argument("--steps", type=_steps, default=1000,
+                   help="sampler steps per chunk (convergence is checked after each)")
     p.add_argument("--max-steps", type=_steps, default=16000, help="most sampler steps before refusing")
     p.add_argument("--path", action="store_true",
                    help="also infer the yearly inflow path (inflow_shock_YYYY; slower to converge)")

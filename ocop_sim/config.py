@@ -253,6 +253,13 @@ class Assumptions(_Strict):
         "spending",
         _CAL + "; +30 (2022), ≈45/yr (2023–24)", {"type": "triangular", "low": 8.5, "mode": 11.6, "high": 15.0},
         key=True)
+    entity_imitation: float = _a(
+        0.0, 0.0, 2.0, "1/year", "New entities a year brought by each OCOP entity already in the area (word of "
+        "mouth and demonstration: the imitation coefficient q of a Bass diffusion), damped as the area's pool of "
+        "potential products is used up",
+        "Bass (1969) diffusion; imitation coefficients average q ≈ 0.38 a year across 213 diffusion studies "
+        "(Sultan, Farley & Lehmann 1990, Journal of Marketing Research 27(1)); 0 without a fit (no imitation), "
+        "fitted with the rest in calibration")
     entity_uplift_max: float = _a(
         1.0, 0.0, 5.0, "-", "Maximum relative uplift of new entities from start-up and promotion spending", _J)
     entity_half_saturation_bn_vnd: float = _a(

@@ -64,6 +64,7 @@ _C_EUM = COLUMNS["entity_uplift_max"]
 _C_EHALF = COLUMNS["entity_half_saturation_bn_vnd"]
 _C_BNE = COLUMNS["base_new_entities"]
 _C_EPS = COLUMNS["entities_per_startup"]
+_C_EIM = COLUMNS["entity_imitation"]
 _C_CPT = COLUMNS["cost_per_trainee_mn_vnd"]
 _C_LTR = COLUMNS["leader_training_reach"]
 _C_TURN = COLUMNS["staff_turnover"]
@@ -291,8 +292,16 @@ def _step_expected(i, year, lev, Pm, weight, act, gs, tourism, sub_scale, score_
         ent_uplift = auto + (1.0 - auto) * (1.0 + p[_C_EUM]) * _sat(ent_spend, p[_C_EHALF])
         c_ent = p[_C_BNE] * ent_uplift * LI[i, d]
         c_st = p[_C_EPS] * np2
+        c_im = p[_C_EIM] * LI[i, d]
         for a in range(A):
-            ne = _fmax(c_ent * w[a] + c_st * share[a], 0.0)
+            # imitation (Bass diffusion), damped by the share of the area's pool still left
+            pool_a = 0.0
+            pool0_a = 0.0
+            for g in range(G):
+                pool_a += pool[d, a, g]
+                pool0_a += pool0[d, a, g]
+            left_a = 1.0 - _clip01(1.0 - pool_a / _fmax(pool0_a, 1e-12))
+            ne = _fmax(c_ent * w[a] + c_st * share[a] + c_im * ent[d, a] * left_a, 0.0)
             new_ent[a] = ne
             ent[d, a] = ent[d, a] + ne
             F_newent[i, d, a] = ne

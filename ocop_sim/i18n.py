@@ -373,6 +373,7 @@ ASSUMPTION_VI: dict[str, str] = {
     'entity_uplift_max': 'Mức tăng tương đối tối đa của chủ thể mới nhờ chi khởi nghiệp và xúc tiến',
     'entity_half_saturation_bn_vnd': 'Mức chi khởi nghiệp và xúc tiến cho một nửa mức tăng tối đa',
     'base_new_ideas': 'Số ý tưởng sản phẩm mới mỗi năm khi không có chi thêm (Đồng Nai cũ)',
+    'entity_imitation': 'Số chủ thể mới mỗi năm do mỗi chủ thể OCOP đã có trong vùng lan tỏa (hệ số bắt chước q của mô hình khuếch tán Bass), giảm dần khi nguồn sản phẩm tiềm năng của vùng cạn',
     'ideas_per_new_entity': 'Số ý tưởng sản phẩm do mỗi chủ thể mới mang lại',
     'idea_uplift_max': 'Mức tăng tương đối tối đa của ý tưởng mới nhờ chi phát triển sản phẩm',
     'idea_half_saturation_bn_vnd': 'Mức chi phát triển sản phẩm cho một nửa mức tăng ý tưởng',

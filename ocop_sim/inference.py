@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from . import bayes, scoring
-from .calibrate import model_value
+from .calibrate import ObservationOperator, model_value
 from .config import ASSUMPTION_NAMES, Horizon, Scenario, assumption_meta
 from .packs import collapsed, decimal_date, load_pack
 
@@ -295,9 +295,10 @@ def log_likelihood(mu: np.ndarray, obs, obs_cv: np.ndarray, inflow_sd: np.ndarra
 
 
 def model_values(scenario: Scenario, obs, overrides: dict[str, np.ndarray], events,
-                 inflow_path: dict[int, np.ndarray] | None = None) -> np.ndarray:
+                 inflow_path: dict[int, np.ndarray] | None = None, operator=None) -> np.ndarray:
     """Expected-mode model values (n_obs × V) of ``obs`` for V variants of assumptions, computed
-    by the compiled engine (:mod:`ocop_sim.engine`; the numpy model where numba is missing)."""
+    by the compiled engine (:mod:`ocop_sim.engine`; the numpy model where numba is missing);
+    ``operator``: an :class:`ocop_sim.calibrate.ObservationOperator` of ``obs`` kept across calls."""
     from . import engine
     from .results import Result
     from .simulate import run_block
@@ -308,6 +309,8 @@ def model_values(scenario: Scenario, obs, overrides: dict[str, np.ndarray], even
     else:  # pragma: no cover - numba is a dependency
         arrays = run_block(scenario, V, None, overrides=overrides, event_list=list(events), inflow_path=inflow_path)
     r = Result(scenario=scenario, arrays=arrays, mode="expected", seed=scenario.seed, draws=V)
+    if operator is not None:
+        return operator(r)
     return np.array([model_value(r, o) for o in obs], dtype=float).reshape(len(obs), V)
 
 
@@ -324,11 +327,12 @@ def make_loglik(kn: Knowledge, names: tuple[str, ...]):
     start = kn.scenario.horizon.start
 
     with_path = any(n.startswith(SHOCK_PREFIX) for n in names)
+    operator = ObservationOperator(obs)
 
     def loglik(X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(X)
         ov = {n: X[:, names.index(n)] for n in model_names}
-        mu = model_values(fast, obs, ov, events, inflow_path(names, X) or None)
+        mu = model_values(fast, obs, ov, events, inflow_path(names, X) or None, operator)
         cv = X[:, names.index("obs_cv")] if "obs_cv" in names else np.full(len(X), 0.1)
         # a fitted path carries the inflow's year-to-year variation itself; without one, its
         # variance enters the observation model (growing with the years since the start)
@@ -343,7 +347,8 @@ def make_loglik(kn: Knowledge, names: tuple[str, ...]):
 
 
 #: Parameters inferred by default: the model's and the observation model's.
-DEFAULT_PARAMS = ("score_base", "submission_rate", "base_new_entities", "base_new_ideas", "renewal_base_prob",
+DEFAULT_PARAMS = ("score_base", "submission_rate", "base_new_entities", "entity_imitation", "base_new_ideas",
+                  "renewal_base_prob",
                   "renewal_factor_4star", "downgrade_prob_4star", "upgrade_attempt_rate", "pool_factor",
                   "criteria_score_shift", "central_pass_rate", "inflow_sd", "obs_cv")
 
@@ -515,7 +520,10 @@ def backtest(scenario: Scenario, until: int, draws: int = 1000, seed: int = 0, n
     samples, res = predictive(sc, cal.posterior, held, draws, seed, events=cal.knowledge.events)
     scores, table = score(held, samples)
     scores.update({"until": until, "pooled": sorted(cal.pooled), "posterior_seconds": cal.posterior.seconds,
-                   "targets": target_forecasts(res, until)})
+                   "targets": target_forecasts(res, until),
+                   # each held-back report with its forecast (median, 80 % band), for the record
+                   "forecasts": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()
+                                  if k != "source_url"} for row in table.to_dict(orient="records")]})
     return Backtest(until=until, calibration=cal, held=held, samples=samples, scores=scores, table=table)
 
 
@@ -589,10 +597,13 @@ def score(held, samples: np.ndarray) -> tuple[dict, object]:
     bias = {}
     for (sc, met), d in table.groupby(["scope", "metric"], sort=False):
         bias[f"{sc}/{met}"] = float(np.median((d["median"] - d["actual"]) / np.maximum(d["actual"].abs(), 1e-9)))
+    rel = (table["median"] - table["actual"]) / np.maximum(table["actual"].abs(), 1e-9)
+    # per metric over every scope (e.g. all held-back 4★ reports: old province and merged)
+    bias_metric = {met: float(np.median(rel[table["metric"] == met])) for met in dict.fromkeys(table["metric"])}
     rel_crps = float(np.mean(crps / np.maximum(np.abs(y), 1.0)))
     return ({"n": int(len(held)), "n_quantities": len(groups), "coverage": cov, "coverage_raw": raw,
              "crps_mean": float(np.mean(crps)), "crps_relative": rel_crps,
-             "interval_score_80": float(np.mean(iscore)), "bias_median": bias,
+             "interval_score_80": float(np.mean(iscore)), "bias_median": bias, "bias_by_metric": bias_metric,
              "pit_histogram": [int(c) for c in counts]}, table)
 
 

@@ -66,6 +66,8 @@ _STOCK_LEVELS = {
     "products_potential_5star": _lvl("p5"),
     "products_national_5star": _lvl("n5"),
 }
+#: stocks that hold provincial 5★ without national 5★: they lose a product at its recognition
+_LOSE_AT_CENTRAL = ("products_4star", "products_potential_5star")
 
 
 @dataclass(frozen=True)
@@ -141,62 +143,90 @@ class Result:
     def start_value(self, metric: str, scope: str = "province", counting: str = "valid") -> np.ndarray:
         """Per-draw value (D,) of a stock at the start of the horizon (31/12 of the year before):
         the pack's reported stocks as the run spread them."""
-        init = self.arrays.initial
-        if init is None or metric not in _SERIES or GLOSSARY[metric]["kind"] not in ("stock", "ratio"):
+        if self.arrays.initial is None or metric not in _SERIES or GLOSSARY[metric]["kind"] not in ("stock", "ratio"):
             raise KeyError(f"no start value of {metric!r}")
         key = ("start", metric, scope, counting)
-        if key in self._memo:
-            return self._memo[key]
-        view = Result(scenario=self.scenario, arrays=RunArrays(
-            years=self.years[:1] - 1, stocks=init, flows={}, params=self.arrays.params, spending={}, initial=None),
-            mode=self.mode, seed=self.seed, draws=self.draws)
-        self._memo[key] = view.series_counted(metric, scope, counting)[0]
+        if key not in self._memo:
+            self._memo[key] = self._start_counted(metric, self._mask(scope), counting)
         return self._memo[key]
 
     def series_counted(self, metric: str, scope: str = "province", counting: str = "valid") -> np.ndarray:
         """Yearly values (T × D) of a stock as a report counts it: ``valid`` certificates, or
         ``cumulative`` (every product ever certified: valid plus those whose certificate lapsed)."""
-        key = ("counted", metric, scope, counting)
-        if key in self._memo:
-            return self._memo[key]
-        s = self.series(metric, scope)
-        if counting == "cumulative" and metric in _STOCK_LEVELS:
-            lapsed = self.arrays.stocks["lapsed_cum"][:, :, self._mask(scope)][..., _STOCK_LEVELS[metric]]
-            s = s + lapsed.sum(axis=(-1, -2))
-        self._memo[key] = s
-        return s
+        return self._counted(metric, self._mask(scope), counting)
+
+    def _counted(self, metric: str, mask: np.ndarray, counting: str) -> np.ndarray:
+        key = ("counted_mask", metric, mask.tobytes(), counting)
+        if key not in self._memo:
+            s = np.asarray(_SERIES[metric](self, mask), dtype=float)
+            if counting == "cumulative" and metric in _STOCK_LEVELS:
+                lapsed = self.arrays.stocks["lapsed_cum"][:, :, mask][..., _STOCK_LEVELS[metric]]
+                s = s + lapsed.sum(axis=(-1, -2))
+            self._memo[key] = s
+        return self._memo[key]
 
     def value_at(self, metric: str, at: float, scope: str = "province", counting: str = "valid") -> np.ndarray:
         """A stock at decimal time ``at`` (end of year Y is at Y+1), as reports count it.
 
         Stocks change in steps at evaluation rounds: within a year the value moves from the
-        previous year end by the share of the year's rounds held by ``at`` (the pack's ``rounds``;
-        the central council's ``central_rounds`` for national 5★), not along a straight line.
+        previous year end by the share of the year's rounds held by ``at`` (the pack's ``rounds``),
+        not along a straight line.  The central council's recognitions (``central_rounds``) move
+        products from provincial to national 5★ at their own dates: national 5★ follow them, and
+        so do the counts that hold provincial 5★ (4★ and potential 5★ lose them then).  In the year
+        an area joins (a merger), the areas that were there before move by the rounds and the
+        joining area counts with its stocks at the year end.
         """
+        return self._value_at_mask(metric, at, self._mask(scope), counting)
+
+    def _value_at_mask(self, metric: str, at: float, mask: np.ndarray, counting: str) -> np.ndarray:
         from .packs import load_pack
 
-        s = self.series_counted(metric, scope, counting)
+        key = ("at", metric, at, mask.tobytes(), counting)
+        if key in self._memo:
+            return self._memo[key]
+        s = self._counted(metric, mask, counting)
         t = self.years.astype(float) + 1.0
-        mask = self._mask(scope)
         act = self.arrays.stocks["active"][:, 0][:, mask]
+        off = 0
         if self.arrays.initial is not None and at <= t[0] + 1e-9:  # the reported start state comes first
-            s = np.concatenate([self.start_value(metric, scope, counting)[None], s])
+            s = np.concatenate([self._start_counted(metric, mask, counting)[None], s])
             t = np.concatenate([[t[0] - 1.0], t])
             act = np.concatenate([self.arrays.initial["active"][:, 0][:, mask], act])
+            off = 1
         if at <= t[0]:
-            return s[0]
-        i = int(np.searchsorted(t, at - 1e-9))
-        if i >= len(t):
-            return s[-1]
-        if np.any(act[i] > act[i - 1]):
-            # an area joined (merger) during this year: its stocks are only known from the year end
-            return s[i]
-        # a round in month m counts from the start of that month (a report dated in the month of
-        # a round sees it: e.g. national 5★ announced on 26/06/2025 after the June council)
-        month = (at - t[i - 1]) * 12.0 + 1.0
-        frac = load_pack(self.scenario.pack).round_fraction(int(round(t[i])) - 1, month,
-                                                            central=metric == "products_national_5star")
-        return (1 - frac) * s[i - 1] + frac * s[i]
+            out = s[0]
+        elif (i := int(np.searchsorted(t, at - 1e-9))) >= len(t):
+            out = s[-1]
+        elif np.any(joined := act[i] > act[i - 1]):
+            # an area joined (merger) during this year: the others move by the rounds, the
+            # joining one is known from the year end only
+            new = np.zeros_like(mask)
+            new[np.flatnonzero(mask)[joined]] = True
+            out = self._counted(metric, new, counting)[i - off] + (
+                self._value_at_mask(metric, at, mask & ~new, counting) if np.any(mask & ~new) else 0.0)
+        else:
+            # a round in month m counts from the start of that month (a report dated in the month
+            # of a round sees it: e.g. national 5★ announced on 26/06/2025 after the June council)
+            pack = load_pack(self.scenario.pack)
+            month = (at - t[i - 1]) * 12.0 + 1.0
+            year = int(round(t[i])) - 1
+            central = metric == "products_national_5star"
+            frac = pack.round_fraction(year, month, central=central)
+            out = (1 - frac) * s[i - 1] + frac * s[i]
+            if metric in _LOSE_AT_CENTRAL and i - off >= 0:
+                # provincial 5★ recognised national leave at the council's date, not the rounds'
+                rec = self.arrays.flows["upgrades"][i - off][:, mask][..., LEVELS.index("n5")].sum(axis=(-1, -2))
+                out = out + (frac - pack.round_fraction(year, month, central=True)) * rec
+        self._memo[key] = out
+        return out
+
+    def _start_counted(self, metric: str, mask: np.ndarray, counting: str) -> np.ndarray:
+        """Per-draw value (D,) at the start of the horizon for the areas of ``mask``."""
+        init = self.arrays.initial
+        view = Result(scenario=self.scenario, arrays=RunArrays(
+            years=self.years[:1] - 1, stocks=init, flows={}, params=self.arrays.params, spending={}, initial=None),
+            mode=self.mode, seed=self.seed, draws=self.draws)
+        return view._counted(metric, mask, counting)[0]
 
     # ------------------------------------------------------------------ summaries
     def summary(self, metrics: list[str] | None = None, scopes: list[str] | None = None):

@@ -60,3 +60,33 @@ def test_with_assumptions_validates():
     assert with_assumptions(sc, {"submission_rate": 0.3}).assumptions.submission_rate == 0.3
     with pytest.raises(ValidationError):
         with_assumptions(sc, {"threshold_3star": 95.0})  # thresholds must stay ordered
+
+
+def _at(r, metric, scope, t, counting="valid"):
+    return float(model_value(r, {"kind": "stock", "metric": metric, "scope": scope, "at": t, "counting": counting})[0])
+
+
+def test_recognised_provincial_5star_leave_4star_at_the_councils_date(replay):
+    """4★ (which holds provincial 5★) loses the products recognised national 5★ at the central
+    council's date (06/2025), while its provincial round (10/2025) has not moved it yet."""
+    y = list(replay.years).index(2025)
+    s4 = replay.series("products_4star", "old_dong_nai")[:, 0]
+    rec = replay.series("national_5star_recognitions", "old_dong_nai")[y, 0]
+    assert rec > 1.0
+    assert _at(replay, "products_4star", "old_dong_nai", 2025.2) == pytest.approx(s4[y - 1])  # before June
+    assert _at(replay, "products_4star", "old_dong_nai", 2025.55) == pytest.approx(s4[y - 1] - rec)  # July
+    assert _at(replay, "products_4star", "old_dong_nai", 2026.0) == pytest.approx(s4[y])  # year end
+    # products at 3★+ do not move at a recognition (a provincial 5★ becomes a national one)
+    s = replay.series("products_3star_plus", "old_dong_nai")[:, 0]
+    assert _at(replay, "products_3star_plus", "old_dong_nai", 2025.55) == pytest.approx(s[y - 1])
+
+
+def test_in_the_merger_year_the_old_areas_move_by_their_rounds(replay):
+    """Mid-2025 (after the merger of 01/07/2025, before the October round) the province is old
+    Đồng Nai as of its last round plus old Bình Phước at the year end, not the year-end total."""
+    y = list(replay.years).index(2025)
+    old = replay.series("products_3star_plus", "old_dong_nai")[:, 0]
+    bp = replay.series("products_3star_plus", "old_binh_phuoc")[:, 0]
+    assert _at(replay, "products_3star_plus", "province", 2025.6) == pytest.approx(old[y - 1] + bp[y])
+    assert _at(replay, "products_3star_plus", "province", 2026.0) == pytest.approx(old[y] + bp[y])
+    assert old[y] > old[y - 1] + 10  # the October round adds products: the two readings differ

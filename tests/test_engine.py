@@ -126,7 +126,8 @@ def test_unavailable_raises(monkeypatch):
 
 
 def test_property_random_assumptions():
-    hypothesis = pytest.importorskip("hypothesis")
+    import hypothesis
+
     st = hypothesis.strategies
     fast, events = collapsed_history()
     base = ocop_sim.load(ROOT / "params" / "baseline.yaml").scenario

@@ -4,7 +4,8 @@
 #   - the Python `playwright` package into .venv, via pip (never `playwright install`: the tests
 #     drive Debian's Chromium through executable_path; browser downloads are not possible here).
 # Where installing is impossible (not root, no apt-get, no network) it prints a LOUD message and
-# exits 0: the browser tests then skip with a reason naming what is missing.
+# exits 1 when OCOP_REQUIRE_BROWSER=1 (the default of `make test`, hence of CI), else exits 0 and
+# the browser tests skip with a reason naming what is missing.
 # Usage: tools/setup_browser.sh [path/to/venv/bin/python]   (default: .venv/bin/python)
 set -u
 
@@ -15,7 +16,7 @@ problems=()
 
 loud() {
     echo "################################################################################" >&2
-    echo "## BROWSER TESTS WILL BE SKIPPED: $*" >&2
+    echo "## BROWSER TESTS CANNOT RUN: $*" >&2
     echo "## The JupyterLab and HTML-report browser tests (tests/browser/) need Debian's" >&2
     echo "## chromium at $CHROMIUM and the Python package playwright in .venv. Install them" >&2
     echo "## with: sudo apt-get install chromium && .venv/bin/pip install playwright" >&2
@@ -58,6 +59,10 @@ fi
 if [ "${#problems[@]}" -gt 0 ]; then
     msg=$(printf '%s; ' "${problems[@]}")
     loud "${msg%; }"
+    if [ "${OCOP_REQUIRE_BROWSER:-0}" = "1" ]; then
+        echo "setup_browser: OCOP_REQUIRE_BROWSER=1: failing (make test OCOP_REQUIRE_BROWSER=0 lets them skip)" >&2
+        exit 1
+    fi
     exit 0
 fi
 echo "setup_browser: ok ($("$CHROMIUM" --version 2>/dev/null | head -1); playwright $("$PY" -c 'import importlib.metadata as m; print(m.version("playwright"))'))"
