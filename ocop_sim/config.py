@@ -339,7 +339,7 @@ class Assumptions(_Strict):
     # --- structure the data asks for (issue 13): levels renew differently, the pool runs out,
     # inflow without programme money, a change of criteria, year-to-year shocks
     renewal_factor_4star: float = _a(
-        0.5, 0.0, 1.0, "-", "Renewal at the same level of 4★ and provincial 5★ certificates, relative to 3★",
+        0.5, 0.0, 1.0, "-", "Renewal at the same level of 4★ certificates, relative to 3★ (5★ renew as 3★)",
         _J + ": higher levels must re-prove a higher score under stricter review (148/QĐ-TTg mandatory criteria)",
         {"type": "uniform", "low": 0.2, "high": 0.9})
     downgrade_prob_4star: float = _a(

@@ -540,11 +540,11 @@ def _step_expected(i, year, lev, Pm, weight, act, gs, tourism, sub_scale, score_
                 x3 = cert[d, a, g, _LN5, _NK - 1]
                 rn0 = x0 * pr3
                 rn1 = x1 * pr4
-                rn2 = x2 * pr4
+                rn2 = x2 * pr3
                 rn3 = x3 * pr3
                 dw0 = x0 * pd3
                 dw1 = x1 * pd4
-                dw2 = x2 * pd4
+                dw2 = x2 * pdn5
                 dw3 = x3 * pdn5
                 lt0 = (x0 - rn0 - dw0) + dw0
                 lt1 = (x1 - rn1 - dw1) + 0.0

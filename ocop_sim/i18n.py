@@ -400,7 +400,7 @@ ASSUMPTION_VI: dict[str, str] = {
     'renewal_gain_per_display_point': 'Mức tăng xác suất công nhận lại trên mỗi điểm bán hoặc trung tâm (tiếp cận thị trường)',
     'merger_candidates': 'Số ý tưởng sản phẩm đang phát triển ở Bình Phước cũ khi hợp nhất',
     'merger_leader_coverage': 'Tỷ lệ người đứng đầu chủ thể ở Bình Phước cũ đã được đào tạo khi hợp nhất',
-    'renewal_factor_4star': 'Hệ số công nhận lại cùng hạng của sản phẩm 4 sao và 5 sao cấp tỉnh so với sản phẩm 3 sao',
+    'renewal_factor_4star': 'Hệ số công nhận lại cùng hạng của sản phẩm 4 sao so với sản phẩm 3 sao (sản phẩm 5 sao được công nhận lại như 3 sao)',
     'downgrade_prob_4star': 'Tỷ lệ sản phẩm 4 sao và 5 sao cấp tỉnh không được công nhận lại bị hạ một hạng',
     'pool_factor': 'Hệ số nhân của ước tính số sản phẩm tiềm năng trong gói dữ liệu (độ bất định của ước tính)',
     'pool_growth': 'Số sản phẩm tiềm năng mới mỗi năm, tính bằng tỷ lệ so với nguồn sản phẩm tiềm năng ban đầu',

@@ -372,10 +372,11 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     r = np.clip(P["renewal_base_prob"] + P["renewal_gain_max"] * saturating(
         promo_per_product, P["renewal_half_saturation_mn_vnd"])
         + P["renewal_gain_per_display_point"] * points, 0.0, 1.0)
-    # levels renew differently: 4★ and provincial 5★ renew at their level at a fraction of the
-    # 3★ probability and are more often re-rated one level lower (national 5★ renew as 3★ do)
+    # levels renew differently: 4★ renew at their level at a fraction of the 3★ probability and
+    # are more often re-rated one level lower; provincial and national 5★ (products that scored
+    # 90 or more) renew as 3★ do, and a provincial 5★ not renewed is re-rated 4★ as often as a 4★ 3★
     f4 = P["renewal_factor_4star"]
-    r_lvl = np.stack([r, r * f4, r * f4, r], axis=-1)[:, None, None, :]  # D×1×1×L
+    r_lvl = np.stack([r, r * f4, r, r], axis=-1)[:, None, None, :]  # D×1×1×L
     d_lvl = np.stack([P["downgrade_prob"], P["downgrade_prob_4star"], P["downgrade_prob_4star"],
                       P["downgrade_prob_4star"]], axis=-1)[:, None, None, :]
     renewed, downgraded, lapsed = sampler.split(expiring, [r_lvl, (1 - r_lvl) * d_lvl, (1 - r_lvl) * (1 - d_lvl)])

@@ -35,12 +35,17 @@ def test_a_report_sees_the_rounds_held_by_its_date(replay):
     # 26/06/2025 sees all of 2025's recognitions, one in March none of them (no linear blend)
     assert at(2025.48) == pytest.approx(end25)
     assert at(2025.2) == pytest.approx(end24)
-    # provincial rounds: two in 2021 (June, December): a report in July sees half of the year's flow
+    # provincial rounds: two in 2022 (June, December): a report in July sees half of the year's flow
     s = replay.series("products_3star_plus", "old_dong_nai")[:, 0]
-    e20, e21 = s[list(replay.years).index(2020)], s[list(replay.years).index(2021)]
+    e21, e22 = s[list(replay.years).index(2021)], s[list(replay.years).index(2022)]
     v = float(model_value(replay, {"kind": "stock", "metric": "products_3star_plus", "scope": "old_dong_nai",
-                                   "at": 2021.55})[0])
-    assert v == pytest.approx(e20 + 0.5 * (e21 - e20))
+                                   "at": 2022.55})[0])
+    assert v == pytest.approx(e21 + 0.5 * (e22 - e21))
+    # in 2021 the first round came after the report of 28/06/2021 (46 products, as at the end of
+    # 2020): that report sees none of 2021's products
+    v = float(model_value(replay, {"kind": "stock", "metric": "products_3star_plus", "scope": "old_dong_nai",
+                                   "at": 2021.49})[0])
+    assert v == pytest.approx(s[list(replay.years).index(2020)])
 
 
 def test_the_start_of_an_outlook_is_its_reported_state():
