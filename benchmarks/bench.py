@@ -188,6 +188,7 @@ def section_peers(quick: bool) -> None:
         with tempfile.TemporaryDirectory() as d:
             m = pm.load_pysd(Path(d) / "ocop_reduced.mdl")
             diff = pm.max_rel_diff(ref, pm.run_pysd(m))
+            _check_equal("PySD", diff)
             peers["PySD"] = _best(lambda: pm.run_pysd(m), 3 if quick else 10)[0]
         print(f"reduced model, PySD {pysd.__version__} (Vensim .mdl written by peer_models.vensim_text): "
               f"{peers['PySD'] * 1e3:.1f} ms   max rel. diff {diff:.1e} ({'OK' if diff <= 1e-9 else 'MISMATCH'})")
@@ -201,6 +202,7 @@ def section_peers(quick: bool) -> None:
             try:
                 m = pm.build_bptk(p)
                 diff = pm.max_rel_diff(ref, pm.run_bptk(m, backend))
+                _check_equal(f"BPTK-Py {backend}", diff)
                 peers[f"BPTK-Py {backend}"] = _best(lambda: pm.run_bptk(m, backend), 3 if quick else 10)[0]
                 print(f"reduced model, BPTK-Py {version('BPTK-Py')} {backend} engine: "
                       f"{peers[f'BPTK-Py {backend}'] * 1e3:.2f} ms   max rel. diff {diff:.1e} "
@@ -388,9 +390,39 @@ def section_calibration(quick: bool) -> None:
 
     print("\n== 7. Bayesian calibration of params/history.yaml and posterior predictive Monte Carlo (1 core)")
     hist = load(ROOT / "params" / "history.yaml").scenario
+    # one log-likelihood evaluation of 96 variants: every report read one by one vs the sparse
+    # observation operator (ocop_sim.calibrate.ObservationOperator), side by side
+    import numpy as np
+
+    from ocop_sim.calibrate import ObservationOperator
+    from ocop_sim.packs import collapsed, load_pack
+
+    kn = inf.knowledge(hist, None)
+    names = [n for n in inf.DEFAULT_PARAMS if n in inf.ASSUMPTION_NAMES]
+    pri = inf.priors_for(tuple(names), None)
+    rng = np.random.default_rng(0)
+    ov = {n: pri[n].sample(rng, 96) for n in names}
+    pack = load_pack(kn.scenario.pack)
+    fast = kn.scenario.model_copy(update={"pack": str(collapsed(pack))})
+    region = dict(zip(pack.areas.ids, pack.areas.region))
+    events = [ev.model_copy(update={"area": region[ev.area]}) if ev.type == "merger" else ev for ev in kn.events]
+    obs, op = list(kn.observations), ObservationOperator(list(kn.observations))
+    a, b = inf.model_values(fast, obs, ov, events, None, op), inf.model_values(fast, obs, ov, events)
+    assert np.allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True), "observation operator != model_value"
+    n = 40
+    t = time.perf_counter()
+    for _ in range(n):
+        inf.model_values(fast, obs, ov, events)
+    one_by_one = (time.perf_counter() - t) / n
+    t = time.perf_counter()
+    for _ in range(n):
+        inf.model_values(fast, obs, ov, events, None, op)
+    matrix = (time.perf_counter() - t) / n
+    print(f"{len(obs)} reports x 96 variants: one by one {one_by_one * 1e3:.1f} ms, operator {matrix * 1e3:.1f} ms")
+    print(f"RATIO model values one by one / observation operator: {one_by_one / matrix:.2f}x   (higher is better)")
     t = time.perf_counter()
     try:
-        cal = inf.calibrate(hist, None, n_steps=2000, max_steps=30000, require=False)
+        cal = inf.calibrate(hist, None, n_steps=1000, max_steps=30000, require=False)
         secs = time.perf_counter() - t
         post = cal.posterior
         worst_r = max(post.rhat.values())
@@ -417,6 +449,15 @@ SECTIONS = {"peers": section_peers, "mc": section_mc, "national": section_nation
             "cache": section_cache, "reports": section_reports, "calibration": section_calibration}
 
 
+#: equality failures of the peers (a benchmark of a model that computes something else is void)
+MISMATCHES: list[str] = []
+
+
+def _check_equal(who: str, diff: float) -> None:
+    if not diff <= 1e-9:
+        MISMATCHES.append(f"{who}: max rel. diff {diff:.1e} > 1e-9")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer draws, scenarios and repeats")
@@ -430,6 +471,9 @@ def main(argv=None) -> int:
           f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}")
     for name in a.only or SECTIONS:
         SECTIONS[name](a.quick)
+    if MISMATCHES:
+        print("BENCHMARK FAILED: the peers do not compute the same model: " + "; ".join(MISMATCHES), file=sys.stderr)
+        return 1
     return 0
 
 

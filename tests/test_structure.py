@@ -61,9 +61,33 @@ def test_levels_renew_at_different_rates(outlook):
     expiring = s0.cert[..., -1].sum(axis=(1, 2))[0]  # per level
     ren = f["renewed"].sum(axis=(1, 2))[0] / expiring
     r3 = float(f["renewal_prob"][0])
-    assert ren[0] == pytest.approx(r3) and ren[1] == pytest.approx(0.3 * r3) and ren[2] == pytest.approx(0.3 * r3)
+    # 3★, provincial and national 5★ renew at the base rate, 4★ at a fraction of it
+    assert ren[0] == pytest.approx(r3) and ren[1] == pytest.approx(0.3 * r3) and ren[2] == pytest.approx(r3)
+    assert ren[3] == pytest.approx(r3)
     down = f["downgraded"].sum(axis=(1, 2))[0] / expiring
-    assert down[1] == pytest.approx((1 - 0.3 * r3) * 0.8)
+    assert down[1] == pytest.approx((1 - 0.3 * r3) * 0.8) and down[2] == pytest.approx((1 - r3) * 0.8)
+
+
+@pytest.mark.parametrize("left", [1.0, 0.5, 0.0])
+def test_entities_bring_entities_until_the_pool_runs_out(outlook, left):
+    """Imitation (Bass diffusion): each entity in an area brings ``entity_imitation`` new ones a
+    year, times the share of the area's pool of potential products still left (v0.1: a constant
+    inflow, whatever the programme had reached: it could not follow 45 → 75 → 165 entities)."""
+    q = 0.4
+    sc = with_assumptions(outlook, {"entity_imitation": q, "entity_exit_rate": 0.0})
+    P = parameter_arrays(sc, 1, None)
+    s0 = initial_state(sc, 1, True, P)
+    ent = np.full_like(s0.ent, 50.0)
+    pool = s0.pool0 * left
+    lv = _lever_values(sc, 2026)
+    w = np.ones(s0.ent.shape[1])
+    gs = np.full(6, 1 / 6)
+    _, f_q = model.step(model.replace(s0, ent=ent, pool=pool), 2026, lv, P, w, gs, 5, model.Sampler(None))
+    P0 = parameter_arrays(with_assumptions(sc, {"entity_imitation": 0.0}), 1, None)
+    _, f_0 = model.step(model.replace(s0, ent=ent, pool=pool), 2026, lv, P0, w, gs, 5, model.Sampler(None))
+    has_pool = s0.pool0.sum(axis=-1)[0] > 0
+    extra = (f_q["new_entities"] - f_0["new_entities"])[0]
+    np.testing.assert_allclose(extra[has_pool], q * 50.0 * left, rtol=1e-9)
 
 
 def test_criteria_change_is_stricter_with_a_backlog_not_a_boost(history):
