@@ -38,12 +38,18 @@ def backtest_table_html(meta: dict, lang: str = "en") -> str:
     rows = []
     for c in cuts:
         bias = c.get("bias_median", {})
+        by_metric = c.get("bias_by_metric", {})
 
         def pick(metric: str) -> str:
-            vals = [v for k, v in bias.items() if k.endswith("/" + metric)]
-            if not vals:
-                return "—"
-            v = float(np.mean(vals))
+            # the median over every later report of the metric (older records: the mean of the
+            # series' medians)
+            if metric in by_metric:
+                v = float(by_metric[metric])
+            else:
+                vals = [v for k, v in bias.items() if k.endswith("/" + metric)]
+                if not vals:
+                    return "—"
+                v = float(np.mean(vals))
             return ("+" if v > 0 else "") + fmt_percent(v, lang, 0)
 
         cov = c.get("coverage", {})

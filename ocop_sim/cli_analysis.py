@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from .cli import EXTRA_COMMANDS, UsageError, _draws, _jobs, _scheduler, _seed, executor_from_args
+from .scenarios import check_child_out
 
 
 def _year(text: str) -> int:
@@ -121,6 +122,8 @@ def cmd_goal_seek(args) -> int:
     if not args.max_factor > 0:
         raise UsageError(f"--max-factor: expected a factor > 0, got {args.max_factor:g}")
     out = _check_out_file(args.out) if args.out else None
+    if out is not None:  # before any work: never over its own input, another file only with --force
+        check_child_out(ld, out, replace=args.force)
     r = gs.goal_seek(sc, args.target, args.lever, args.probability, args.from_year, args.draws, args.seed,
                      max_factor=args.max_factor, folder=ld.path.parent)
     print(gs.format_result(r, args.lang))
@@ -129,33 +132,29 @@ def cmd_goal_seek(args) -> int:
     if out is not None:
         _write_lever_yaml(ld, out, {args.lever: r.scenario.levers.model_dump()[args.lever]},
                           f"goal seek: {args.lever} ×{r.factor:.4g} for {args.target}"
-                          + (f" with probability >= {args.probability}" if args.probability else " (expected mode)"))
+                          + (f" with probability >= {args.probability}" if args.probability else " (expected mode)"),
+                          replace=args.force)
         print(f"wrote {out}")
     return 0
 
 
-def _write_lever_yaml(ld, out: Path, levers: dict, note: str) -> None:
-    """Write a scenario that extends ``ld`` and overrides ``levers`` (validated, atomic)."""
+def _write_lever_yaml(ld, out: Path, levers: dict, note: str, replace: bool = False) -> None:
+    """Write a scenario that extends ``ld`` and overrides ``levers`` (the one child writer:
+    validated, atomic, never over its own input; over another file only with ``--force``)."""
     import datetime as _dt
-    import os
     import re
 
-    import yaml
+    from .config import NAME_RE
+    from .scenarios import write_child
 
-    from .config import NAME_RE, Scenario
-    from .io import atomic_write_text
-    from .scenarios import deep_merge
-
-    rel = os.path.relpath(Path(ld.path).resolve(), out.resolve().parent).replace(os.sep, "/")
     name = out.stem if re.fullmatch(NAME_RE, out.stem) else f"{ld.scenario.name}_analysis"
     today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
     clean = {k: ({int(y): float(v) for y, v in val.items()} if isinstance(val, dict) else float(val))
              for k, val in levers.items()}
-    doc = {"extends": rel, "name": name,
-           "description": {"vi": f"Tạo ngày {today} bởi ocop-sim: {note}.", "en": f"Written on {today} by ocop-sim: {note}."},
-           "levers": clean}
-    Scenario.model_validate(deep_merge(ld.raw, {k: v for k, v in doc.items() if k != "extends"}))
-    atomic_write_text(out, yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100))
+    changes = {"description": {"vi": f"Tạo ngày {today} bởi ocop-sim: {note}.",
+                               "en": f"Written on {today} by ocop-sim: {note}."},
+               "levers": clean}
+    write_child(ld, out, changes, name, replace=replace, allow_outside=True)
 
 
 def _configure_goal_seek(p: argparse.ArgumentParser) -> None:
@@ -171,6 +170,7 @@ def _configure_goal_seek(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-factor", type=_number, default=100.0,
                    help="largest factor tried (also capped by the lever's bound); default 100")
     p.add_argument("--out", default=None, help="scenario YAML with the resulting schedule")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file (a .bak copy is kept)")
 
 
 # ----------------------------------------------------------------------------- optimize
@@ -201,12 +201,13 @@ def cmd_optimize(args) -> int:
             raise UsageError(f"--weights: expected a mapping target_id: weight, got {type(weights).__name__}")
         opt.check_weights(weights, opt.relevant_targets(sc, args.from_year, ld.path.parent), args.weights)
     out = _check_out_file(args.out)
+    check_child_out(ld, out, replace=args.force)  # before any work
     r = opt.optimize(sc, args.budget, args.objective, weights, mins, args.from_year, args.draws, args.seed,
                      folder=ld.path.parent)
     print(opt.format_result(r, args.lang))
     fy = args.from_year if args.from_year is not None else sc.horizon.start
     _write_lever_yaml(ld, out, {k: r.scenario.levers.model_dump()[k] for k in r.allocation},
-                      f"best split of {args.budget:g} bn VND/year from {fy} ({args.objective})")
+                      f"best split of {args.budget:g} bn VND/year from {fy} ({args.objective})", replace=args.force)
     print(f"wrote {out}")
     return 0
 
@@ -223,6 +224,7 @@ def _configure_optimize(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=_seed, default=None)
     p.add_argument("--lang", choices=["en", "vi"], default="en")
     p.add_argument("--out", required=True, help="scenario YAML with the best split")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file (a .bak copy is kept)")
 
 
 # ----------------------------------------------------------------------------- sweep

@@ -655,63 +655,18 @@ def _base_from_manifest(book: _Book, allow_outside: bool) -> Loaded:
                      f"{', '.join(str(c) for c in candidates) or 'none'} (not found); pass --scenario BASE.yaml")
 
 
-def scenario_yaml(changes: dict, base_path: Path, out: Path, name: str, source: str = "") -> str:
-    """Text of a scenario that ``extends`` ``base_path`` (relative to ``out``) with ``changes``."""
-    import yaml
+def write_scenario(changes: dict, base_loaded: Loaded, out: str | Path, name: str, source: str = "",
+                   allow_outside: bool = False, replace: bool = True) -> Loaded:
+    """Write a scenario YAML that extends the base with ``changes`` through the one writer of
+    child scenarios (:func:`ocop_sim.scenarios.write_child`: validated before the rename, never
+    over the base or a file it extends; an existing file replaced keeps a ``.bak`` copy)."""
+    from .scenarios import write_child
 
-    rel = Path(os.path.relpath(Path(base_path).resolve(), Path(out).resolve().parent)).as_posix()
-    doc = {"extends": rel, "name": name, **changes}
     head = ""
     if source:
         src = " ".join(neutralise(source)[0].split())
         head = f"# Imported from the workbook {src} by ocop-sim import-xlsx: only the changes.\n"
-    return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
-
-
-def write_scenario(changes: dict, base_loaded: Loaded, out: str | Path, name: str, source: str = "",
-                   allow_outside: bool = False) -> Loaded:
-    """Write a scenario YAML that extends the base with ``changes``; validated before the rename.
-
-    The text is written to a temporary file beside ``out`` and loaded with
-    :func:`ocop_sim.scenarios.load`; only a valid file is renamed to ``out``; nothing is left
-    behind on failure.
-    """
-    out = Path(out)
-    label = str(out)
-    if out.suffix.lower() not in (".yaml", ".yml"):
-        raise ScenarioError(label, "", f"expected an output file ending in .yaml, got {out.name!r}")
-    if not isinstance(name, str) or not re.fullmatch(NAME_RE, name):
-        raise ScenarioError(label, "name", f"expected letters, digits, _ . - (at most 64, starting with a letter "
-                            f"or digit), got {name!r}")
-    if not out.parent.is_dir():
-        raise OutputPathError(f"output folder {out.parent} does not exist")
-    if out.exists() and not out.is_file():
-        raise OutputPathError(f"output {out} exists and is not a file")
-    chain = {p.resolve() for p in base_loaded.chain}
-    if out.resolve() in chain:
-        raise ScenarioError(label, "", "expected a new file, got the base scenario (or a file it extends)")
-    text = scenario_yaml(changes, base_loaded.path, out, name, source)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a scenario file is shared like any other
-        try:
-            load(tmp, allow_outside=allow_outside)
-        except ScenarioError as exc:
-            raise ScenarioError(label if exc.file == tmp else exc.file, exc.field, exc.message) from None
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return load(out, allow_outside=allow_outside)
+    return write_child(base_loaded, out, changes, name, head, replace=replace, allow_outside=allow_outside)
 
 
 def changed_names(base: Scenario, new: Scenario) -> list[str]:
@@ -750,4 +705,4 @@ def import_workbook(workbook: str | Path, out: str | Path, base: str | Path | Lo
 
 
 __all__ = ["write_workbook", "workbook_bytes", "read_changes", "import_workbook", "write_scenario",
-           "scenario_yaml", "base_from_manifest", "read_manifest", "changed_names", "neutralise", "WORKBOOK_FORMAT", "COLUMNS", "MAX_XLSX_BYTES"]
+           "base_from_manifest", "read_manifest", "changed_names", "neutralise", "WORKBOOK_FORMAT", "COLUMNS", "MAX_XLSX_BYTES"]

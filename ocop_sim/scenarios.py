@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .config import (ASSUMPTION_NAMES, SCHEDULE_LEVERS, Assumptions, Horizon, Levers, Scenario,
+from .config import (ASSUMPTION_NAMES, NAME_RE, SCHEDULE_LEVERS, Assumptions, Horizon, Levers, Scenario,
                      Text)
 
 MAX_FILE_BYTES = 1_000_000
@@ -533,3 +533,82 @@ def changed_keys(parent: dict | None, child: dict) -> list[tuple[str, Any, Any]]
 
 __all__ = ["ScenarioError", "load", "load_many", "Loaded", "scenario_hash", "deep_merge", "read_yaml",
            "changed_keys", "ASSUMPTION_NAMES"]
+
+
+def write_child(base: Loaded, out: str | Path, changes: dict, name: str, header: str = "", *,
+                folder: str | Path | None = None, replace: bool = False, allow_outside: bool = False) -> Loaded:
+    """The one writer of a scenario that ``extends`` another (explorer, goal seek, optimise,
+    Excel import): only the changed keys, validated before it exists.
+
+    * ``out`` ends in ``.yaml``/``.yml``, its folder exists, and with ``folder`` it lies inside it;
+    * never the base scenario or any file it extends (saving over one's own input destroyed it);
+    * another existing scenario only with ``replace`` (``--force``), and a copy of it is kept as
+      ``<file>.bak``;
+    * the text goes to a temporary file beside ``out``, is loaded (validated) and only then renamed
+      over ``out``: nothing is left behind on failure.
+    """
+    import os
+
+    out = check_child_out(base, out, folder, replace)
+    if not isinstance(name, str) or not re.fullmatch(NAME_RE, name):
+        raise ScenarioError(str(out), "name", f"expected letters, digits, _ . - (at most 64, starting with a letter "
+                            f"or digit), got {name!r}")
+    rel = Path(os.path.relpath(Path(base.path).resolve(), out.resolve().parent)).as_posix()
+    return _write_child_checked(base, out, rel, changes, name, header, replace, allow_outside)
+
+
+def check_child_out(base: Loaded, out: str | Path, folder: str | Path | None = None, replace: bool = False) -> Path:
+    """``out`` as :func:`write_child` accepts it, checked before any work (one-line errors)."""
+    from .io import OutputPathError
+
+    out = Path(out)
+    label = str(out)
+    if out.suffix.lower() not in (".yaml", ".yml"):
+        raise ScenarioError(label, "", f"expected an output file ending in .yaml, got {out.name!r}")
+    if folder is not None and not _within(out, Path(folder)):
+        raise OutputPathError(f"output {out} is outside the scenarios folder {Path(folder).resolve()}")
+    if not out.parent.is_dir():
+        raise OutputPathError(f"output folder {out.parent} does not exist")
+    if out.exists() and not out.is_file():
+        raise OutputPathError(f"output {out} exists and is not a file")
+    if out.resolve() in {p.resolve() for p in base.chain}:
+        raise ScenarioError(label, "", "expected a new file, got the base scenario (or a file it extends): "
+                            "saving over it would destroy it")
+    if out.exists() and not replace:
+        raise ScenarioError(label, "", "expected a new file, got an existing scenario (choose another name, or "
+                            "replace it explicitly with --force: a copy is kept as .bak)")
+    return out
+
+
+def _write_child_checked(base, out, rel, changes, name, header, replace, allow_outside) -> Loaded:
+    import os
+    import tempfile
+
+    label = str(out)
+    doc = {"extends": rel, "name": name, **changes}
+    text = header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a scenario file is shared like any other
+        try:
+            load(tmp, allow_outside=allow_outside)
+        except ScenarioError as exc:
+            raise ScenarioError(label if exc.file == tmp else exc.file, exc.field, exc.message) from None
+        if out.exists():  # replace: the old file is kept beside it
+            from .io import atomic_copy
+
+            atomic_copy(out, out.with_name(out.name + ".bak"))
+        os.replace(tmp, out)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return load(out, allow_outside=allow_outside)

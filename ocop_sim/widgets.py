@@ -189,31 +189,20 @@ class Explorer:
                                            + report.targets_sections_html(table, res, self.lang)))
 
     # ------------------------------------------------------------------ save
-    def to_yaml(self, name: str, path: Path) -> str:
-        import yaml
-
-        ext = os.path.relpath(self.path.resolve(), Path(path).resolve().parent)
-        doc = {"extends": Path(ext).as_posix(), "name": name, **self.overrides()}
-        return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
-
-    def save(self, path: str | Path, name: str | None = None) -> Path:
-        """Write the changes as a scenario that ``extends`` the starting one; validated by loading it.
-
-        The file is removed again (and the error raised) if it does not validate.
+    def save(self, path: str | Path, name: str | None = None, replace: bool = False) -> Path:
+        """Write the changes as a scenario that ``extends`` the starting one, into the scenarios
+        folder (``save_dir``) only: validated before it exists, never over the starting scenario
+        or a file it extends, over another scenario only with ``replace`` (a ``.bak`` copy is kept).
         """
-        from .io import atomic_write_text, safe_child
-        from .scenarios import load
+        from .io import safe_child
+        from .scenarios import write_child
 
         path = Path(path)
         if path.parent == Path("."):
             path = safe_child(self.save_dir, path.name)
         name = name or path.stem
-        atomic_write_text(path, self.to_yaml(name, path))
-        try:
-            load(path, allow_outside=True)
-        except Exception:
-            path.unlink(missing_ok=True)
-            raise
+        write_child(self.loaded, path, self.overrides(), name, folder=self.save_dir, replace=replace,
+                    allow_outside=True)
         return path
 
     # ------------------------------------------------------------------ display
