@@ -734,6 +734,9 @@ class Text(_Strict):
 
 
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+#: names of a report batch's own outputs in its folder: a scenario may not take them (it would
+#: overwrite the calibration or comparison report, the index or the kernel log)
+RESERVED_NAMES = ("calibration", "compare", "index.html", "index_vi.html", "kernels.log", "tables")
 
 
 class Scenario(_Strict):
@@ -758,6 +761,14 @@ class Scenario(_Strict):
                                description="Target registries, relative to the params folder")
     levers: Levers = Field(default_factory=Levers)
     assumptions: Assumptions = Field(default_factory=Assumptions)
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, v: str) -> str:
+        if v.lower() in RESERVED_NAMES:
+            raise ValueError(f"expected a name other than the report batch's own outputs "
+                             f"({', '.join(RESERVED_NAMES)}), got {v!r}")
+        return v
     uncertainty: dict[str, Distribution | None] = Field(
         default_factory=dict, description="Per-assumption distributions overriding the defaults (null removes)")
     events: list[Event] = Field(default_factory=list, max_length=200)

@@ -211,6 +211,10 @@ CASES: list[Case] = [
     Case("name_html", sc("name: '<script>x</script>'\ntargets: []\n"), ("{in}/s.yaml", "name", "<script>")),
     Case("name_empty", sc("name: ''\ntargets: []\n"), ("{in}/s.yaml", "name")),
     Case("name_missing", sc("targets: []\n"), ("{in}/s.yaml", "name", "required")),
+    # the batch's own outputs (v0.1: a scenario named calibration overwrote the calibration report)
+    Case("name_reserved_calibration", sc("name: calibration\ntargets: []\n"), ("{in}/s.yaml", "name", "'calibration'")),
+    Case("name_reserved_index", sc("name: index.html\ntargets: []\n"), ("{in}/s.yaml", "name", "'index.html'")),
+    Case("name_reserved_kernels_log", sc("name: Kernels.log\ntargets: []\n"), ("{in}/s.yaml", "name", "'Kernels.log'")),
     # --- command-line arguments
     Case("jobs_negative", sc(OK), ("argument --jobs", "-1"), argv=("run", "{in}/s.yaml", "--jobs", "-1")),
     Case("jobs_zero", sc(OK), ("argument --jobs", "1..64"), argv=("run", "{in}/s.yaml", "--jobs", "0")),
