@@ -298,9 +298,18 @@ def test_catalogue_size_and_unique_ids():
     assert len({c.id for c in CASES}) == len(CASES)
 
 
-def test_no_code_ran_from_a_tag(tmp_path):
-    """The apply-tag case above tried `touch pwned`: nothing may exist anywhere we can see."""
-    assert not (Path.cwd() / "pwned").exists() and not (tmp_path / "pwned").exists()
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system", "!!python/object/apply:subprocess.call",
+                                 "!!python/object/new:os.system"])
+def test_no_code_runs_from_a_tag(tmp_path, tag, capsys):
+    """A scenario whose tag would run ``touch <absolute path>`` under an unsafe YAML loader: the
+    validation refuses it (exit 2) and the file does not exist afterwards (the test can fail: with
+    ``yaml.unsafe_load`` the file appears)."""
+    witness = tmp_path / "pwned"
+    arg = f"['touch {witness}']" if "os.system" in tag else f"[['touch', '{witness}']]"
+    (tmp_path / "s.yaml").write_text(f"name: s\ntargets: {tag} {arg}\n", encoding="utf-8")
+    assert main(["validate", str(tmp_path / "s.yaml")]) == 2
+    assert "not valid YAML" in capsys.readouterr().err
+    assert not witness.exists()
 
 
 # ----------------------------------------------------------------------------- escaping in HTML and Excel
