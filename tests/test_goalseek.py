@@ -29,6 +29,21 @@ def test_expected_mode_answer_and_five_percent_less(plan):
     assert r.schedule == {k: pytest.approx(v * r.factor) for k, v in sc.levers.product_development_bn_vnd.items()}
 
 
+def test_expected_mode_answer_is_minimal_against_a_grid_scan(plan):
+    """An oracle independent of the bisection: scan factors on a fine grid, take the first that
+    meets the target, and compare (tolerance: the grid step plus the bisection's own 1e-3)."""
+    sc = plan.scenario
+    r = goal_seek(sc, TARGET, LEVER, folder=plan.path.parent, tol=1e-3)
+    t = find_target(sc, TARGET, plan.path.parent)
+    grid = np.linspace(1.0, 1.5 * r.factor, 241)
+    met = [_met_expected(scale_lever(sc, LEVER, k), t) for k in grid]
+    first = grid[int(np.argmax(met))]
+    assert any(met) and not met[0]
+    step = grid[1] - grid[0]
+    assert abs(r.factor - first) <= step + 1e-3 * r.factor, (r.factor, first, step)
+    assert not _met_expected(scale_lever(sc, LEVER, r.factor * (1 - 2e-3)), t)  # minimal at its tolerance
+
+
 def test_probability_answer_with_common_random_numbers(plan):
     sc = plan.scenario
     r = goal_seek(sc, TARGET, LEVER, probability=0.5, draws=60, seed=5, folder=plan.path.parent)
