@@ -255,8 +255,8 @@ class Assumptions(_Strict):
         key=True)
     entity_imitation: float = _a(
         0.0, 0.0, 2.0, "1/year", "New entities a year brought by each OCOP entity already in the area (word of "
-        "mouth and demonstration: the imitation coefficient q of a Bass diffusion), damped as the area's pool of "
-        "potential products is used up",
+        "mouth and demonstration: the imitation coefficient q of a Bass diffusion) at half-saturation spending, "
+        "damped as the area's pool of potential products is used up",
         "Bass (1969) diffusion; imitation coefficients average q ≈ 0.38 a year across 213 diffusion studies "
         "(Sultan, Farley & Lehmann 1990, Journal of Marketing Research 27(1)); 0 without a fit (no imitation), "
         "fitted with the rest in calibration")

@@ -292,7 +292,7 @@ def _step_expected(i, year, lev, Pm, weight, act, gs, tourism, sub_scale, score_
         ent_uplift = auto + (1.0 - auto) * (1.0 + p[_C_EUM]) * _sat(ent_spend, p[_C_EHALF])
         c_ent = p[_C_BNE] * ent_uplift * LI[i, d]
         c_st = p[_C_EPS] * np2
-        c_im = p[_C_EIM] * LI[i, d]
+        c_im = p[_C_EIM] * ent_uplift * LI[i, d]
         for a in range(A):
             # imitation (Bass diffusion), damped by the share of the area's pool still left
             pool_a = 0.0

