@@ -118,8 +118,11 @@ def test_counts_fixed_by_the_plan_are_shown_as_planned():
 
 
 def test_first_projected_year_continues_the_reported_series(baseline):
+    """No jump at the start: the first projected year moves from the reported stock by no more than
+    the series moved in a reported year (products at 3★+: +10–50 % a year in old Đồng Nai 2022–25,
+    valid counts a little less; entities: +67 % in 2022, +48 % a year in 2023–24)."""
     r = simulate(baseline.scenario, mode="expected")
-    for m, tol in (("products_3star_plus", 0.15), ("entities", 0.15)):
+    for m, tol in (("products_3star_plus", 0.15), ("entities", 0.48)):
         start = float(r.start_value(m)[0])
         first = float(r.value(m, year=2026)[0])
         assert abs(first / start - 1) <= tol, (m, start, first)

@@ -57,7 +57,7 @@ def test_attainment_probability_is_share_of_draws_meeting_target(baseline, root)
         assert row["median"] == pytest.approx(float(np.median(v)))
         assert row["p10"] <= row["median"] <= row["p90"]
         assert row["status"] == status(row["probability"])
-    assert 0 < table.loc["g2035_entities", "probability"] < 1  # a probability, not a certainty
+    assert 0 < table.loc["g2035_national_5star", "probability"] < 1  # a probability, not a certainty
 
 
 def test_past_targets_of_an_outlook_are_read_from_the_reports(baseline):
