@@ -32,8 +32,11 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write to a temporary file in the same folder, fsync, then rename over ``path``."""
+def atomic_write_bytes(path: str | Path, data: bytes, check=None) -> Path:
+    """Write to a temporary file in the same folder, fsync, then rename over ``path``.
+
+    ``check(tmp_path)``, when given, runs on the written temporary file before the rename (e.g. a
+    validation); if it raises, nothing is renamed and the temporary file is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -43,6 +46,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, _FILE_MODE)
+        if check is not None:
+            check(tmp)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -53,8 +58,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return path
 
 
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: str | Path, text: str, check=None) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"), check)
 
 
 def atomic_copy(src: str | Path, dst: str | Path) -> Path:

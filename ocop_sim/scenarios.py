@@ -554,7 +554,7 @@ def write_child(base: Loaded, out: str | Path, changes: dict, name: str, header:
         raise ScenarioError(str(out), "name", f"expected letters, digits, _ . - (at most 64, starting with a letter "
                             f"or digit), got {name!r}")
     rel = Path(os.path.relpath(Path(base.path).resolve(), out.resolve().parent)).as_posix()
-    return _write_child_checked(base, out, rel, changes, name, header, replace, allow_outside)
+    return _write_validated(out, rel, changes, name, header, allow_outside)
 
 
 def check_child_out(base: Loaded, out: str | Path, folder: str | Path | None = None, replace: bool = False) -> Path:
@@ -580,35 +580,20 @@ def check_child_out(base: Loaded, out: str | Path, folder: str | Path | None = N
     return out
 
 
-def _write_child_checked(base, out, rel, changes, name, header, replace, allow_outside) -> Loaded:
-    import os
-    import tempfile
+def _write_validated(out: Path, rel: str, changes: dict, name: str, header: str, allow_outside: bool) -> Loaded:
+    from .io import atomic_copy, atomic_write_text
 
     label = str(out)
     doc = {"extends": rel, "name": name, **changes}
     text = header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a scenario file is shared like any other
+
+    def validate_then_back_up(tmp: str) -> None:
         try:
             load(tmp, allow_outside=allow_outside)
         except ScenarioError as exc:
             raise ScenarioError(label if exc.file == tmp else exc.file, exc.field, exc.message) from None
         if out.exists():  # replace: the old file is kept beside it
-            from .io import atomic_copy
-
             atomic_copy(out, out.with_name(out.name + ".bak"))
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+
+    atomic_write_text(out, text, check=validate_then_back_up)
     return load(out, allow_outside=allow_outside)
