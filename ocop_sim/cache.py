@@ -1,4 +1,5 @@
-"""Result cache: a re-run of an unchanged scenario loads instead of simulating.
+"""Result cache: a re-run of an unchanged scenario loads instead of simulating — and verifies
+what it loads.
 
 The key is the SHA-256 of the canonical JSON of
 
@@ -8,35 +9,71 @@ The key is the SHA-256 of the canonical JSON of
 * :data:`ocop_sim.results.MODEL_VERSION` and the package ``__version__``,
 * the SHA-256 of the pack's data files the run reads (``pack.yaml``: areas, groups, stocks,
   rounds, events; ``actuals.csv``), so editing a pack also invalidates results,
-* the SHA-256 of the posterior file a scenario names (its draws feed Monte Carlo).
+* the SHA-256 of the posterior file a scenario names (its draws feed Monte Carlo),
+* the SHA-256 of the contents of the target registries it names
+  (:func:`ocop_sim.targets.registries_digest`).
 
-A changed assumption, seed, draw count or model version therefore gives a different key and
-never serves a stale result.  Entries are pickle files ``<key>.pkl`` (the :class:`Result`) with a
-small ``<key>.json`` beside them (scenario name, settings, size, creation time) for
-``ocop-sim cache info``; both are written atomically.
+No pickle.  An entry is two files:
+
+``<key>.npz``
+    the raw arrays of the run (:class:`~ocop_sim.simulate.RunArrays`), numeric only, read with
+    ``allow_pickle=False`` (a planted file cannot run code);
+``<key>.json``
+    its metadata — the inputs above, the resolved scenario, the array file's SHA-256 and size —
+    and ``mac``: an HMAC-SHA256 of the metadata with the cache's own secret key
+    (``.ocop_cache_key``: 32 random bytes from :mod:`secrets`, file mode 0600, made on first use).
+
+On load the MAC, the array file's checksum, every recorded input (against what this run
+expects: a seed-1 entry copied under the seed-2 key is refused) and the arrays' names, types and
+shapes are checked.  A corrupt, foreign, mismatching or wrong-typed entry is removed with a
+:class:`CacheWarning` and the run recomputes.  A cache folder that cannot be created or written
+degrades to no cache (a warning; the run succeeds).
 
 The cache folder is ``$OCOP_SIM_CACHE`` if set, else ``.ocop_cache/`` in the working folder.
-Pickle files are only ever read from this folder, which the user owns: never point the cache
-at a folder other people can write to.
+The batch runner hands results to its report kernels through the same format
+(:func:`save_entry` / :func:`load_entry`) in a folder of its own.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import hmac
+import io as _io
 import json
 import os
-import pickle
+import secrets
+import stat
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .io import atomic_write_bytes, atomic_write_text
 
 __all__ = ["cache_dir", "cache_key", "cached_simulate", "lookup", "store", "clear", "info", "CacheInfo",
-           "ENV_VAR", "DEFAULT_DIR"]
+           "CacheError", "CacheWarning", "save_entry", "load_entry", "ENV_VAR", "DEFAULT_DIR", "KEY_FILE"]
 
 ENV_VAR = "OCOP_SIM_CACHE"
 DEFAULT_DIR = ".ocop_cache"
-_SUFFIX = ".pkl"
+KEY_FILE = ".ocop_cache_key"
+_SUFFIX = ".npz"
+FORMAT = "ocop-sim-result/1"
+#: the metadata of an entry is small (a resolved scenario and a few hashes): a larger file is not ours
+MAX_META_BYTES = 4_000_000
+_GROUPS = ("stocks", "flows", "params", "spending", "initial")
+
+
+class CacheError(ValueError):
+    """A cache entry failed verification (corrupt, foreign, mismatching or of the wrong type)."""
+
+
+class CacheWarning(UserWarning):
+    """The cache could not be used as asked (an entry discarded, a folder not writable)."""
+
+
+def _warn(msg: str) -> None:
+    warnings.warn(msg, CacheWarning, stacklevel=3)
 
 
 def cache_dir(folder: str | Path | None = None) -> Path:
@@ -45,6 +82,9 @@ def cache_dir(folder: str | Path | None = None) -> Path:
         return Path(folder)
     env = os.environ.get(ENV_VAR)
     return Path(env) if env else Path.cwd() / DEFAULT_DIR
+
+
+# ----------------------------------------------------------------------------- inputs of a run
 
 
 def _data_hash(pack: str) -> str:
@@ -80,47 +120,252 @@ def _settings(scenario, draws: int | None, seed: int | None, mode: str, sample_a
     return {"draws": draws, "seed": seed, "mode": mode, "sample_assumptions": bool(sample_assumptions)}
 
 
-def cache_key(scenario, draws: int | None = None, seed: int | None = None, mode: str = "monte_carlo",
-              sample_assumptions: bool = True) -> str:
-    """SHA-256 hex key of a run: scenario hash, run settings, model and package versions, data files."""
+def run_inputs(scenario, draws: int | None = None, seed: int | None = None, mode: str = "monte_carlo",
+               sample_assumptions: bool = True) -> dict:
+    """Everything a run's numbers depend on (what the key hashes and what a loaded entry must match)."""
     from . import __version__
     from .results import MODEL_VERSION
     from .scenarios import scenario_hash
+    from .targets import registries_digest
 
-    blob = {"scenario": scenario_hash(scenario), **_settings(scenario, draws, seed, mode, sample_assumptions),
+    return {"scenario": scenario_hash(scenario), **_settings(scenario, draws, seed, mode, sample_assumptions),
             "model_version": MODEL_VERSION, "package_version": __version__,
-            "data": _data_hash(scenario.pack), "posterior": _posterior_hash(scenario)}
+            "data": _data_hash(scenario.pack), "posterior": _posterior_hash(scenario),
+            "registries": registries_digest(scenario)}
+
+
+def cache_key(scenario, draws: int | None = None, seed: int | None = None, mode: str = "monte_carlo",
+              sample_assumptions: bool = True) -> str:
+    """SHA-256 hex key of a run: scenario hash, run settings, model and package versions, data files,
+    posterior and target registries."""
+    blob = run_inputs(scenario, draws, seed, mode, sample_assumptions)
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
 
 
-def lookup(key: str, folder: str | Path | None = None):
-    """The cached Result for ``key``, or None (a missing or unreadable entry is a miss)."""
+# ----------------------------------------------------------------------------- the secret key
+
+
+def _secret(folder: Path, create: bool) -> bytes | None:
+    """The folder's secret key (made with :mod:`secrets`, mode 0600, on first use when ``create``).
+
+    None when there is none and ``create`` is False.  Raises CacheError when the key file is not
+    a private regular file of this user (a key others can read or replace authenticates nothing)."""
+    p = folder / KEY_FILE
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        if not create:
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        try:
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            return _secret(folder, False)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.hex().encode())
+            fh.flush()
+            os.fsync(fh.fileno())
+        return key
+    except OSError as exc:
+        raise CacheError(f"{p}: cannot read the cache key ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o077 or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+            raise CacheError(f"{p}: expected a private key file of this user (mode 0600), got mode "
+                             f"{stat.S_IMODE(st.st_mode):o}, owner {st.st_uid}")
+        raw = fh.read(200)
+    try:
+        key = bytes.fromhex(raw.decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise CacheError(f"{p}: expected 64 hex digits of a cache key, got {len(raw)} bytes of something else")
+    return key
+
+
+def _mac(key: bytes, meta: dict) -> str:
+    body = {k: v for k, v in meta.items() if k != "mac"}
+    return hmac.new(key, json.dumps(body, sort_keys=True, separators=(",", ":")).encode(), hashlib.sha256).hexdigest()
+
+
+# ----------------------------------------------------------------------------- one entry
+
+
+def _arrays_blob(arrays) -> bytes:
+    named = {"years": np.asarray(arrays.years)}
+    for g in _GROUPS:
+        d = getattr(arrays, g)
+        for k, v in (d or {}).items():
+            named[f"{g}/{k}"] = np.ascontiguousarray(v)
+    buf = _io.BytesIO()
+    np.savez(buf, **named)
+    return buf.getvalue()
+
+
+def _arrays_from(blob: bytes, label: str, draws: int, has_initial: bool):
+    from .simulate import RunArrays
+
+    try:
+        with np.load(_io.BytesIO(blob), allow_pickle=False) as z:
+            named = {n: z[n] for n in z.files}
+    except Exception as exc:  # noqa: BLE001 - any unreadable array file is a bad entry
+        raise CacheError(f"{label}: expected numeric arrays (.npz), got an unreadable file "
+                         f"({type(exc).__name__})") from None
+    years = named.pop("years", None)
+    if years is None or years.ndim != 1 or years.dtype.kind not in "iu" or not 1 <= len(years) <= 10_000:
+        raise CacheError(f"{label}: years: expected a 1-D integer array, got {None if years is None else years.dtype}")
+    groups: dict[str, dict] = {g: {} for g in _GROUPS}
+    for n, a in named.items():
+        g, _, k = n.partition("/")
+        if g not in groups or not k:
+            raise CacheError(f"{label}: {n}: expected an array of {', '.join(_GROUPS)}, got an unknown name")
+        if a.dtype.kind not in "fiub":
+            raise CacheError(f"{label}: {n}: expected a numeric array, got dtype {a.dtype}")
+        t = 1 if g == "initial" else len(years)
+        if g in ("stocks", "flows", "initial") and (a.ndim < 2 or a.shape[0] != t or a.shape[1] != draws):
+            raise CacheError(f"{label}: {n}: expected shape ({t}, {draws}, …), got {a.shape}")
+        if g == "spending" and a.shape != (len(years),):
+            raise CacheError(f"{label}: {n}: expected shape ({len(years)},), got {a.shape}")
+        groups[g][k] = a
+    if not groups["stocks"] or not groups["flows"]:
+        raise CacheError(f"{label}: expected stocks and flows arrays, got none")
+    return RunArrays(years=years, stocks=groups["stocks"], flows=groups["flows"], params=groups["params"],
+                     spending=groups["spending"], initial=groups["initial"] if has_initial else None)
+
+
+def save_entry(folder: str | Path, name: str, result, inputs: dict | None = None) -> Path:
+    """Write ``result`` as ``name.npz`` + signed ``name.json`` in ``folder`` (atomically); returns
+    the ``.npz`` path.  ``inputs``: what a later load must match (default: the result's scenario
+    hash and settings).  Raises OSError when the folder cannot be written."""
+    from .io import safe_child
+    from .scenarios import scenario_hash
+
+    folder = Path(folder)
+    key = _secret(folder, create=True)
+    blob = _arrays_blob(result.arrays)
+    meta = {"format": FORMAT, "name": name,
+            "inputs": inputs if inputs is not None else {"scenario": scenario_hash(result.scenario),
+                                                         "draws": int(result.draws), "seed": int(result.seed),
+                                                         "mode": result.mode},
+            "scenario_name": result.scenario.name, "mode": result.mode, "seed": int(result.seed),
+            "draws": int(result.draws), "n_draws": int(result.n_draws),
+            "has_initial": result.arrays.initial is not None,
+            "resolved_scenario": result.scenario.model_dump(mode="json"),
+            "npz_sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob),
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    meta["mac"] = _mac(key, meta)
+    p = atomic_write_bytes(safe_child(folder, f"{name}{_SUFFIX}"), blob)
+    atomic_write_text(safe_child(folder, f"{name}.json"), json.dumps(meta, ensure_ascii=False))
+    return p
+
+
+def load_entry(path: str | Path, scenario=None, inputs: dict | None = None):
+    """The verified Result stored at ``path`` (``name.npz``, its ``name.json`` beside it).
+
+    Checks the MAC with the folder's key, the array file's checksum, ``inputs`` (each recorded
+    input must equal the given one), the scenario (its hash, when given; else the recorded resolved
+    scenario is rebuilt) and the arrays' names, types and shapes.  Raises CacheError on any
+    mismatch and FileNotFoundError when there is no entry."""
+    from pydantic import ValidationError
+
+    from .config import Scenario
+    from .results import Result
+    from .scenarios import scenario_hash
+
+    p = Path(path)
+    label = str(p)
+    jp = p.with_suffix(".json")
+    try:
+        st = jp.stat()
+    except FileNotFoundError:
+        if p.exists():
+            raise CacheError(f"{label}: expected its signed metadata {jp.name} beside it, got none") from None
+        raise  # no entry
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_META_BYTES:
+        raise CacheError(f"{jp}: expected a metadata file of at most {MAX_META_BYTES} bytes, got {st.st_size}")
+    try:
+        meta = json.loads(jp.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise CacheError(f"{jp}: expected JSON metadata of a cache entry, got invalid JSON") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CacheError(f"{jp}: format: expected {FORMAT!r}, got "
+                         f"{meta.get('format') if isinstance(meta, dict) else type(meta).__name__!r}")
+    key = _secret(p.parent, create=False)
+    if key is None:
+        raise CacheError(f"{jp}: expected a cache key {KEY_FILE} beside it, got none (a foreign entry)")
+    mac = meta.get("mac")
+    if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, meta)):
+        raise CacheError(f"{jp}: mac: expected the signature of this cache's key, got a different one "
+                         "(a foreign or edited entry)")
+    rec = meta.get("inputs")
+    if not isinstance(rec, dict):
+        raise CacheError(f"{jp}: inputs: expected a mapping, got {type(rec).__name__}")
+    for k, v in (inputs or {}).items():
+        if rec.get(k) != v:
+            raise CacheError(f"{jp}: inputs.{k}: expected {v!r}, got {rec.get(k)!r} (an entry of another run)")
+    if p.stat().st_size != meta.get("bytes"):
+        raise CacheError(f"{label}: expected {meta.get('bytes')} bytes, got {p.stat().st_size}")
+    blob = p.read_bytes()
+    if not hmac.compare_digest(hashlib.sha256(blob).hexdigest(), str(meta.get("npz_sha256"))):
+        raise CacheError(f"{label}: expected the recorded SHA-256 {str(meta.get('npz_sha256'))[:16]}…, got another "
+                         "(the array file changed)")
+    if scenario is None:
+        try:
+            scenario = Scenario.model_validate(meta.get("resolved_scenario"))
+        except ValidationError:
+            raise CacheError(f"{jp}: resolved_scenario: expected a valid scenario, got an invalid one") from None
+    elif scenario_hash(scenario) != rec.get("scenario"):
+        raise CacheError(f"{jp}: inputs.scenario: expected {scenario_hash(scenario)[:16]}…, got "
+                         f"{str(rec.get('scenario'))[:16]}… (another scenario)")
+    mode, seed, draws, n = meta.get("mode"), meta.get("seed"), meta.get("draws"), meta.get("n_draws")
+    if mode not in ("monte_carlo", "expected") or not all(isinstance(x, int) and not isinstance(x, bool)
+                                                          for x in (seed, draws, n)):
+        raise CacheError(f"{jp}: expected mode, seed, draws of a run, got {mode!r}, {seed!r}, {draws!r}")
+    arrays = _arrays_from(blob, label, n, bool(meta.get("has_initial")))
+    return Result(scenario=scenario, arrays=arrays, mode=mode, seed=seed, draws=draws)
+
+
+def _discard(p: Path) -> None:
+    for q in (p, p.with_suffix(".json")):
+        try:
+            q.unlink()
+        except OSError:
+            pass
+
+
+# ----------------------------------------------------------------------------- the result cache
+
+
+def lookup(key: str, folder: str | Path | None = None, scenario=None, inputs: dict | None = None):
+    """The verified cached Result for ``key``, or None.
+
+    A missing entry is a miss; an entry that fails verification (:func:`load_entry`) is removed
+    with a :class:`CacheWarning` and is a miss."""
     p = cache_dir(folder) / f"{key}{_SUFFIX}"
     try:
-        blob = p.read_bytes()
-    except OSError:
+        return load_entry(p, scenario, {**(inputs or {}), "key": key})
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    try:
-        return pickle.loads(blob)  # noqa: S301 - only files this package wrote in the user's own cache folder
-    except Exception:  # noqa: BLE001 - a truncated/foreign file: drop it and recompute
-        for q in (p, p.with_suffix(".json")):
-            try:
-                q.unlink()
-            except OSError:
-                pass
+    except (CacheError, OSError) as exc:
+        _warn(f"cache entry discarded, recomputing: {exc}")
+        _discard(p)
         return None
 
 
-def store(key: str, result, folder: str | Path | None = None) -> Path:
-    """Write ``result`` under ``key`` (atomically); returns the pickle's path."""
+def store(key: str, result, folder: str | Path | None = None, inputs: dict | None = None) -> Path | None:
+    """Write ``result`` under ``key`` (atomically, signed); returns the ``.npz`` path, or None with a
+    :class:`CacheWarning` when the cache folder cannot be written (the run goes on without cache)."""
+    from .scenarios import scenario_hash
+
     d = cache_dir(folder)
-    blob = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-    p = atomic_write_bytes(d / f"{key}{_SUFFIX}", blob)
-    meta = {"key": key, "scenario": result.scenario.name, "mode": result.mode, "draws": result.draws,
-            "seed": result.seed, "bytes": len(blob),
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    atomic_write_text(d / f"{key}.json", json.dumps(meta, ensure_ascii=False))
-    return p
+    rec = {"key": key, **(inputs or {"scenario": scenario_hash(result.scenario), "draws": int(result.draws),
+                                     "seed": int(result.seed), "mode": result.mode})}
+    try:
+        return save_entry(d, key, result, rec)
+    except (OSError, CacheError) as exc:
+        _warn(f"result cache {d} not used: {exc}")
+        return None
 
 
 def cached_simulate(scenario, draws: int | None = None, seed: int | None = None, mode: str = "monte_carlo",
@@ -145,13 +390,14 @@ def cached_simulate(scenario, draws: int | None = None, seed: int | None = None,
     if not use_cache:
         return simulate(scenario, draws=draws, seed=seed, mode=mode, sample_assumptions=sample_assumptions,
                         executor=executor)
-    key = cache_key(scenario, draws, seed, mode, sample_assumptions)
-    hit = lookup(key, cache_dir)
+    inputs = run_inputs(scenario, draws, seed, mode, sample_assumptions)
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    hit = lookup(key, cache_dir, scenario, inputs)
     if hit is not None:
         return hit
     res = simulate(scenario, draws=draws, seed=seed, mode=mode, sample_assumptions=sample_assumptions,
                    executor=executor)
-    store(key, res, cache_dir)
+    store(key, res, cache_dir, inputs)
     return res
 
 
@@ -165,33 +411,47 @@ class CacheInfo:
     items: tuple[dict, ...]
 
 
+_SHOWN = ("scenario_name", "mode", "draws", "seed", "created")
+
+
 def info(folder: str | Path | None = None) -> CacheInfo:
-    """Entries of the cache folder (newest first)."""
+    """Entries of the cache folder (newest first); only a few plain fields of each are shown."""
     d = cache_dir(folder)
     items = []
     total = 0
     for p in sorted(d.glob(f"*{_SUFFIX}")) if d.is_dir() else []:
         size = p.stat().st_size
         total += size
+        meta = {"key": p.stem}
         try:
-            meta = json.loads(p.with_suffix(".json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            meta = {"key": p.stem}
+            raw = json.loads(p.with_suffix(".json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            raw = {}
+        if isinstance(raw, dict):
+            for k in _SHOWN:
+                v = raw.get(k)
+                if isinstance(v, (str, int)) and not isinstance(v, bool):
+                    meta["scenario" if k == "scenario_name" else k] = v if isinstance(v, int) else v[:200]
         meta["bytes"] = size
         items.append(meta)
-    items.sort(key=lambda m: m.get("created", ""), reverse=True)
+    items.sort(key=lambda m: str(m.get("created", "")), reverse=True)
     return CacheInfo(folder=d, entries=len(items), bytes=total, items=tuple(items))
 
 
+def _is_key(stem: str) -> bool:
+    return len(stem) == 64 and all(c in "0123456789abcdef" for c in stem)
+
+
 def clear(folder: str | Path | None = None) -> int:
-    """Delete the cache's entries (only ``<64 hex>.pkl/.json`` files); returns how many results."""
+    """Delete the cache's entries (only ``<64 hex>.npz/.json`` files, and old ``.pkl``); returns
+    how many results."""
     d = cache_dir(folder)
     n = 0
     if not d.is_dir():
         return 0
     for p in d.iterdir():
         stem, suffix = p.stem, p.suffix
-        if suffix in (_SUFFIX, ".json") and len(stem) == 64 and all(c in "0123456789abcdef" for c in stem):
+        if suffix in (_SUFFIX, ".json", ".pkl") and _is_key(stem) and p.is_file():
             p.unlink()
             n += suffix == _SUFFIX
     return n

@@ -146,14 +146,19 @@ def executor_from_args(args):
 
 def cmd_run(args) -> int:
     from .cache import cached_simulate
-    from .io import safe_child
+    from .io import check_out_dir, safe_child
+    from .locks import OutputLock
+    from .resources import check_memory
 
     loaded = _load_all(args.scenarios, args.allow_outside)
     out = Path(args.out) if args.out else None
+    for ld in loaded:  # refuse a run that cannot fit in memory before any work
+        check_memory(ld.scenario, args.draws, args.mode, label=str(ld.path))
     if out is not None:
         for ld in loaded:  # refuse unsafe names before anything runs
             safe_child(out, f"{ld.scenario.name}_summary.csv")
-    with executor_from_args(args) as executor:
+        check_out_dir(out)  # a file or a read-only folder: exit 2 now, not after the simulation
+    with (OutputLock(out) if out is not None else contextlib.nullcontext()), executor_from_args(args) as executor:
         for ld in loaded:
             _run_one(ld, args, executor, out, cached_simulate)
     return 0
@@ -173,8 +178,11 @@ def _run_one(ld, args, executor, out, cached_simulate) -> None:
         from .cli_ops import format_checks
 
         print(format_checks(run_checks(sc, res), args.lang)[0])
-    if out is not None:
-        paths = res.to_csv(out)
+    if out is not None:  # the set is staged and moved into place together (old set or new, never a mix)
+        from .io import staged_output
+
+        with staged_output(out, last=f"{sc.name}_manifest.json") as stage:
+            paths = res.to_csv(stage)
         print(f"wrote {len(paths)} files to {out}/{sc.name}_*")
 
 

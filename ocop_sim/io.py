@@ -64,3 +64,105 @@ def atomic_write_text(path: str | Path, text: str, check=None) -> Path:
 
 def atomic_copy(src: str | Path, dst: str | Path) -> Path:
     return atomic_write_bytes(dst, Path(src).read_bytes())
+
+
+# ----------------------------------------------------------------------------- output folders
+
+
+class OutputBusyError(OutputPathError):
+    """Another run holds the output folder's lock (exit 2: wait for it, or choose another --out)."""
+
+
+def check_out_dir(folder: str | Path, option: str = "--out") -> Path:
+    """The output folder, created if missing and proved writable, before any work.
+
+    Raises OutputPathError (one line: the folder, what was expected, what was found) when the
+    path is a file, cannot be created, or a file cannot be written in it."""
+    p = Path(folder)
+    if p.exists() and not p.is_dir():
+        raise OutputPathError(f"{option} {p}: expected a folder, got a file")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe.", dir=p)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputPathError(f"{option} {p}: expected a writable folder, got {exc.strerror or exc}") from None
+    return p
+
+
+def fsync_dir(folder: str | Path) -> None:
+    """Make renames in ``folder`` durable (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _files_under(root: Path) -> list[Path]:
+    return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def commit_set(stage: str | Path, folder: str | Path, last: str | None = None) -> list[Path]:
+    """Move every file of ``stage`` into ``folder`` (same relative paths) as one set.
+
+    ``last`` (a relative path, e.g. the manifest) is removed from ``folder`` first and moved in
+    last, so a reader that finds it finds the whole new set; the renames are within one file
+    system (the stage lives in ``folder``), so they need no space and cannot half-fail for a full
+    disk.  Returns the final paths."""
+    stage, folder = Path(stage), Path(folder)
+    rel = _files_under(stage)
+    last_rel = Path(last) if last is not None else None
+    if last_rel is not None and last_rel in rel:
+        rel = [r for r in rel if r != last_rel] + [last_rel]
+        try:
+            (folder / last_rel).unlink()
+        except FileNotFoundError:
+            pass
+    out = []
+    for r in rel:
+        dst = folder / r
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / r, dst)
+        out.append(dst)
+    for d in {(folder / r).parent for r in rel}:
+        fsync_dir(d)
+    return out
+
+
+class staged_output:
+    """``with staged_output(folder, last="x_manifest.json") as stage:`` write the set into
+    ``stage``; on success every file moves into ``folder`` together (:func:`commit_set`), on any
+    failure nothing of the set reaches ``folder``.  The stage (a fresh ``tempfile.mkdtemp`` in
+    ``folder``) is the tool's own and is always removed."""
+
+    def __init__(self, folder: str | Path, last: str | None = None) -> None:
+        self.folder = Path(folder)
+        self.last = last
+        self.stage: Path | None = None
+        self.files: list[Path] = []
+
+    def __enter__(self) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.stage = Path(tempfile.mkdtemp(prefix=".staging.", dir=self.folder))
+        return self.stage
+
+    def final(self, staged_path: str | Path) -> Path:
+        """Where a file written into the stage lands after the commit."""
+        return self.folder / Path(staged_path).relative_to(self.stage)
+
+    def __exit__(self, typ, exc, tb) -> bool:
+        import shutil
+
+        try:
+            if typ is None:
+                self.files = commit_set(self.stage, self.folder, self.last)
+        finally:
+            shutil.rmtree(self.stage, ignore_errors=True)
+        return False

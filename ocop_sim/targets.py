@@ -145,8 +145,12 @@ def _load_cached(resolved: str, mtime: int, label: str) -> Registry:
         raise format_validation_error(label, exc) from None
 
 
-def scenario_registries(result_or_scenario, folder: Path | None = None) -> list[Registry]:
-    """The registries a scenario names (relative to ``folder``, default the bundled params)."""
+def registry_paths(result_or_scenario, folder: Path | None = None) -> list[Path]:
+    """The files of the registries a scenario names, found as :func:`scenario_registries` finds them.
+
+    A resolved scenario (:func:`ocop_sim.scenarios.load`) names them by absolute path, or relative to
+    the bundled params when inside it; a relative name is looked up in ``folder`` first (confined
+    to it), then in the bundled params."""
     from .scenarios import resolve_registry_path
 
     sc = getattr(result_or_scenario, "scenario", result_or_scenario)
@@ -154,15 +158,38 @@ def scenario_registries(result_or_scenario, folder: Path | None = None) -> list[
     out = []
     for reg in sc.targets:
         if Path(reg).is_absolute():  # resolved by the loader (a registry outside the bundled params)
-            out.append(load_registry(Path(reg)))
+            out.append(Path(reg))
             continue
         p = resolve_registry_path(reg, folder)
-        if p is not None and p.exists():
-            out.append(load_registry(p))
-        else:
-            alt = default_params_dir() / reg
-            out.append(load_registry(alt))
+        if p is None or not p.exists():
+            p = resolve_registry_path(reg, default_params_dir())
+        if p is None:
+            from .scenarios import ScenarioError
+
+            raise ScenarioError(str(reg), "targets", f"expected a registry file inside {folder}, got {reg!r}")
+        out.append(p)
     return out
+
+
+def scenario_registries(result_or_scenario, folder: Path | None = None) -> list[Registry]:
+    """The registries a scenario names (relative to ``folder``, default the bundled params)."""
+    return [load_registry(p) for p in registry_paths(result_or_scenario, folder)]
+
+
+def registries_digest(result_or_scenario, folder: Path | None = None) -> str:
+    """SHA-256 of the *contents* of the registries a scenario names (their names and bytes, in
+    order): part of the result cache's key and of the report's resume markers, so an edited
+    registry re-evaluates and re-renders.  A missing file counts as ``missing``."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in registry_paths(result_or_scenario, folder):
+        h.update(p.name.encode() + b"\0")
+        try:
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+        except OSError:
+            h.update(b"missing")
+    return h.hexdigest()
 
 
 def default_params_dir() -> Path:

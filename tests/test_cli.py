@@ -105,13 +105,13 @@ def test_run_jobs_and_cache_give_identical_tables(tmp_path, monkeypatch, capsys)
     assert not cache.exists()  # --no-cache neither reads nor writes
     assert main(["run", SMOKE, "--draws", "600", "--seed", "5", "--jobs", "2"]) == 0
     pooled = capsys.readouterr().out
-    assert len(list(cache.glob("*.pkl"))) == 1
+    assert len(list(cache.glob("*.npz"))) == 1
     assert main(["run", SMOKE, "--draws", "600", "--seed", "5"]) == 0
     cached = capsys.readouterr().out
     assert serial == pooled == cached
     assert main(["run", SMOKE, "--draws", "600", "--seed", "6"]) == 0  # another seed: another entry
     assert capsys.readouterr().out != serial
-    assert len(list(cache.glob("*.pkl"))) == 2
+    assert len(list(cache.glob("*.npz"))) == 2
 
 
 @pytest.mark.parametrize("bad", ["http://x:1", "local", "tcp://a b"])
