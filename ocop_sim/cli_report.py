@@ -20,6 +20,21 @@ def _timeout(text: str) -> float:
     return v
 
 
+#: Output formats of ``report --format`` (the notebook and HTML are always written: PDFs are
+#: printed from the HTML and the index links it).
+REPORT_FORMATS = ("html", "pdf", "xlsx")
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    """``html,pdf,xlsx`` → ("html", "pdf", "xlsx"); an unknown name lists the valid ones."""
+    names = tuple(dict.fromkeys(x.strip().lower() for x in text.split(",") if x.strip()))
+    bad = [x for x in names if x not in REPORT_FORMATS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"expected formats from {','.join(REPORT_FORMATS)} separated by commas, "
+                                         f"got {text!r}")
+    return names
+
+
 def _print_failures(batch) -> None:
     for name, lang, err, cell in batch.failures:
         where = f" [{lang}]" if lang else ""
@@ -29,13 +44,20 @@ def _print_failures(batch) -> None:
 
 def cmd_report(args) -> int:
     """Render scenario reports (notebook, HTML, CSV, Excel) and index.html into --out."""
+    from .cli import UsageError
     from .report import LANG_CHOICES, run_batch
 
+    if "pdf" in args.format:  # before any work: say what is missing, exit 2
+        from .pdf import missing
+
+        why = missing()
+        if why:
+            raise UsageError(f"--format pdf: cannot print PDFs here: {why}")
     batch = run_batch(args.scenarios, args.out, jobs=args.jobs, langs=LANG_CHOICES[args.lang], draws=args.draws,
                       seed=args.seed, timeout=args.timeout, compare=not args.no_compare,
                       progress=not args.quiet, keep_cache=args.keep_cache, force=args.force,
                       use_cache=not args.no_cache, scheduler=args.scheduler,
-                      calibration=None if args.no_calibration else args.calibration)
+                      calibration=None if args.no_calibration else args.calibration, formats=args.format)
     for note in sorted(set(batch.notes)):
         print(f"note: {note}", file=sys.stderr)
     _print_failures(batch)
@@ -67,6 +89,8 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--draws", type=_draws, default=None)
     p.add_argument("--seed", type=_seed, default=None)
     p.add_argument("--timeout", type=_timeout, default=600.0, help="per-cell execution timeout [s]")
+    p.add_argument("--format", type=_formats, default=("html", "xlsx"), metavar="LIST",
+                   help="comma-separated outputs from html,pdf,xlsx (default html,xlsx; pdf needs Chromium)")
     p.add_argument("--no-compare", action="store_true", help="skip the comparison report")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--keep-cache", action="store_true", help="keep the pickled results in OUT/_cache")

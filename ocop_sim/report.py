@@ -631,7 +631,7 @@ def _worker_init(log: str | None = None) -> None:
 
 
 def _simulate_task(path: str, out: str, draws: int | None, seed: int | None, langs: tuple[str, ...],
-                   use_cache: bool = True, precomputed: str | None = None) -> dict:
+                   use_cache: bool = True, precomputed: str | None = None, excel: bool = True) -> dict:
     """Worker: simulate one scenario (through the result cache), keep the Result for the kernels,
     write CSVs and the Excel workbooks."""
     from .cache import cached_simulate
@@ -655,7 +655,7 @@ def _simulate_task(path: str, out: str, draws: int | None, seed: int | None, lan
         except ImportError:
             write_workbook = None
             notes.append("excel: ocop_sim.excel not available, workbook skipped")
-        if write_workbook is not None:
+        if write_workbook is not None and excel:
             for lang in langs:
                 p = write_workbook(res, ld, safe_child(folder, f"{name}_{lang}.xlsx"), lang)
                 files[f"excel_{lang}"] = str(p)
@@ -823,7 +823,8 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
               draws: int | None = None, seed: int | None = None, timeout: float | None = 600,
               compare: bool = True, progress: bool = True, keep_cache: bool = False,
               template: str | Path | None = None, force: bool = False, use_cache: bool = True,
-              scheduler: str | None = None, calibration: str | None = "history") -> BatchResult:
+              scheduler: str | None = None, calibration: str | None = "history",
+              formats: tuple[str, ...] = ("html", "xlsx")) -> BatchResult:
     """Render every scenario in every language (+ the comparison report) into ``out``.
 
     Scenarios are validated first (a ScenarioError or OutputPathError propagates before anything
@@ -839,6 +840,10 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
 
     ``calibration``: the name of the scenario (if in the batch) whose calibration and backtest
     report (``notebooks/calibration.ipynb``) is rendered into ``out/calibration/``.
+
+    ``formats``: besides the notebook and HTML (always written: the index links them and PDFs
+    are printed from them), ``"xlsx"`` writes the Excel workbooks and ``"pdf"`` prints every
+    rendered HTML to a PDF beside it (:mod:`ocop_sim.pdf`, headless Chromium).
     """
     from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing as mp
@@ -874,7 +879,7 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
         if want_compare and not all(compare_done.values()):
             break  # the comparison report needs every scenario's result
         if all((n, lang) in done for lang in langs):
-            rec = _finished_sim(out / n, keys[n], langs)
+            rec = _finished_sim(out / n, keys[n], langs if "xlsx" in formats else ())
             if rec is not None:
                 finished_sims[n] = rec
     precomputed: dict[str, str] = {}
@@ -897,7 +902,7 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                              initargs=(str(log),)) as pool:
         futs = {pool.submit(_simulate_task, str(ld.path), str(out), draws, seed, tuple(langs), use_cache,
-                            precomputed.get(ld.scenario.name)): ("sim", ld)
+                            precomputed.get(ld.scenario.name), "xlsx" in formats): ("sim", ld)
                 for ld in loaded if ld.scenario.name not in finished_sims}
         cal = next((ld for ld in loaded if calibration and ld.scenario.name == calibration), None)
         if cal is not None:
@@ -987,6 +992,13 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
                     bar.update(len(langs))
     if bar:
         bar.close()
+    if "pdf" in formats:  # one Chromium session prints every report rendered (or kept) above
+        from .pdf import PdfError, add_pdfs
+
+        try:
+            add_pdfs(batch.outcomes)
+        except PdfError as exc:
+            batch.failures.append(("pdf", "", str(exc), None))
     batch.index = write_index(out, loaded, sims, batch, langs)
     if not keep_cache:  # the pickled Results (~170 MB per 1000 draws) only hand results to the kernels
         import shutil
@@ -1041,6 +1053,8 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
             if o:
                 links.append(f'<a href="{_rel(o.files["html"], out)}">{esc(t("html", lang))} ({esc(lg)})</a>')
                 links.append(f'<a href="{_rel(o.files["notebook"], out)}">{esc(t("notebook", lang))} ({esc(lg)})</a>')
+                if o.files.get("pdf") and Path(o.files["pdf"]).is_file():
+                    links.append(f'<a href="{_rel(o.files["pdf"], out)}">PDF ({esc(lg)})</a>')
         s = sims.get(name)
         if s:
             for k, v in s["files"].items():
