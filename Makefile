@@ -20,9 +20,13 @@ install: $(STAMP)
 
 ## The main job: every bundled scenario in both languages + the comparison report -> reports/
 ## (smoke.yaml is the tests' tiny scenario; sweep_budget.yaml is a sweep, run as one batch of its own)
+## PDFs too (one per scenario and language) where Chromium + playwright are there or can be installed
+## (tools/setup_browser.sh); without them the reports are still made, without PDFs, and it says so.
+REPORT_FORMATS = $$($(PY) -c "from ocop_sim.pdf import missing; print('html,xlsx' if missing() else 'html,pdf,xlsx')")
 reports: $(STAMP)
+	-OCOP_REQUIRE_BROWSER=0 bash tools/setup_browser.sh $(PY)
 	$(VENV)/bin/ocop-sim sweep params/sweep_budget.yaml --out reports/sweep_budget
-	$(VENV)/bin/ocop-sim report $(filter-out params/smoke.yaml params/sweep_budget.yaml,$(wildcard params/*.yaml)) --out reports --lang both --jobs 2
+	$(VENV)/bin/ocop-sim report $(filter-out params/smoke.yaml params/sweep_budget.yaml,$(wildcard params/*.yaml)) --out reports --lang both --jobs 2 --format $(REPORT_FORMATS)
 
 ## The bundled posterior of Đồng Nai (Bayesian, pooled with the other provinces' packs) and its
 ## leak-free backtests at four cut-offs, recorded with it: params/posteriors/dong_nai.npz (+ .json).
