@@ -232,7 +232,7 @@ EXTRA_COMMANDS: dict[str, tuple[Callable, Callable]] = {}
 
 def _register_extras() -> None:
     for mod in ("ocop_sim.cli_report", "ocop_sim.cli_excel", "ocop_sim.cli_analysis", "ocop_sim.cli_inference",
-                "ocop_sim.cli_ops", "ocop_sim.cli_scale"):
+                "ocop_sim.cli_ops", "ocop_sim.cli_scale", "ocop_sim.cli_app"):
         try:
             __import__(mod)
         except ModuleNotFoundError as exc:

@@ -52,9 +52,11 @@ def _check_schedule(v: Any, *, integer: bool = False) -> dict[int, float]:
         raise ValueError(f"expected a mapping {{year: value}} or a number, got {type(v).__name__}")
     if not v:
         raise ValueError("expected at least one {year: value} entry, got an empty mapping")
+    if len(v) > MAX_YEAR - MIN_YEAR + 1:  # before looking at any entry: one value per year at most
+        raise ValueError(f"expected at most {MAX_YEAR - MIN_YEAR + 1} years ({MIN_YEAR}..{MAX_YEAR}), got {len(v)} entries")
     out: dict[int, float] = {}
     for k, val in v.items():
-        if isinstance(k, bool) or not isinstance(k, (int, str)) or not re.fullmatch(r"\d{4}", str(k)):
+        if isinstance(k, bool) or not isinstance(k, (int, str)) or not re.fullmatch(r"[0-9]{4}", str(k)):
             raise ValueError(f"expected a 4-digit integer year as key, got {k!r}")
         year = int(k)
         if not MIN_YEAR <= year <= MAX_YEAR:

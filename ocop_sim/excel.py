@@ -423,10 +423,13 @@ def _number(book: _Book, ref: str, value: Any, formula: Any, what: str) -> float
         raise book.error(ref, f"expected a number for {what}, got the formula {_show(formula)} without a computed "
                               "value (open and save the workbook in Excel, or type the number)")
     elif isinstance(value, str) and value.strip():
-        try:
-            x = float(value.strip())
-        except ValueError:
-            raise book.error(ref, f"expected a number for {what} (with a decimal point), got {_show(value)}") from None
+        from .numbers import NumberError, parse_number
+
+        try:  # the shared rule: plain ASCII digits only ("1_0" and "٣" are not numbers)
+            x = parse_number(value)
+        except NumberError:
+            raise book.error(ref, f"expected a number for {what} (plain digits, with a decimal point), "
+                                  f"got {_show(value)}") from None
     elif isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
         raise book.error(ref, f"expected a number for {what}, got a date {value}")
     else:
@@ -478,7 +481,7 @@ def _year(book: _Book, ref: str, value: Any, lever: str, horizon) -> int:
         y = value
     elif isinstance(value, float) and value.is_integer():
         y = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"\s*\d{4}\s*", value):
+    elif isinstance(value, str) and re.fullmatch(r"\s*[0-9]{4}\s*", value):  # ASCII digits (the shared rule)
         y = int(value)
     if y is None:
         raise book.error(ref, f"expected a whole year like {horizon.start} for {lever}, got {_show(value)}")

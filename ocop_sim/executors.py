@@ -28,6 +28,7 @@ task that still fails is named in the :class:`TaskError`.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import sys
 import uuid
@@ -125,10 +126,15 @@ class LocalPoolExecutor(Executor):
         self.workers = int(jobs)
         self._ctx = multiprocessing.get_context(start_method)
         self._pool: ProcessPoolExecutor | None = None
+        self._signals = contextlib.ExitStack()
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx)
+            from .signals import KillablePool, stop_on_signals
+
+            # SIGTERM/SIGINT while the pool lives: raise here, and close() terminates the workers
+            self._signals.enter_context(stop_on_signals())
+            self._pool = KillablePool(max_workers=self.workers, mp_context=self._ctx)
         return self._pool
 
     def _run(self, fn: Callable, args_list: Sequence[tuple], idx: list[int]) -> tuple[dict, dict, list[int]]:
@@ -164,9 +170,15 @@ class LocalPoolExecutor(Executor):
         return self._finish(fn, args_list, results, errors, return_exceptions)
 
     def close(self) -> None:
+        from .signals import stopping, terminate_workers
+
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            if stopping():  # a signal: do not wait for the running chunks
+                terminate_workers(self._pool)
+            else:
+                self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._signals.close()
 
 
 class DaskExecutor(Executor):

@@ -217,7 +217,7 @@ class PackInfo(BaseModel):
 ACTUALS_COLUMNS = ("scope", "metric", "kind_of_series", "year", "at", "value", "source_url")
 ACTUAL_METRICS = ("products_3star_plus", "products_3star", "products_4star", "products_provincial_5star",
                   "products_national_5star", "entities", "new_products_3star_plus", "new_products_4star",
-                  "new_entities", "evaluation_pass_rate")
+                  "new_entities", "evaluation_pass_rate", "recertified")
 
 
 @dataclass(frozen=True)
@@ -464,14 +464,14 @@ def parse_actuals(blob: bytes, label: str, scopes: tuple[str, ...]) -> list[dict
         rec = {"scope": r["scope"], "metric": r["metric"], "kind": kind, "counting": counting or "new", "fit": fit == "yes",
                "value": value, "value_kind": vkind, "source_url": r.get("source_url", "") or "",
                "note": r.get("note", "") or "", "date": r.get("date", "") or ""}
-        try:
+        from .numbers import parse_int, parse_number
+
+        try:  # the shared number rule: plain ASCII digits ("2_020" and "٢٠٢٠" are not years)
             if kind == "flow":
-                rec["year"] = int(r["year"])
+                rec["year"] = parse_int(r["year"])
                 rec["at"] = float(rec["year"]) + 1.0
             else:
-                rec["at"] = float(r["at"])
-                if not math.isfinite(rec["at"]):
-                    raise ValueError(rec["at"])
+                rec["at"] = parse_number(r["at"])
                 rec["year"] = int(math.floor(rec["at"] - 1e-9))
         except (TypeError, ValueError):
             field = "year" if kind == "flow" else "at"

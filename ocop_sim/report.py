@@ -4,7 +4,8 @@ batch runner and the index page.
 The notebooks in ``notebooks/`` are thin: they call :func:`load_run` and the ``*_html`` /
 ``*_frame`` builders below and :mod:`ocop_sim.plots`.  The batch runner (:func:`run_batch`)
 simulates every scenario once in worker processes, caches each :class:`~ocop_sim.results.Result`
-as a pickle under ``OUT/_cache/`` and then executes the report notebook per scenario × language
+(verified arrays, no pickle: :func:`ocop_sim.cache.save_entry`) in a folder of the batch's own inside
+``OUT`` and then executes the report notebook per scenario × language
 with papermill *inside* long-lived worker processes (no CLI subprocess per report), so kernels
 only render.  Every file is written atomically (:mod:`ocop_sim.io`).
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import pickle
 import re
 import time
 import traceback
@@ -59,27 +59,34 @@ def esc(x: Any) -> str:
 # ----------------------------------------------------------------------------- loading a run
 
 
-def load_result(path: str | Path):
-    """Read a cached Result (pickle written by the batch runner).  Only read caches you wrote."""
-    with open(path, "rb") as fh:
-        return pickle.load(fh)
+def load_result(path: str | Path, scenario=None):
+    """Read a Result the batch runner handed over (``name.npz`` + signed ``name.json``,
+    :func:`ocop_sim.cache.load_entry`): verified, never unpickled.  Raises
+    :class:`~ocop_sim.cache.CacheError` when the files fail verification."""
+    from .cache import load_entry
+
+    return load_entry(path, scenario)
 
 
 def save_result(res, path: str | Path) -> Path:
-    return atomic_write_bytes(path, pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL))
+    """Hand a Result to the report kernels: ``path`` (``name.npz``) and its signed metadata."""
+    from .cache import save_entry
+
+    path = Path(path)
+    return save_entry(path.parent, path.stem, res)
 
 
 def load_run(scenario: str | Path, result_cache: str | Path | None = None, draws: int | None = None,
              seed: int | None = None):
     """Load a scenario and its Result: from ``result_cache`` when it holds this resolved scenario
-    (same hash), otherwise simulate.  Returns ``(loaded, result)``."""
-    from .scenarios import load, scenario_hash
+    (same hash, verified), otherwise simulate.  Returns ``(loaded, result)``."""
+    from .scenarios import load
     from .simulate import simulate
 
     ld = load(scenario, allow_outside=True)
     if result_cache and Path(result_cache).is_file():
-        res = load_result(result_cache)
-        if scenario_hash(res.scenario) == ld.hash and (draws is None or res.draws == draws):
+        res = load_result(result_cache, ld.scenario)
+        if draws is None or res.draws == draws:
             return ld, res
     return ld, simulate(ld.scenario, draws=draws, seed=seed)
 
@@ -508,7 +515,7 @@ class _WarmKernels:
         from jupyter_client import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
-        km = AsyncKernelManager(kernel_name="python3")
+        km = AsyncKernelManager(kernel_name="python3", **_kernel_transport())
         run_sync(km.start_kernel)(extra_arguments=[f"--IPKernelApp.exec_lines={_PRELOAD}"])
         return km
 
@@ -545,6 +552,55 @@ class _WarmKernels:
 
 
 _WARM: _WarmKernels | None = None
+#: the kernel executing a notebook in this process right now (killed on SIGTERM)
+_CURRENT_KM = None
+#: Longest path of an IPC socket that fits in ``sockaddr_un`` (107 bytes on Linux) with its suffix.
+_IPC_MAX_PATH = 100
+
+
+def _kernel_transport() -> dict:
+    """Kernel connection settings: IPC (Unix sockets, a private folder) rather than TCP on
+    localhost where the platform and the socket path length allow, else TCP.  The connection
+    file and the sockets live in Jupyter's runtime folder (``$JUPYTER_RUNTIME_DIR``), named per
+    kernel, so that a stopped batch can remove exactly its own (:func:`_kill_kernels`)."""
+    import uuid
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    rt = Path(jupyter_runtime_dir())
+    base = rt / f"kernel-ocop-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    try:
+        rt.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return {}
+    settings = {"connection_file": str(base) + ".json"}
+    if hasattr(os, "fork") and len(str(base)) + len("-ipc-5") <= _IPC_MAX_PATH:
+        settings.update(transport="ipc", ip=str(base) + "-ipc")
+    return settings
+
+
+def _kill_kernels() -> None:
+    """SIGTERM in a worker: kill this process's kernels (each leads its own process group) and
+    remove their connection and IPC socket files.  Never waits for a graceful shutdown."""
+    import signal as _signal
+
+    kms = [km for km in (_CURRENT_KM, getattr(_WARM, "_km", None)) if km is not None]
+    for km in kms:
+        proc = getattr(getattr(km, "provisioner", None), "process", None)
+        pid = getattr(proc, "pid", None)
+        if pid:
+            try:
+                os.killpg(pid, _signal.SIGKILL)
+            except OSError:
+                try:
+                    os.kill(pid, _signal.SIGKILL)
+                except OSError:
+                    pass
+        for clean in ("cleanup_connection_file", "cleanup_ipc_files"):
+            try:
+                getattr(km, clean)()
+            except Exception:  # noqa: BLE001 - best effort while stopping
+                pass
 
 
 def execute(template: Path, parameters: dict, timeout: float | None = None, cwd: str | Path | None = None,
@@ -568,13 +624,16 @@ def execute(template: Path, parameters: dict, timeout: float | None = None, cwd:
         import atexit
 
         atexit.register(_WARM.close)
+    global _CURRENT_KM
     km = _WARM.take()
+    _CURRENT_KM = km
     try:
         return papermill.execute_notebook(str(template), None, parameters=parameters, kernel_name="python3",
                                           progress_bar=False, request_save_on_cell_execute=False,
                                           execution_timeout=timeout, km=km)
     finally:
         _WARM.stop(km)
+        _CURRENT_KM = None
         _WARM.prepare()
 
 
@@ -602,9 +661,14 @@ def render(template: Path, parameters: dict, out_dir: Path, stem: str, title: st
         msg = (f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}").strip()
         return RenderOutcome(name, lang, False, error=msg.splitlines()[0][:500] if msg else type(exc).__name__,
                              cell=cell, seconds=time.perf_counter() - t0)
+    from .io import staged_output
+
     files = {}
-    files["notebook"] = _public(atomic_write_text(safe_child(out_dir, f"{stem}.ipynb"), nbformat.writes(nb)))
-    files["html"] = _public(atomic_write_text(safe_child(out_dir, f"{stem}.html"), to_html(nb, title)))
+    with staged_output(out_dir) as stage:  # notebook and HTML move into place together
+        for kind, fname, text in (("notebook", f"{stem}.ipynb", nbformat.writes(nb)),
+                                  ("html", f"{stem}.html", to_html(nb, title))):
+            _public(atomic_write_text(safe_child(stage, fname), text))
+            files[kind] = safe_child(out_dir, fname)
     return RenderOutcome(name, lang, True, files={k: str(v) for k, v in files.items()},
                          seconds=time.perf_counter() - t0)
 
@@ -627,13 +691,20 @@ def _worker_init(log: str | None = None) -> None:
 
     _WARM = _WarmKernels()
     Finalize(_WARM, _WARM.close, exitpriority=10)  # workers end with os._exit: atexit would not run
+    from .signals import install_worker_handler
+
+    install_worker_handler(_kill_kernels)  # SIGTERM/SIGINT: kernels killed, their files removed
     _WARM.prepare()  # boots while the worker's first task (a simulation) runs
 
 
 def _simulate_task(path: str, out: str, draws: int | None, seed: int | None, langs: tuple[str, ...],
-                   use_cache: bool = True, precomputed: str | None = None, excel: bool = True) -> dict:
-    """Worker: simulate one scenario (through the result cache), keep the Result for the kernels,
-    write CSVs and the Excel workbooks."""
+                   use_cache: bool = True, precomputed: str | None = None, excel: bool = True,
+                   handoff: str | None = None) -> dict:
+    """Worker: simulate one scenario (through the result cache), keep the Result for the kernels
+    (verified files in the batch's own ``handoff`` folder), write CSVs and the Excel workbooks as
+    one set (staged, then moved into place together)."""
+    from .io import staged_output
+
     from .cache import cached_simulate
     from .scenarios import load
 
@@ -645,20 +716,21 @@ def _simulate_task(path: str, out: str, draws: int | None, seed: int | None, lan
             cache = Path(precomputed)
         else:
             res = cached_simulate(ld.scenario, draws=draws, seed=seed, use_cache=use_cache)
-            cache = save_result(res, safe_child(Path(out) / CACHE_DIR, f"{name}.pkl"))
+            cache = save_result(res, safe_child(Path(handoff) if handoff else Path(out) / CACHE_DIR, f"{name}.npz"))
         folder = safe_child(out, name)
-        csvs = res.to_csv(safe_child(folder, "csv"))
-        files = {"csv": [str(p) for p in csvs]}
         notes = []
         try:
             from .excel import write_workbook
         except ImportError:
             write_workbook = None
             notes.append("excel: ocop_sim.excel not available, workbook skipped")
-        if write_workbook is not None and excel:
-            for lang in langs:
-                p = write_workbook(res, ld, safe_child(folder, f"{name}_{lang}.xlsx"), lang)
-                files[f"excel_{lang}"] = str(p)
+        with staged_output(folder, last=f"csv/{name}_manifest.json") as stage:  # the old set or the new, never a mix
+            csvs = res.to_csv(safe_child(stage, "csv"))
+            files = {"csv": [str(folder / Path(p).relative_to(stage)) for p in csvs]}
+            if write_workbook is not None and excel:
+                for lang in langs:
+                    p = write_workbook(res, ld, safe_child(stage, f"{name}_{lang}.xlsx"), lang)
+                    files[f"excel_{lang}"] = str(folder / Path(p).relative_to(stage))
         tab = res.attainment()
         return {"ok": True, "name": name, "path": path, "cache": str(cache), "files": files, "notes": notes,
                 "attainment": tab.to_dict("records"), "total_cost_bn_vnd": float(res.spending().to_numpy().sum()),
@@ -669,6 +741,20 @@ def _simulate_task(path: str, out: str, draws: int | None, seed: int | None, lan
 
 
 # ----------------------------------------------------------------------------- resume: done markers
+
+
+def resume_key(ld, draws: int | None = None, seed: int | None = None, template: str | Path | None = None) -> dict:
+    """What a scenario's done markers must record for its reports to count as finished: the
+    resolved scenario's hash, the posterior's and the target registries' *contents*
+    (:func:`ocop_sim.targets.registries_digest`: an edited registry re-renders), draws, seed and
+    template."""
+    from .targets import registries_digest
+
+    return {"scenario_hash": ld.hash, "posterior": _posterior_digest(ld.scenario),
+            "draws": ld.scenario.draws if draws is None else int(draws),
+            "seed": ld.scenario.seed if seed is None else int(seed),
+            "template": str(Path(template).resolve()) if template else "report",
+            "registries": registries_digest(ld.scenario)}
 
 
 def _marker_path(folder: Path, stem: str) -> Path:
@@ -819,12 +905,52 @@ def validate_all(paths: list[str]) -> list:
     return loaded
 
 
-def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str, ...] = ("vi", "en"),
+def run_batch(paths: list[str], out: str | Path, *args, **kwargs) -> BatchResult:
+    """Render every scenario in every language (+ the comparison report) into ``out``: see
+    :func:`_run_batch` for the arguments.
+
+    Before any work: the scenarios are validated, ``out`` must be (or become) a writable folder,
+    the run must fit in memory (:func:`ocop_sim.resources.check_memory`), and this process takes
+    the folder's lock (:class:`ocop_sim.locks.OutputLock`: a second batch on the same ``out``
+    fails at once, exit 2).  Results reach the report kernels through a folder of the batch's own
+    (``tempfile.mkdtemp`` in ``out``), removed at the end unless ``keep_cache``; nothing else in
+    ``out`` is ever removed (a user's ``out/_cache/`` survives)."""
+    import inspect
+    import shutil
+    import tempfile
+
+    from .io import check_out_dir
+    from .locks import OutputLock
+    from .resources import check_memory
+    from .signals import stop_on_signals
+
+    bound = inspect.signature(_run_batch).bind(paths, out, *args, **kwargs)
+    bound.apply_defaults()
+    a = bound.arguments
+    loaded = validate_all(paths)
+    out = Path(out)
+    for ld in loaded:  # refuse unsafe names before anything runs
+        for lang in a["langs"]:
+            safe_child(safe_child(out, ld.scenario.name), f"{ld.scenario.name}_{lang}.html")
+    for ld in loaded:
+        check_memory(ld.scenario, a["draws"], label=str(ld.path))
+    check_out_dir(out)
+    with stop_on_signals(), OutputLock(out):
+        hand = Path(tempfile.mkdtemp(prefix=f"{CACHE_DIR}.", dir=out))
+        try:
+            a["handoff"] = str(hand)
+            return _run_batch(**a)
+        finally:
+            if not a["keep_cache"]:  # the handed-over results (~170 MB per 1000 draws): only this run's
+                shutil.rmtree(hand, ignore_errors=True)
+
+
+def _run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str, ...] = ("vi", "en"),
               draws: int | None = None, seed: int | None = None, timeout: float | None = 600,
               compare: bool = True, progress: bool = True, keep_cache: bool = False,
               template: str | Path | None = None, force: bool = False, use_cache: bool = True,
               scheduler: str | None = None, calibration: str | None = "history",
-              formats: tuple[str, ...] = ("html", "xlsx")) -> BatchResult:
+              formats: tuple[str, ...] = ("html", "xlsx"), handoff: str | Path | None = None) -> BatchResult:
     """Render every scenario in every language (+ the comparison report) into ``out``.
 
     Scenarios are validated first (a ScenarioError or OutputPathError propagates before anything
@@ -845,8 +971,10 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
     are printed from them), ``"xlsx"`` writes the Excel workbooks and ``"pdf"`` prints every
     rendered HTML to a PDF beside it (:mod:`ocop_sim.pdf`, headless Chromium).
     """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
     import multiprocessing as mp
+
+    from .signals import KillablePool
 
     t0 = time.perf_counter()
     loaded = validate_all(paths)
@@ -855,12 +983,9 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
         for lang in langs:
             safe_child(safe_child(out, ld.scenario.name), f"{ld.scenario.name}_{lang}.html")
     out.mkdir(parents=True, exist_ok=True)
+    hand = Path(handoff) if handoff else out / CACHE_DIR
     batch = BatchResult(out=out)
-    keys = {ld.scenario.name: {"scenario_hash": ld.hash, "posterior": _posterior_digest(ld.scenario),
-                               "draws": ld.scenario.draws if draws is None else int(draws),
-                               "seed": ld.scenario.seed if seed is None else int(seed),
-                               "template": str(Path(template).resolve()) if template else "report"}
-            for ld in loaded}
+    keys = {ld.scenario.name: resume_key(ld, draws, seed, template) for ld in loaded}
     done: dict[tuple[str, str], dict] = {}
     if not force:
         for ld in loaded:
@@ -890,8 +1015,7 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
         with make_executor(scheduler=scheduler) as ex:
             for ld in loaded:
                 res = cached_simulate(ld.scenario, draws=draws, seed=seed, use_cache=use_cache, executor=ex)
-                precomputed[ld.scenario.name] = str(save_result(res, safe_child(out / CACHE_DIR,
-                                                                                f"{ld.scenario.name}.pkl")))
+                precomputed[ld.scenario.name] = str(save_result(res, safe_child(hand, f"{ld.scenario.name}.npz")))
     total = len(loaded) * (1 + len(langs)) + (len(langs) if compare and len(loaded) > 1 else 0)
     bar = None
     sims: dict[str, dict] = {}
@@ -899,10 +1023,10 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
     # submits, before the progress bar's monitor thread exists
     ctx = mp.get_context("fork") if hasattr(os, "fork") else None
     log = safe_child(out, "kernels.log")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+    with KillablePool(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                              initargs=(str(log),)) as pool:
         futs = {pool.submit(_simulate_task, str(ld.path), str(out), draws, seed, tuple(langs), use_cache,
-                            precomputed.get(ld.scenario.name), "xlsx" in formats): ("sim", ld)
+                            precomputed.get(ld.scenario.name), "xlsx" in formats, str(hand)): ("sim", ld)
                 for ld in loaded if ld.scenario.name not in finished_sims}
         cal = next((ld for ld in loaded if calibration and ld.scenario.name == calibration), None)
         if cal is not None:
@@ -1000,10 +1124,8 @@ def run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[str
         except PdfError as exc:
             batch.failures.append(("pdf", "", str(exc), None))
     batch.index = write_index(out, loaded, sims, batch, langs)
-    if not keep_cache:  # the pickled Results (~170 MB per 1000 draws) only hand results to the kernels
-        import shutil
-
-        shutil.rmtree(out / CACHE_DIR, ignore_errors=True)
+    if keep_cache:
+        batch.notes.append(f"results handed to the kernels kept in {hand}")
     batch.seconds = time.perf_counter() - t0
     return batch
 
@@ -1013,21 +1135,35 @@ def run_compare(paths: list[str], out: str | Path, langs: tuple[str, ...] = ("en
     """Render only the comparison report (simulating in this process, through the result cache)."""
     from .cache import cached_simulate
 
+    import shutil
+    import tempfile
+
+    from .io import check_out_dir
+    from .locks import OutputLock
+    from .resources import check_memory
+
     loaded = validate_all(paths)
     out = Path(out)
-    batch = BatchResult(out=out)
-    caches = []
     for ld in loaded:
-        res = cached_simulate(ld.scenario, draws=draws, seed=seed, use_cache=use_cache)
-        caches.append(str(save_result(res, safe_child(out / CACHE_DIR, f"{ld.scenario.name}.pkl"))))
-    for lang in langs:
-        r = _compare_task([str(ld.path) for ld in loaded], caches, str(out), lang, draws, seed, timeout)
-        batch.outcomes.append(r)
-        if not r.ok:
-            batch.failures.append((r.name, r.lang, r.error, r.cell))
-    import shutil
+        check_memory(ld.scenario, draws, label=str(ld.path))
+    check_out_dir(out)
+    batch = BatchResult(out=out)
+    from .signals import stop_on_signals
 
-    shutil.rmtree(out / CACHE_DIR, ignore_errors=True)
+    with stop_on_signals(), OutputLock(out):
+        hand = Path(tempfile.mkdtemp(prefix=f"{CACHE_DIR}.", dir=out))  # this run's own, removed below
+        try:
+            caches = []
+            for ld in loaded:
+                res = cached_simulate(ld.scenario, draws=draws, seed=seed, use_cache=use_cache)
+                caches.append(str(save_result(res, safe_child(hand, f"{ld.scenario.name}.npz"))))
+            for lang in langs:
+                r = _compare_task([str(ld.path) for ld in loaded], caches, str(out), lang, draws, seed, timeout)
+                batch.outcomes.append(r)
+                if not r.ok:
+                    batch.failures.append((r.name, r.lang, r.error, r.cell))
+        finally:
+            shutil.rmtree(hand, ignore_errors=True)
     return batch
 
 

@@ -25,6 +25,9 @@ MAX_ALIASES = 100
 MAX_DEPTH = 20
 #: Most values a scenario file may hold once aliases are expanded (billion-laughs guard).
 MAX_EXPANDED_VALUES = 200_000
+#: Most keys and items one YAML file may hold, counted before parsing (the largest bundled file,
+#: a 63-province pack, has ~3,000): a 100,000-year schedule is refused at once, not after 20 s.
+MAX_YAML_NODES = 20_000
 #: The only scenario fields that hold yes/no values (YAML turns yes/no/on/off into booleans).
 _BOOL_FIELDS = ("other_ever", "counterfactual", "exogenous", "backlog", "relative")
 
@@ -50,7 +53,10 @@ class _Loader(yaml.SafeLoader):
         super().__init__(stream)
         self._aliases = 0
 
-    def compose_node(self, parent, index):  # count alias uses
+    def compose_node(self, parent, index):  # count alias uses and nodes
+        self._nodes = getattr(self, "_nodes", 0) + 1
+        if self._nodes > 2 * MAX_YAML_NODES:
+            raise yaml.YAMLError(f"more than {2 * MAX_YAML_NODES} values")
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
@@ -95,6 +101,10 @@ def read_yaml(path: Path, label: str | None = None) -> Any:
         raise ScenarioError(label, "", f"expected UTF-8 text, got an undecodable byte at offset {exc.start}") from None
     if "\x00" in text:
         raise ScenarioError(label, "", "expected text, got a NUL byte")
+    approx = text.count(":") + text.count(",") + text.count("- ")  # keys and items, before any parsing
+    if approx > MAX_YAML_NODES:
+        raise ScenarioError(label, "", f"expected at most {MAX_YAML_NODES} keys and items in one file, got about "
+                            f"{approx} (a lever schedule holds at most one value per year)")
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -315,6 +325,7 @@ def load(path: str | Path, params_root: str | Path | None = None, allow_outside:
         parent_raw, _ = _resolve_chain(chain[1], root, True, (chain[1].resolve(),))
         parent_raw = _with_pack_defaults(str(chain[1]), parent_raw, chain[1].parent)
     _reject_booleans(str(p), data)
+    _reject_quoted_numbers(str(p), data)
     data = _with_pack_defaults(str(p), data, p.parent)
     try:
         scenario = Scenario.model_validate(data)
@@ -364,6 +375,18 @@ def _origin(chain: list[Path], exc: ValidationError) -> str:
             if loc:
                 return str(f) if f == p else f"{f} (extended by {p})"
     return str(p)
+
+
+def _reject_quoted_numbers(label: str, data: Any) -> None:
+    """A quoted number where the schema wants a number (``seed: '42'``) is an error, as
+    ``seed: '1.5'`` always was: one rule for every number (:mod:`ocop_sim.numbers`)."""
+    from .numbers import is_plain_number_text, quoted_numbers
+
+    found = quoted_numbers(Scenario, data)
+    if found:
+        where, text = found[0]
+        hint = " (write it without quotes)" if is_plain_number_text(text) else ""
+        raise ScenarioError(label, where, f"expected a number, got the text {text!r}{hint}")
 
 
 def _reject_booleans(label: str, data: Any, path: str = "") -> None:

@@ -139,6 +139,13 @@ def _load_cached(resolved: str, mtime: int, label: str) -> Registry:
     data = read_yaml(Path(resolved), label)
     if not isinstance(data, dict):
         raise ScenarioError(label, "", f"expected a mapping with 'registry' and 'targets', got {type(data).__name__}")
+    from .numbers import is_plain_number_text, quoted_numbers
+
+    found = quoted_numbers(Registry, data)  # the shared number rule: '10' and '1_0' are text
+    if found:
+        where, text = found[0]
+        hint = " (write it without quotes)" if is_plain_number_text(text) else ""
+        raise ScenarioError(label, where, f"expected a number, got the text {text!r}{hint}")
     try:
         return Registry.model_validate(data)
     except ValidationError as exc:

@@ -205,6 +205,17 @@ class Explorer:
                     allow_outside=True)
         return path
 
+    def save_message(self, filename: str) -> str:
+        """Save as ``filename`` (:meth:`save`) and return the HTML line the widget shows: the path
+        or the error, escaped (a file name is user text: ``<img onerror=…>.yaml`` stays text)."""
+        import html
+
+        try:
+            p = self.save(filename)
+            return html.escape(f"{t('saved_to', self.lang)}: {p}")
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            return html.escape(f"{t('error', self.lang)}: {exc}")
+
     # ------------------------------------------------------------------ display
     def widget(self):
         import ipywidgets as w
@@ -220,11 +231,7 @@ class Explorer:
         msg = w.HTML()
 
         def on_save(_b) -> None:
-            try:
-                p = self.save(fname.value)
-                msg.value = f"{t('saved_to', self.lang)}: {p}"
-            except Exception as exc:  # noqa: BLE001 - shown to the user
-                msg.value = f"{t('error', self.lang)}: {exc}"
+            msg.value = self.save_message(fname.value)
 
         button.on_click(on_save)
         return w.VBox([acc, w.HBox([fname, button]), msg, self._out])

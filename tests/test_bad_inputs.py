@@ -251,6 +251,40 @@ CASES: list[Case] = [
 ]
 
 
+# --- issue 12: numbers, schedules, registries, output folders, manifests
+_BIG_SCHEDULE = "name: s\ntargets: []\nlevers:\n  training_bn_vnd: {" + ", ".join(f"{2000 + i}: 1" for i in range(30_000)) + "}\n"
+CASES += [
+    Case("quoted_int_seed", sc(OK + "seed: '42'\n"), ("{in}/s.yaml", "seed", "expected a number", "'42'", "without quotes")),
+    Case("quoted_float_seed", sc(OK + "seed: '1.5'\n"), ("{in}/s.yaml", "seed", "expected a number", "'1.5'")),
+    Case("quoted_draws", sc(OK + "draws: '20'\n"), ("{in}/s.yaml", "draws", "expected a number")),
+    Case("quoted_assumption", sc(OK + "assumptions: {submission_rate: '0.5'}\n"),
+         ("{in}/s.yaml", "assumptions.submission_rate", "expected a number")),
+    Case("arabic_indic_year_key", sc(OK + "levers: {training_bn_vnd: {'٢٠٣٠': 3}}\n"),
+         ("{in}/s.yaml", "levers.training_bn_vnd", "4-digit")),
+    Case("underscore_year_key", sc(OK + "levers: {training_bn_vnd: {'2_030': 3}}\n"),
+         ("{in}/s.yaml", "levers.training_bn_vnd", "4-digit")),
+    Case("schedule_too_long", sc(OK + "levers: {training_bn_vnd: {" + ", ".join(f"{1900 + i}: 1" for i in range(300))
+                                 + "}}\n"), ("{in}/s.yaml", "levers.training_bn_vnd", "at most 101 years", "300")),
+    Case("schedule_100k_entries", sc(_BIG_SCHEDULE), ("{in}/s.yaml", "at most 20000 keys and items")),
+    Case("registry_escapes_folder", sc("name: s\ntargets: [../../elsewhere.yaml]\n"), ("{in}/s.yaml", "targets.0")),
+    Case("registry_absolute_path", sc("name: s\ntargets: [/etc/hostname]\n"), ("{in}/s.yaml", "targets.0")),
+    Case("registry_not_a_mapping", {"s.yaml": "name: s\ntargets: [r.yaml]\n", "r.yaml": "- a list\n"},
+         ("{in}/r.yaml", "expected a mapping with 'registry' and 'targets'")),
+    Case("registry_quoted_value", {"s.yaml": "name: s\ntargets: [r.yaml]\n",
+                                   "r.yaml": REGISTRY_HEAD.replace("value: 10", "value: '1_0'")},
+         ("{in}/r.yaml", "value")),
+    Case("out_is_a_file", {"s.yaml": OK, "taken": "a user's file\n"}, ("--out", "{in}/taken", "expected a folder"),
+         argv=("run", "{in}/s.yaml", "--mode", "expected", "--out", "{in}/taken")),
+    Case("report_out_is_a_file", {"s.yaml": OK, "taken": "a user's file\n"}, ("--out", "{in}/taken", "expected a folder"),
+         argv=("report", "{in}/s.yaml", "--out", "{in}/taken", "--lang", "en")),
+    Case("reproduce_seed_as_text", {"m.json": '{"resolved_scenario": {}, "scenario_hash": "x", "mode": "expected", '
+                                              '"seed": "42", "draws": 1}'},
+         ("{in}/m.json", "seed", "expected int"), argv=("reproduce", "{in}/m.json")),
+    Case("reproduce_manifest_is_a_list", {"m.json": "[1, 2]"}, ("{in}/m.json", "expected a JSON object"),
+         argv=("reproduce", "{in}/m.json")),
+]
+
+
 def _listing(folder: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*")}
 

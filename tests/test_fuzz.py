@@ -262,6 +262,141 @@ def test_edited_packaged_actuals(work, data):
     _check_actuals(_write(work / "edited_actuals.csv", "\n".join(lines).encode("utf-8")), "actuals_edit")
 
 
+# ----------------------------------------------------------------------------- issue 12: cache files, manifests, markers, registries
+
+
+@pytest.fixture(scope="module")
+def cache_entry(work):
+    """One real cache entry (smoke, 5 draws): its folder, key, inputs, scenario and files' bytes."""
+    import warnings
+
+    from ocop_sim import cache
+
+    sc = load(work / "smoke.yaml").scenario
+    folder = work.parent / "fuzz_cache"
+    inputs = cache.run_inputs(sc, 5, 1)
+    key = cache.cache_key(sc, 5, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = cache.cached_simulate(sc, draws=5, seed=1, cache_dir=folder)
+    npz, js = folder / f"{key}.npz", folder / f"{key}.json"
+    return {"folder": folder, "key": key, "inputs": inputs, "scenario": sc, "npz": npz.read_bytes(),
+            "json": js.read_bytes(), "series": res.series("products_3star_plus")}
+
+
+def _mutated(draw_data, blob: bytes, label: str) -> bytes:
+    op = draw_data.draw(st.sampled_from(["flip", "truncate", "insert", "replace_all"]), label=f"{label}_op")
+    if op == "replace_all":
+        return draw_data.draw(st.binary(max_size=200), label=f"{label}_bytes")
+    i = draw_data.draw(st.integers(0, max(len(blob) - 1, 0)), label=f"{label}_at")
+    if op == "flip":
+        b = bytearray(blob)
+        b[i] ^= 1 << draw_data.draw(st.integers(0, 7), label=f"{label}_bit")
+        return bytes(b)
+    if op == "truncate":
+        return blob[:i]
+    return blob[:i] + draw_data.draw(st.binary(min_size=1, max_size=8), label=f"{label}_ins") + blob[i:]
+
+
+@PROFILE
+@given(data=st.data())
+def test_mutated_cache_entries(cache_entry, data):
+    """A damaged cache entry is discarded (None, a CacheWarning), never served with other numbers,
+    never raises, never runs code."""
+    import warnings
+
+    import numpy as np
+
+    from ocop_sim import cache
+
+    TRIED["cache_entry"] += 1
+    e = cache_entry
+    which = data.draw(st.sampled_from(["npz", "json", "both", "none"]), label="which")
+    npz = _mutated(data, e["npz"], "npz") if which in ("npz", "both") else e["npz"]
+    js = _mutated(data, e["json"], "json") if which in ("json", "both") else e["json"]
+    (e["folder"] / f"{e['key']}.npz").write_bytes(npz)
+    (e["folder"] / f"{e['key']}.json").write_bytes(js)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cache.CacheWarning)
+        got = cache.lookup(e["key"], e["folder"], e["scenario"], e["inputs"])
+    if got is None:
+        OUTCOMES["cache_entry:discarded"] += 1
+    else:
+        assert np.array_equal(got.series("products_3star_plus"), e["series"])
+        OUTCOMES["cache_entry:served"] += 1
+
+
+@PROFILE
+@given(text=st.one_of(st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1")),
+                      st.dictionaries(st.sampled_from(["resolved_scenario", "scenario_hash", "mode", "seed", "draws",
+                                                       "results_checksum", "x"]),
+                                      st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8),
+                                                st.just({}), st.lists(st.integers(), max_size=3)), max_size=6)
+                      .map(__import__("json").dumps)))
+def test_random_manifests(work, text):
+    """``reproduce``'s manifest reader: a manifest or a ScenarioError naming the file, nothing else."""
+    from ocop_sim.cli_ops import read_manifest
+
+    TRIED["manifest"] += 1
+    p = _write(work.parent / "m.json", text.encode("utf-8", "surrogatepass"))
+    try:
+        m = read_manifest(p)
+    except ScenarioError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith(str(p)), str(exc)
+        OUTCOMES["manifest:error"] += 1
+        return
+    assert isinstance(m["seed"], int) and isinstance(m["draws"], int)
+    OUTCOMES["manifest:read"] += 1
+
+
+@PROFILE
+@given(blob=st.one_of(st.binary(max_size=300), st.text(max_size=200).map(lambda s: s.encode("utf-8", "surrogatepass")),
+                      st.dictionaries(st.sampled_from(["scenario_hash", "draws", "seed", "version", "model_version",
+                                                       "files", "registries", "template"]),
+                                      st.one_of(st.none(), st.integers(), st.text(max_size=5), st.just({"html": "x"})),
+                                      max_size=8).map(lambda d: __import__("json").dumps(d).encode())))
+def test_random_resume_markers(work, blob):
+    """A damaged or foreign done-marker never counts a report as finished and never raises."""
+    from ocop_sim import report
+
+    TRIED["marker"] += 1
+    folder = work.parent / "markers"
+    folder.mkdir(exist_ok=True)
+    report._marker_path(folder, "s_en").write_bytes(blob)
+    key = {"scenario_hash": "h", "draws": 5, "seed": 1, "registries": "r", "template": "report", "posterior": ""}
+    assert report._finished(folder, "s_en", key) is None
+    assert report._finished_sim(folder, key, ("en",)) is None
+    OUTCOMES["marker:ignored"] += 1
+
+
+REG_KEYS = st.sampled_from(["registry", "targets", "id", "metric", "year", "period", "comparison", "value", "scope",
+                            "label_vi", "label_en", "source", "kind", "title_vi", "title_en", "x"])
+REG_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-10, 3000), st.floats(allow_nan=True),
+                                    st.sampled_from(["1_0", "٣", "42", ">=", "products_3star_plus", "province", "t1"]),
+                                    st.text(max_size=6)),
+                          lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(REG_KEYS, c, max_size=5)),
+                          max_leaves=15)
+
+
+@PROFILE
+@given(doc=st.one_of(st.dictionaries(REG_KEYS, REG_VALUES, max_size=4), st.text(max_size=200)))
+def test_random_registries(work, doc):
+    """A target registry loads (valid) or raises ScenarioError naming its file, nothing else."""
+    from ocop_sim.targets import Registry, load_registry
+
+    TRIED["registry"] += 1
+    text = doc if isinstance(doc, str) else yaml.safe_dump(doc, allow_unicode=True)
+    p = _write(work.parent / "reg.yaml", text.encode("utf-8", "surrogatepass"))
+    try:
+        reg = load_registry(p)
+    except ScenarioError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith(str(p)), str(exc)
+        OUTCOMES["registry:error"] += 1
+        return
+    assert isinstance(reg, Registry)
+    OUTCOMES["registry:loaded"] += 1
+
+
 def test_zz_examples_tried(capsys, request):
     """Print the fuzzing budget actually spent (run with -s to see it)."""
     total = sum(TRIED.values())

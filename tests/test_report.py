@@ -125,7 +125,7 @@ def test_batch_exit_code_and_failure_listed(batch):
     assert batch["code"] == 1
     failed = [l for l in batch["stderr"].splitlines() if l.startswith("FAILED")]
     assert len(failed) == 2 and all("broken" in l for l in failed)
-    assert all("(cell " in l and "UnpicklingError" in l for l in failed), failed
+    assert all("(cell " in l and "CacheError" in l for l in failed), failed
 
 
 @pytest.mark.parametrize("name", ["smoke", "smoke_more"])
@@ -189,7 +189,7 @@ def test_html_targets_equal_attainment(batch, smoke_result, lang):
         else:
             frac = GLOSSARY[r["metric"]]["unit"] == "fraction"
             got = parse_number(row[3][1], lang) / (100 if frac else 1)
-            assert got == pytest.approx(r["reported"], abs=0.006 if frac else 0.051)
+            assert got == pytest.approx(r["reported"], abs=0.006 if frac else 0.51)  # counts are whole numbers
     # outlook: median, band and probability of the draws
     rows = parse_rows(html, "targets", exclude="evaluation")
     assert len(rows) == len(future)
@@ -199,7 +199,7 @@ def test_html_targets_equal_attainment(batch, smoke_result, lang):
             continue
         frac = GLOSSARY[r["metric"]]["unit"] == "fraction"
         median = parse_number(row[3][1], lang) / (100 if frac else 1)
-        assert median == pytest.approx(r["median"], abs=0.006 if frac else 0.051)
+        assert median == pytest.approx(r["median"], abs=0.006 if frac else 0.51)  # counts are whole numbers
         assert parse_number(row[5][1], lang) / 100 == pytest.approx(r["probability"], abs=0.006)
         assert row[6][0]["data-status"] == r["status"]
 
@@ -224,7 +224,7 @@ def test_index_links_and_cross_table(batch):
     assert all((out / l).is_file() for l in links)
     assert "smoke/smoke_vi.html" in links and "smoke_more/smoke_more_en.html" in links
     assert "compare/compare_en.html" in links and "compare/compare_vi.html" in links
-    assert "broken" in index and "UnpicklingError" in index  # failure listed
+    assert "broken" in index and "CacheError" in index  # failure listed
     assert (out / "index_vi.html").is_file()
     rows = parse_rows(index, "ocop")
     assert any("National 5★ products in 2035" in r[0][1] for r in rows)  # a planners' 2035 goal
