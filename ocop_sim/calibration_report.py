@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .i18n import fmt_number, fmt_percent, t
+from . import fmt
+from .i18n import fmt_percent, t
 from .report import _table, esc
 
 
@@ -53,7 +54,7 @@ def backtest_table_html(meta: dict, lang: str = "en") -> str:
             return ("+" if v > 0 else "") + fmt_percent(v, lang, 0)
 
         cov = c.get("coverage", {})
-        rows.append([(str(int(c["until"])), ""), (f"{int(c['n'])} ({int(c['n_quantities'])})", ' class="num"'),
+        rows.append([(fmt.year(c["until"]), ""), (f"{int(c['n'])} ({int(c['n_quantities'])})", ' class="num"'),
                      *[(esc(fmt_percent(cov.get(k, float("nan")), lang, 0)), ' class="num"') for k in ("50", "80", "95")],
                      (esc(pick("products_3star_plus")), ' class="num"'), (esc(pick("products_4star")), ' class="num"')])
     foot = t("bt_total", lang).format(share=fmt_percent(bt.get("coverage_80", float("nan")), lang, 0))
@@ -63,7 +64,7 @@ def backtest_table_html(meta: dict, lang: str = "en") -> str:
 def posterior_table_html(post, lang: str = "en") -> str:
     """Posterior median and 90 % interval of each parameter, with its prior's source and R-hat."""
     from .config import ASSUMPTION_NAMES, assumption_meta
-    from .i18n import assumption_text
+    from .i18n import assumption_source, assumption_text, unit_text
 
     priors = {p["name"]: p for p in post.meta.get("priors", [])}
     s = post.summary()
@@ -72,14 +73,19 @@ def posterior_table_html(post, lang: str = "en") -> str:
         name = r["name"]
         if name in ASSUMPTION_NAMES:
             label = assumption_text(name, lang)
-            unit = assumption_meta(name).get("unit", "")
+            unit = assumption_meta(name).get("unit", "-")
+            source = assumption_source(name, lang)
         else:
-            label, unit = t(f"param_{name}", lang), "-"
-        rows.append([(esc(label), ""), (esc(fmt_number(r["p50"], lang, 3)), ' class="num"'),
-                     (esc(f"{fmt_number(r['p5'], lang, 3)} – {fmt_number(r['p95'], lang, 3)}"), ' class="num"'),
-                     (esc(unit), ""), (esc(fmt_number(r["rhat"], lang, 3)), ' class="num"'),
-                     (esc(fmt_number(r["ess_bulk"], lang, 0)), ' class="num"'),
-                     (esc(priors.get(name, {}).get("source", "")), "")])
+            label, unit, source = t(f"param_{name}", lang), "-", t("prior_source_judgement", lang)
+        shown = "—" if unit in ("-", "fraction") else unit_text(unit, lang)
+
+        def num(x: float) -> str:
+            return fmt.value_by_unit(x, unit, lang, name)
+
+        rows.append([(esc(label), ""), (esc(num(r["p50"])), ' class="num"'),
+                     (esc(f"{num(r['p5'])} – {num(r['p95'])}"), ' class="num"'),
+                     (esc(shown), ""), (esc(fmt.number(r["rhat"], lang, 3)), ' class="num"'),
+                     (esc(fmt.count(r["ess_bulk"], lang)), ' class="num"'), (esc(source), "")])
     return _table([t("parameter", lang), t("median", lang), t("p5_p95", lang), t("unit", lang), "R-hat",
                    t("ess", lang), t("prior_source", lang)], rows, cls="ocop posterior")
 
@@ -117,13 +123,17 @@ def plot_fit(frame, lang: str = "en", ax=None):
         axes = [ax]
     for a, (scope, metric) in zip(axes, keys):
         d = stocks[(stocks["scope"] == scope) & (stocks["metric"] == metric)].sort_values("at")
-        a.vlines(d["at"], d["p10"], d["p90"], color="#4575b4", lw=6, alpha=0.4, label=t("p10_p90", lang))
-        a.plot(d["at"], d["median"], "_", color="#4575b4", ms=14, label=t("median", lang))
-        a.plot(d["at"], d["actual"], "o", color="#d73027", label=t("actual", lang))
-        a.set_title(f"{t(metric, lang) if _has(metric) else metric} — {t('scope_' + scope, lang) if _has('scope_' + scope) else scope}",
-                    fontsize=9)
+        a.vlines(d["at"], d["p10"], d["p90"], color="#0072B2", lw=6, alpha=0.4, label=t("p10_p90", lang))
+        a.plot(d["at"], d["median"], "_", color="#0072B2", ms=14, label=t("median", lang))
+        a.plot(d["at"], d["actual"], "o", color="#D55E00", label=t("actual", lang))
+        from .i18n import scope_label
+
+        a.set_title(f"{t(metric, lang) if _has(metric) else metric} — {scope_label(scope, lang)}", fontsize=9)
+        a.set_yscale("linear")  # counts on a linear axis from zero
         a.set_ylim(bottom=0)
-        a.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{int(np.floor(x - 1e-9))}"))
+        a.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        a.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: fmt.year(np.floor(x - 1e-9))))
+        a.yaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: fmt.count(x, lang)))
     for a in axes[len(keys):]:
         a.set_visible(False)
     if keys:

@@ -54,7 +54,10 @@ MAX_UNZIPPED_BYTES = 200_000_000
 MAX_ROWS = 20_000
 #: Most columns read from a sheet (a damaged dimension must not make rows 16,384 cells wide).
 MAX_COLS = 40
-LABEL_ROW, KEY_ROW, FIRST_DATA_ROW = 1, 2, 3
+#: Row 1: the column keys the importer reads (hidden); row 2: the labels in the reader's language
+#: (with the filter buttons); data from row 3.  Workbooks written before 12/2026 had the two
+#: header rows the other way round: the importer finds the key row in either.
+KEY_ROW, LABEL_ROW, FIRST_DATA_ROW = 1, 2, 3
 #: Excel's cell text limit [characters].
 MAX_CELL_CHARS = 32_767
 
@@ -68,13 +71,23 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "targets": (("registry", "xl_registry"), ("id", "xl_id"), ("label", "target"), ("metric", "xl_metric"),
                 ("scope", "xl_scope"), ("when", "when"), ("comparison", "xl_comparison"), ("target", "goal"),
                 ("median", "median"), ("p10", "p10"), ("p90", "p90"), ("probability", "probability"),
-                ("status", "status")),
+                ("status", "xl_outlook")),
     "results": (("year", "year"), ("area", "area"), ("group", "group"), ("level", "level"),
                 ("products", "products")),
     "summary": (("year", "year"), ("metric", "xl_metric"), ("label", "xl_metric_label"), ("scope", "xl_scope"),
                 ("unit", "unit"), ("mean", "mean"), ("p10", "p10"), ("median", "median"), ("p90", "p90")),
-    "manifest": (("key", "xl_key"), ("value", "value")),
+    "manifest": (("key", "xl_key"), ("value", "value"), ("label", "xl_label")),
 }
+#: Sheet names in the reader's language (English workbooks keep the keys, which are English words);
+#: the importer finds a sheet under either name.
+SHEET_NAMES = {"levers": {"vi": "Giải pháp", "en": "levers"}, "assumptions": {"vi": "Giả định", "en": "assumptions"},
+               "targets": {"vi": "Chỉ tiêu", "en": "targets"}, "results": {"vi": "Kết quả", "en": "results"},
+               "summary": {"vi": "Tổng hợp", "en": "summary"}, "manifest": {"vi": "Thông tin", "en": "manifest"}}
+#: Machine columns (identifiers the importer reads, or codes): kept, but hidden from the reader.
+HIDDEN = {"levers": ("lever",), "assumptions": ("name",), "targets": ("registry", "id", "metric"),
+          "summary": ("metric",), "manifest": ("key",)}
+#: Manifest rows a reader needs (the others identify the workbook for the importer: hidden rows).
+MANIFEST_SHOWN = ("title", "description", "method", "seed", "draws", "horizon", "version", "created")
 #: The editable column of each editable sheet.
 EDITABLE = {"levers": "value", "assumptions": "value"}
 #: Columns the importer needs in each sheet it reads.
@@ -136,7 +149,8 @@ def _header(ws, sheet: str, lang: str) -> None:
             ws.cell(LABEL_ROW, j).fill = yellow
     # the note sits on the key row's first cell: what may be edited, and that row 2 must stay
     note = "xl_note_editable" if sheet in EDITABLE else "xl_note_readonly"
-    ws.cell(KEY_ROW, 1).comment = Comment(t(note, lang), "ocop-sim")
+    ws.cell(LABEL_ROW, 1).comment = Comment(t(note, lang), "ocop-sim")
+    ws.row_dimensions[KEY_ROW].hidden = True  # the column keys the importer reads: not for the reader
     ws.freeze_panes = ws.cell(FIRST_DATA_ROW, 1)
 
 
@@ -153,7 +167,18 @@ def _rows(ws, sheet: str, rows: list[tuple], widths: dict[str, int] | None = Non
             if j == edit:
                 c.fill = fill
     for j, key in enumerate(keys, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = (widths or {}).get(key, 14)
+        dim = ws.column_dimensions[get_column_letter(j)]
+        dim.width = (widths or {}).get(key, 14)
+        if key in HIDDEN.get(sheet, ()):
+            dim.hidden = True
+    # number formats that match the report (percent, whole counts, years as numbers)
+    for j, key in enumerate(keys, start=1):
+        for i, row in enumerate(rows, start=FIRST_DATA_ROW):
+            nf = _number_format(sheet, key, row, keys)
+            if nf:
+                ws.cell(i, j).number_format = nf
+    if rows:  # a filter on the label row (the hidden key row sits between it and the data)
+        ws.auto_filter.ref = f"A{LABEL_ROW}:{get_column_letter(len(keys))}{FIRST_DATA_ROW + len(rows) - 1}"
 
 
 def _dist_text(dist: Any) -> str:
@@ -166,72 +191,163 @@ def _dist_text(dist: Any) -> str:
 
 
 def _lever_rows(scenario: Scenario, lang: str) -> list[tuple]:
+    from .i18n import lever_label, unit_text
+
     rows = []
     for name in Levers.model_fields:
         meta = lever_meta(name)
-        desc = meta.get("vi", meta["description"]) if lang == "vi" else meta["description"]
+        desc = lever_label(name, lang)
+        unit = unit_text(meta["unit"], lang)
         v = getattr(scenario.levers, name)
         if isinstance(v, dict):
             integer = name in COUNT_LEVERS
             for year, val in v.items():
-                rows.append((name, int(year), int(val) if integer else float(val), meta["unit"], desc))
+                rows.append((name, int(year), int(val) if integer else float(val), unit, desc))
         else:
-            rows.append((name, None, float(v), meta["unit"], desc))
+            rows.append((name, None, float(v), unit, desc))
     return rows
 
 
-def _assumption_rows(scenario: Scenario) -> list[tuple]:
+_DIST_VI = {"uniform": "đều", "triangular": "tam giác", "normal": "chuẩn", "lognormal": "loga chuẩn", "beta": "beta",
+            "truncnormal": "chuẩn cắt cụt"}
+_PARAM_VI = {"low": "thấp", "high": "cao", "mode": "đỉnh", "mean": "trung bình", "sd": "độ lệch chuẩn"}
+
+
+def _dist_text_lang(dist: Any, lang: str) -> str:
+    """A distribution in words of ``lang`` (Vietnamese: ``tam giác (thấp 1,5; đỉnh 3; cao 6)``)."""
+    if lang != "vi" or dist is None:
+        return _dist_text(dist)
+    from . import fmt
+
+    d = dist.model_dump()
+    kind = d.pop("type")
+    return f"{_DIST_VI.get(kind, kind)} (" + "; ".join(f"{_PARAM_VI.get(k, k)} {fmt.number(v, 'vi', 3)}"
+                                                      for k, v in d.items()) + ")"
+
+
+def _assumption_rows(scenario: Scenario, lang: str = "en") -> list[tuple]:
+    from .i18n import assumption_source, assumption_text, unit_text
+
     dists = scenario.distributions()
     rows = []
     for name in ASSUMPTION_NAMES:
         m = assumption_meta(name)
-        rows.append((name, float(getattr(scenario.assumptions, name)), m["unit"], float(m["low"]), float(m["high"]),
-                     _dist_text(dists.get(name)), m["source"], m["description"]))
+        rows.append((name, float(getattr(scenario.assumptions, name)), unit_text(m["unit"], lang), float(m["low"]),
+                     float(m["high"]), _dist_text_lang(dists.get(name), lang), assumption_source(name, lang),
+                     assumption_text(name, lang)))
     return rows
 
 
+def _when(w: Any) -> Any:
+    """A target's date: a year as a number, a period as text (2021–2025)."""
+    s = str(w)
+    return int(s) if s.isdigit() else s
+
+
 def _target_rows(result, lang: str) -> list[tuple]:
+    from . import fmt
+    from .i18n import scope_label
+
     att = result.attainment()
     label = "label_vi" if lang == "vi" else "label_en"
-    return [(r["registry"], r["id"], r[label], r["metric"], r["scope"], str(r["when"]), r["comparison"],
+    pack = result.scenario.pack
+    return [(r["registry"], r["id"], r[label], r["metric"], scope_label(str(r["scope"]), lang, pack), _when(r["when"]),
+             fmt.comparison(r["comparison"], fmt.quantity(r["metric"], r["target"], lang), lang),
              float(r["target"]), float(r["median"]), float(r["p10"]), float(r["p90"]), float(r["probability"]),
              t(r["status"], lang)) for _, r in att.iterrows()]
 
 
+def _result_rows(result, lang: str) -> list[tuple]:
+    """Products by year, area, group and level with the names of areas, groups and levels."""
+    from .i18n import scope_label
+
+    pack = result.scenario.pack
+    names: dict[str, str] = {}
+
+    def name(code: str) -> str:
+        if code not in names:
+            names[code] = t(code, lang) if code in _LEVEL_GROUP_KEYS else scope_label(code, lang, pack)
+        return names[code]
+
+    return [(int(y), name(str(a)), name(str(g)), name(str(lv)), v)
+            for y, a, g, lv, v in result.frame("median").itertuples(index=False, name=None)]
+
+
 def _summary_rows(result, lang: str) -> list[tuple]:
-    from .i18n import has
+    from .i18n import has, scope_label, unit_text
 
     df = result.summary()
+    pack = result.scenario.pack
     labels = {m: (t(m, lang) if has(m) else m) for m in df["metric"].unique()}
-    return [(int(y), m, labels[m], s, u, mean, p10, med, p90) for y, m, s, u, mean, p10, med, p90 in
+    scopes = {sc: scope_label(str(sc), lang, pack) for sc in df["scope"].unique()}
+    units = {u: unit_text(u, lang) for u in df["unit"].unique()}
+    return [(int(y), m, labels[m], scopes[s], units[u], mean, p10, med, p90) for y, m, s, u, mean, p10, med, p90 in
             df[["year", "metric", "scope", "unit", "mean", "p10", "median", "p90"]].itertuples(index=False)]
 
 
-def _manifest_rows(result, loaded: Loaded, lang: str) -> list[tuple]:
-    from . import __version__
+def _manifest_rows(result, loaded: Loaded, lang: str, folder: str | Path | None = None) -> list[tuple]:
+    """Manifest rows ``(key, value, label)``.  ``source_path``: the scenario file relative to the
+    workbook's ``folder`` (no local absolute path leaves the machine in a shared workbook)."""
+    from . import __version__, fmt
     from .results import MODEL_VERSION
 
     sc = loaded.scenario
-    return [
+    src = loaded.path.resolve()
+    try:
+        rel = os.path.relpath(src, Path(folder).resolve()) if folder is not None else src.name
+    except ValueError:  # another drive (Windows): the name only
+        rel = src.name
+    now = _dt.datetime.now(_dt.timezone.utc)
+    mode = t(f"mode_{result.mode}", lang) if f"mode_{result.mode}" in _catalogue() else str(result.mode)
+    rows = [
         ("format", WORKBOOK_FORMAT),
         ("scenario", sc.name),
         ("title", getattr(sc.title, lang)),
         ("description", getattr(sc.description, lang)),
         ("scenario_hash", loaded.hash),
         ("source_file", loaded.path.name),
-        ("source_path", str(loaded.path.resolve())),
+        ("source_path", Path(rel).as_posix()),
         ("extends", " <- ".join(p.name for p in loaded.chain)),
         ("result_scenario_hash", result.manifest()["scenario_hash"]),
         ("mode", result.mode),
+        ("method", mode),
         ("seed", int(result.seed)),
         ("draws", int(result.draws)),
-        ("horizon", f"{sc.horizon.start}..{sc.horizon.end}"),
+        ("horizon", f"{sc.horizon.start}–{sc.horizon.end}"),
         ("lang", lang),
         ("package", "ocop_sim"),
         ("version", __version__),
         ("model_version", MODEL_VERSION),
-        ("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")),
+        ("created", fmt.timestamp(now.isoformat(timespec="seconds"), lang)),
+        ("created_utc", now.isoformat(timespec="seconds")),
     ]
+    return [(k, v, t(f"xl_m_{k}", lang) if f"xl_m_{k}" in _catalogue() else "") for k, v in rows]
+
+
+def _catalogue() -> dict:
+    from .i18n import CATALOGUE
+
+    return CATALOGUE
+
+
+_LEVEL_GROUP_KEYS = {"3star", "4star", "p5", "n5", "food", "beverage", "herbal", "handicraft", "ornamental", "tourism"}
+
+
+def _number_format(sheet: str, key: str, row: tuple, keys: list[str]) -> str | None:
+    """The Excel number format of a cell, as the report writes the value (see :mod:`ocop_sim.fmt`)."""
+    from . import fmt
+
+    if key == "year" or (sheet == "targets" and key == "when"):
+        return fmt.EXCEL_FORMATS["year"]
+    if sheet == "targets" and key in ("target", "median", "p10", "p90"):
+        return fmt.excel_format(row[keys.index("metric")])
+    if sheet == "targets" and key == "probability":
+        return fmt.EXCEL_FORMATS["share"]
+    if sheet == "summary" and key in ("mean", "p10", "median", "p90"):
+        return fmt.excel_format(row[keys.index("metric")])
+    if sheet == "results" and key == "products":
+        return fmt.EXCEL_FORMATS["count"]
+    return None
 
 
 def _validations(ws, sheet: str, rows: list[tuple]) -> None:
@@ -245,7 +361,7 @@ def _validations(ws, sheet: str, rows: list[tuple]) -> None:
         kind = "whole" if sheet == "levers" and row[0] in COUNT_LEVERS else "decimal"
         dv = DataValidation(type=kind, operator="between", formula1=f"{low:.15g}",
                             formula2=f"{high:.15g}", allow_blank=False, showErrorMessage=True,
-                            error=f"{row[0]}: {low:g} .. {high:g}")
+                            error=f"{str(row[-1])[:150]}: {low:g} – {high:g}")
         dv.add(f"{letter}{i}")
         ws.add_data_validation(dv)
 
@@ -253,17 +369,17 @@ def _validations(ws, sheet: str, rows: list[tuple]) -> None:
 #: Sheet builders: name -> function(result, loaded, lang) -> rows.
 _BUILDERS: dict[str, Callable] = {
     "levers": lambda res, ld, lang: _lever_rows(ld.scenario, lang),
-    "assumptions": lambda res, ld, lang: _assumption_rows(ld.scenario),
+    "assumptions": lambda res, ld, lang: _assumption_rows(ld.scenario, lang),
     "targets": lambda res, ld, lang: _target_rows(res, lang),
-    "results": lambda res, ld, lang: list(res.frame("median").itertuples(index=False, name=None)),
+    "results": lambda res, ld, lang: _result_rows(res, lang),
     "summary": lambda res, ld, lang: _summary_rows(res, lang),
-    "manifest": lambda res, ld, lang: _manifest_rows(res, ld, lang),
+    "manifest": lambda res, ld, lang, folder=None: _manifest_rows(res, ld, lang, folder),
 }
 _WIDTHS = {"lever": 30, "name": 32, "description": 60, "source": 50, "label": 55, "distribution": 30,
            "key": 22, "value": 16, "id": 30, "metric": 28}
 
 
-def workbook_bytes(result, loaded: Loaded, lang: str = "en") -> bytes:
+def workbook_bytes(result, loaded: Loaded, lang: str = "en", folder: str | Path | None = None) -> bytes:
     """The ``.xlsx`` file of a run as bytes (see the module docstring for its sheets).
 
     Parameters
@@ -271,7 +387,8 @@ def workbook_bytes(result, loaded: Loaded, lang: str = "en") -> bytes:
     result : :class:`ocop_sim.results.Result` of ``loaded.scenario`` (any mode, draws, seed).
     loaded : the :class:`~ocop_sim.scenarios.Loaded` scenario file the run came from; its
         levers and assumptions fill the editable sheets and its path and hash the manifest.
-    lang : ``"vi"`` or ``"en"``: language of the labels and status words.
+    lang : ``"vi"`` or ``"en"``: language of the sheet names, labels, units and status words.
+    folder : where the workbook will be written: the manifest names the scenario file relative to it.
     """
     from openpyxl import Workbook
 
@@ -280,12 +397,16 @@ def workbook_bytes(result, loaded: Loaded, lang: str = "en") -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     for sheet, build in _BUILDERS.items():
-        ws = wb.create_sheet(sheet)
-        rows = build(result, loaded, lang)
+        ws = wb.create_sheet(SHEET_NAMES[sheet][lang])
+        rows = build(result, loaded, lang, folder) if sheet == "manifest" else build(result, loaded, lang)
         _header(ws, sheet, lang)
         _rows(ws, sheet, rows, _WIDTHS)
         if sheet in EDITABLE:
             _validations(ws, sheet, rows)
+        if sheet == "manifest":  # rows that identify the workbook for the importer: hidden
+            for i, row in enumerate(rows, start=FIRST_DATA_ROW):
+                if row[0] not in MANIFEST_SHOWN:
+                    ws.row_dimensions[i].hidden = True
     wb.active = 0
     buf = _io.BytesIO()
     wb.save(buf)
@@ -300,7 +421,7 @@ def write_workbook(result, loaded: Loaded, path: str | Path, lang: str = "en") -
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise OutputPathError(f"expected an output file ending in .xlsx, got {path.name!r}")
-    return atomic_write_bytes(path, workbook_bytes(result, loaded, lang))
+    return atomic_write_bytes(path, workbook_bytes(result, loaded, lang, folder=path.parent))
 
 
 # ============================================================================= reading
@@ -330,20 +451,24 @@ class _Book:
         """Column positions by key, and the data rows ``(row number, values, formulas)``."""
         from openpyxl.utils import get_column_letter
 
-        if sheet not in self.values.sheetnames:
+        title = next((n for n in (sheet, *SHEET_NAMES.get(sheet, {}).values()) if n in self.values.sheetnames), None)
+        if title is None:
             close = difflib.get_close_matches(sheet, self.values.sheetnames, n=1, cutoff=0.5)
             hint = f" (renamed to {close[0]!r}?)" if close else ""
             raise self.error(sheet, f"expected a sheet named {sheet!r}{hint}, got sheets "
                                     f"{', '.join(map(repr, self.values.sheetnames)) or 'none'}")
         try:  # read-only sheets are parsed here, lazily: a damaged part fails now
-            vals = self._read(self.values[sheet])
-            forms = self._read(self.formulas[sheet])
+            vals = self._read(self.values[title])
+            forms = self._read(self.formulas[title])
         except Exception as exc:
             msg = " ".join(str(exc).split())[:200]
             raise self.error(sheet, f"expected a readable sheet, got a damaged one ({type(exc).__name__}: {msg})") from None
         if len(vals) > MAX_ROWS + FIRST_DATA_ROW:
             raise self.error(sheet, f"expected at most {MAX_ROWS} rows, got more")
-        keyrow = vals[KEY_ROW - 1] if len(vals) >= KEY_ROW else []
+        key_row = KEY_ROW
+        if len(vals) >= 2 and not _has_keys(vals[KEY_ROW - 1], sheet) and _has_keys(vals[1], sheet):
+            key_row = 2  # a workbook of the earlier layout (labels in row 1, keys in row 2)
+        keyrow = vals[key_row - 1] if len(vals) >= key_row else []
         cols: dict[str, int] = {}
         for j, v in enumerate(keyrow):
             if isinstance(v, str) and v.strip():
@@ -377,6 +502,11 @@ class _Book:
                 break
             out.append(list(row))
         return out
+
+
+def _has_keys(row: list, sheet: str) -> bool:
+    keys = {v.strip() for v in row if isinstance(v, str)}
+    return all(k in keys for k in REQUIRED.get(sheet, ()))
 
 
 def _read_checked(path: Path, label: str) -> bytes:
@@ -650,7 +780,10 @@ def _base_from_manifest(book: _Book, allow_outside: bool) -> Loaded:
     candidates = []
     for key, p in (("source_path", m.get("source_path")), ("source_file", m.get("source_file"))):
         if isinstance(p, str) and p.strip() and "\x00" not in p:
-            candidates.append(Path(p) if key == "source_path" else book.path.parent / Path(p).name)
+            if key == "source_path":  # relative to the workbook (absolute in workbooks before 12/2026)
+                candidates.append(Path(p) if Path(p).is_absolute() else book.path.parent / p)
+            else:
+                candidates.append(book.path.parent / Path(p).name)
     for c in candidates:
         if c.is_file():
             return load(c, allow_outside=allow_outside)

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .i18n import fmt_number, fmt_percent, t
+from . import fmt
+from .i18n import t
 
-#: Colours of the star levels and the status words (colour-blind safe, Okabe–Ito).
+#: Colours of the star levels and the status words (colour-blind safe, Okabe–Ito); every status
+#: marker also carries its word (annotation) and its own shape.
 LEVEL_COLOURS = {"products_3star": "#E69F00", "products_4star": "#56B4E9",
                  "products_potential_5star": "#009E73", "products_national_5star": "#D55E00"}
-STATUS_COLOURS = {"met": "#1a9850", "at_risk": "#fdae61", "missed": "#d73027", "outside_horizon": "#bdbdbd",
-                  "met_reported": "#1a9850", "missed_reported": "#d73027", "no_report": "#bdbdbd",
-                  "planned": "#4575b4"}
+STATUS_COLOURS = {"met": "#0072B2", "at_risk": "#E69F00", "missed": "#D55E00", "outside_horizon": "#BBBBBB",
+                  "met_reported": "#0072B2", "missed_reported": "#D55E00", "no_report": "#BBBBBB",
+                  "planned": "#BBBBBB"}
+STATUS_MARKERS = {"met": "o", "met_reported": "o", "at_risk": "D", "missed": "X", "missed_reported": "X"}
 STOCK_KINDS = ("stock", "ratio")
 
 
@@ -35,17 +38,22 @@ def _numbers(ax, lang: str, axis: str = "y", digits: int = 1, percent: bool = Fa
     from matplotlib.ticker import FuncFormatter
 
     if percent:
-        fmt = FuncFormatter(lambda x, _: fmt_percent(x, lang, 0))
+        f = FuncFormatter(lambda x, _: fmt.share(x, lang))
+    elif digits == 0:
+        f = FuncFormatter(lambda x, _: fmt.count(x, lang))
     else:
-        fmt = FuncFormatter(lambda x, _: fmt_number(x, lang, digits))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+        f = FuncFormatter(lambda x, _: fmt.number(x, lang, digits))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
 
 
-def _years(ax) -> None:
+def _years(ax, year_end: bool = True) -> None:
+    """Whole years on the time axis.  ``year_end``: values of year Y are drawn at Y + 1
+    (31 December), and the tick at Y + 1 is labelled Y (the end of that year)."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{int(round(x))}"))
+    shift = 1 if year_end else 0
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt.year(round(x) - shift)))
 
 
 def _target_rows(targets, metric: str, scope: str | None):
@@ -81,11 +89,15 @@ def plot_fan(summary, metric: str = "products_3star_plus", scope: str = "provinc
     name = label or f"{t(metric, lang)} — {t(scope, lang)}"
     ax.fill_between(x, s["p10"], s["p90"], color=colour, alpha=0.2, label=f"{t('band_p10_p90', lang)}")
     ax.plot(x, s["median"], color=colour, lw=2, label=f"{t('median', lang)}: {name}")
+    x_end = float(x[-1]) if len(x) else 0.0
     for year, value, status in _target_rows(targets, metric, scope):
-        ax.scatter([year + 1.0], [value], marker="D", s=60, color=STATUS_COLOURS.get(status, "k"),
-                   edgecolor="k", zorder=5)
-        ax.annotate(f"{t('target', lang)} {year}: {fmt_number(value, lang, 2)} ({t(status, lang)})",
-                    (year + 1.0, value), textcoords="offset points", xytext=(5, 5), fontsize=8)
+        ax.scatter([year + 1.0], [value], marker=STATUS_MARKERS.get(status, "D"), s=60,
+                   color=STATUS_COLOURS.get(status, "k"), edgecolor="k", zorder=5)
+        # at the right edge the label goes to the left of its marker (never cut off)
+        right = year + 1.0 >= x_end - 0.5
+        ax.annotate(f"{t('target', lang)} {year}: {fmt.quantity(metric, value, lang)} ({t(status, lang)})",
+                    (year + 1.0, value), textcoords="offset points", xytext=(-6 if right else 5, 5), fontsize=8,
+                    ha="right" if right else "left", annotation_clip=False)
     if actuals is not None and len(actuals):
         a = actuals[(actuals["metric"] == metric) & (actuals["scope"] == scope)]
         if len(a):
@@ -126,7 +138,9 @@ def plot_by_area(by_area, year: int, ax=None, lang: str = "en"):
     colours = ["#0072B2" if r == "old_dong_nai" else "#CC79A7" for r in df["region"]]
     ax.barh(names, df["value"], color=colours)
     for y, v in enumerate(df["value"]):
-        ax.annotate(fmt_number(v, lang, 1), (v, y), textcoords="offset points", xytext=(3, -3), fontsize=8)
+        ax.annotate(fmt.count(v, lang), (v, y), textcoords="offset points", xytext=(3, -3), fontsize=8)
+    if len(df):  # room for the value labels right of the longest bar
+        ax.set_xlim(0, float(np.nanmax(df["value"].to_numpy(float))) * 1.18 + 1)
     ax.set_title(f"{t('by_area', lang)} — {year}")
     ax.set_xlabel(f"{t('count_products', lang)} ({t('median', lang)})")
     _numbers(ax, lang, axis="x", digits=0)
@@ -196,7 +210,7 @@ def plot_spending(spending, ax=None, lang: str = "en"):
     ax.set_title(t("spending_title", lang))
     ax.set_xlabel(t("year", lang))
     ax.set_ylabel(t("spending_bn_vnd", lang))
-    _years(ax)
+    _years(ax, year_end=False)
     _numbers(ax, lang, digits=1)
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3, axis="y")
@@ -213,21 +227,24 @@ def plot_cost_per_product(cost, ax=None, lang: str = "en"):
     ax.set_title(t("cost_per_product_note", lang))
     ax.set_xlabel(t("year", lang))
     ax.set_ylabel(t("cost_per_product_mn_vnd", lang))
-    _years(ax)
+    _years(ax, year_end=False)
     _numbers(ax, lang, digits=0)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return ax
 
 
-def plot_trajectories(medians, metric: str = "products_3star_plus", ax=None, lang: str = "en"):
-    """Median trajectories of several scenarios (frame: index year, one column per scenario)."""
-    return _median_lines(medians, [str(c) for c in medians.columns], f"{t('trajectories', lang)}: {t(metric, lang)}",
-                         t(metric, lang), ax, lang)
+def plot_trajectories(medians, metric: str = "products_3star_plus", ax=None, lang: str = "en",
+                      labels: dict | None = None):
+    """Median trajectories of several scenarios (frame: index year, one column per scenario);
+    ``labels``: the scenarios' titles by column (the legend never shows a scenario's file name)."""
+    names = [str((labels or {}).get(c, c)) for c in medians.columns]
+    return _median_lines(medians, names, f"{t('trajectories', lang)}: {t(metric, lang)}", t(metric, lang), ax, lang)
 
 
-def plot_prob_matrix(matrix, ax=None, lang: str = "en"):
-    """Heat map of the probability of meeting each target (rows) in each scenario (columns)."""
+def plot_prob_matrix(matrix, ax=None, lang: str = "en", labels: dict | None = None):
+    """Heat map of the probability of meeting each target (rows) in each scenario (columns;
+    ``labels``: their titles), each cell written as a percent."""
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -236,13 +253,16 @@ def plot_prob_matrix(matrix, ax=None, lang: str = "en"):
     import matplotlib
 
     # grey: target not in that scenario's registries or outside its horizon
-    cmap = matplotlib.colormaps["RdYlGn"].with_extremes(bad="#e0e0e0")
+    cmap = matplotlib.colormaps["cividis"].with_extremes(bad="#e0e0e0")  # colour-blind safe
     ax.imshow(np.ma.masked_invalid(v), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     for i in range(v.shape[0]):
         for j in range(v.shape[1]):
-            ax.text(j, i, "—" if np.isnan(v[i, j]) else fmt_number(v[i, j], lang, 2), ha="center",
-                    va="center", fontsize=8)
-    ax.set_xticks(range(v.shape[1]), [str(c) for c in matrix.columns], rotation=30, ha="right")
+            ax.text(j, i, "—" if np.isnan(v[i, j]) else fmt.share(v[i, j], lang), ha="center",
+                    va="center", fontsize=8, color="k" if np.isnan(v[i, j]) or v[i, j] > 0.5 else "w")
+    import textwrap
+
+    ax.set_xticks(range(v.shape[1]), [textwrap.fill(str((labels or {}).get(c, c)), 22) for c in matrix.columns],
+                  rotation=0, fontsize=8)
     ax.set_yticks(range(v.shape[0]), [str(i) for i in matrix.index], fontsize=8)
     ax.set_title(t("prob_matrix", lang))
     return ax
@@ -254,7 +274,8 @@ def plot_cost_vs_attainment(frame, ax=None, lang: str = "en"):
     ax = _ax(ax)
     ax.scatter(frame["total_cost_bn_vnd"], frame["targets_met"], s=60, color="#0072B2")
     for _, r in frame.iterrows():
-        ax.annotate(str(r["scenario"]), (r["total_cost_bn_vnd"], r["targets_met"]), textcoords="offset points",
+        name = r["label"] if "label" in frame.columns else r["scenario"]
+        ax.annotate(str(name), (r["total_cost_bn_vnd"], r["targets_met"]), textcoords="offset points",
                     xytext=(5, 3), fontsize=8)
     ax.set_title(t("cost_vs_attainment", lang))
     ax.set_xlabel(t("total_cost_bn_vnd", lang))
@@ -270,15 +291,16 @@ def plot_cost_vs_attainment(frame, ax=None, lang: str = "en"):
 
 def factor_label(name: str, lang: str = "en") -> str:
     """Label of a sensitivity factor: the i18n label of a lever, else the assumption's description
-    (shortened to 48 characters), else the identifier."""
+    (wrapped on lines of 40 characters, never cut), else the identifier."""
+    import textwrap
+
     from .config import ASSUMPTION_NAMES
     from .i18n import assumption_text, has
 
     if has(name):
         return t(name, lang)
     if name in ASSUMPTION_NAMES:
-        text = assumption_text(name, lang)
-        return text if len(text) <= 48 else text[:47].rstrip() + "…"
+        return textwrap.fill(assumption_text(name, lang), 40)
     return name
 
 

@@ -36,9 +36,10 @@ LANG_CHOICES = {"vi": ("vi",), "en": ("en",), "both": ("vi", "en")}
 #: Years shown in the "by area" section (clipped to the horizon).
 AREA_YEARS = (2025, 2035)
 
-_STATUS_CSS = {"met": "#c7e9c0", "at_risk": "#fee391", "missed": "#fcbba1", "outside_horizon": "#e0e0e0",
-               "met_reported": "#c7e9c0", "missed_reported": "#fcbba1", "no_report": "#e0e0e0",
-               "planned": "#deebf7"}
+# colour-blind-safe tints (blue / orange / vermillion, Okabe–Ito); the status word is always written too
+_STATUS_CSS = {"met": "#cfe3f3", "at_risk": "#fde2b8", "missed": "#f6c3b0", "outside_horizon": "#e8e8e8",
+               "met_reported": "#cfe3f3", "missed_reported": "#f6c3b0", "no_report": "#e8e8e8",
+               "planned": "#e8e8e8"}
 
 # Prefixed with .jp-RenderedHTMLCommon as well: JupyterLab/nbconvert's own rule for table cells
 # (specificity 0,2,1) would otherwise right-align every cell of the reports.
@@ -456,7 +457,7 @@ def matrix_html(matrix, lang: str = "en") -> str:
             else:
                 from .targets import status
 
-                cells.append((esc(fmt_percent(v, lang, 0)),
+                cells.append((f"{esc(fmt_percent(v, lang, 0))} ({esc(t(status(float(v)), lang))})",
                               f' class="num" style="background:{_STATUS_CSS[status(float(v))]}"'))
         rows.append(cells)
     return _table([t("target", lang), *[str(c) for c in matrix.columns]], rows)
@@ -483,11 +484,14 @@ def _strip_external(html_text: str) -> str:
     return re.sub(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>', "", html_text)
 
 
-def to_html(nb, title: str) -> str:
-    """Self-contained HTML of an executed notebook without code (images embedded as base64)."""
+def to_html(nb, title: str, lang: str | None = None) -> str:
+    """Self-contained HTML of an executed notebook without code (images embedded as base64);
+    ``lang`` (else the notebook's ``lang`` parameter) sets ``<html lang>``."""
     from nbconvert import HTMLExporter
 
-    exp = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    lang = lang or (nb.metadata.get("papermill", {}).get("parameters", {}).get("lang")) or "en"
+    exp = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                       language_code=lang if lang in ("vi", "en") else "en")
     body, _ = exp.from_notebook_node(nb, resources={"metadata": {"name": title}})
     return _strip_external(body)
 
@@ -1174,10 +1178,24 @@ def _rel(path: str | Path, root: Path) -> str:
     return esc(Path(path).resolve().relative_to(root.resolve()).as_posix())
 
 
+def _lang_name(code: str, lang: str) -> str:
+    """The name of a report language in ``lang`` (tiếng Việt, English)."""
+    return t(f"lang_{code}", lang) if code in LANG_CHOICES["both"] else code
+
+
+def _csv_label(path: str | Path, lang: str) -> str:
+    """A reader's name for a CSV table of a scenario (not its file name)."""
+    stem = Path(path).stem
+    for kind in ("products_by_area_group_level", "summary", "targets", "manifest"):
+        if stem.endswith(kind):
+            return t(f"csv_{kind}", lang)
+    return t("csv", lang)
+
+
 def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: str) -> str:
     """The index page: links to every report and the cross-scenario target table."""
     rendered = {(o.name, o.lang): o for o in batch.outcomes if o.ok}
-    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
+    parts = [f"<!DOCTYPE html><html lang='{esc(lang)}'><head><meta charset='utf-8'>",
              f"<title>{esc(t('index_title', lang))}</title>", _CSS, "</head><body>",
              f"<h1>{esc(t('index_title', lang))}</h1>"]
     rows = []
@@ -1187,31 +1205,31 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
         for lg in langs:
             o = rendered.get((name, lg))
             if o:
-                links.append(f'<a href="{_rel(o.files["html"], out)}">{esc(t("html", lang))} ({esc(lg)})</a>')
-                links.append(f'<a href="{_rel(o.files["notebook"], out)}">{esc(t("notebook", lang))} ({esc(lg)})</a>')
+                links.append(f'<a href="{_rel(o.files["html"], out)}">{esc(t("html", lang))} ({esc(_lang_name(lg, lang))})</a>')
+                links.append(f'<a href="{_rel(o.files["notebook"], out)}">{esc(t("notebook", lang))} ({esc(_lang_name(lg, lang))})</a>')
                 if o.files.get("pdf") and Path(o.files["pdf"]).is_file():
-                    links.append(f'<a href="{_rel(o.files["pdf"], out)}">PDF ({esc(lg)})</a>')
+                    links.append(f'<a href="{_rel(o.files["pdf"], out)}">PDF ({esc(_lang_name(lg, lang))})</a>')
         s = sims.get(name)
         if s:
             for k, v in s["files"].items():
                 if k.startswith("excel_"):
-                    links.append(f'<a href="{_rel(v, out)}">{esc(t("excel", lang))} ({esc(k[6:])})</a>')
+                    links.append(f'<a href="{_rel(v, out)}">{esc(t("excel", lang))} ({esc(_lang_name(k[6:], lang))})</a>')
             for p in s["files"].get("csv", []):
-                links.append(f'<a href="{_rel(p, out)}">{esc(Path(p).name)}</a>')
+                links.append(f'<a href="{_rel(p, out)}">{esc(_csv_label(p, lang))}</a>')
         title = getattr(ld.scenario.title, lang) or name
-        rows.append([(f"<b>{esc(name)}</b><br>{esc(title)}", ""), (" · ".join(links) or "—", "")])
+        rows.append([(f"<b>{esc(title)}</b>", ""), (" · ".join(links) or "—", "")])
     parts.append(heading("reports", lang))
     parts.append(_table([t("scenario", lang), t("files", lang)], rows))
     comp = [o for o in batch.outcomes if o.ok and o.name == "compare"]
     if comp:
         parts.append(heading("comparison_report", lang))
         parts.append(" · ".join(f'<a href="{_rel(o.files["html"], out)}">{esc(t("compare_title", lang))} '
-                                f'({esc(o.lang)})</a>' for o in comp))
+                                f'({esc(_lang_name(o.lang, lang))})</a>' for o in comp))
     cal = [o for o in batch.outcomes if o.ok and o.name == "calibration"]
     if cal:
         parts.append(heading("cal_fit_title", lang))
         parts.append(" · ".join(f'<a href="{_rel(o.files["html"], out)}">{esc(t("cal_fit_title", lang))} '
-                                f'({esc(o.lang)})</a>' for o in cal))
+                                f'({esc(_lang_name(o.lang, lang))})</a>' for o in cal))
     # cross-scenario target tables: the evaluation of past targets (reported figures, the same for
     # every scenario of a pack), then the outlook: probability and status per target × scenario
     names = [ld.scenario.name for ld in loaded if ld.scenario.name in sims]
@@ -1256,7 +1274,8 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
             rows.append(row)
         if rows:
             parts.append(f"<h2>{esc(t('outlook', lang))}: {esc(t('prob_matrix', lang))}</h2>")
-            parts.append(_table([t("target", lang), *names], rows))
+            parts.append(_table([t("target", lang), *[getattr(ld.scenario.title, lang) or ld.scenario.name
+                                                      for ld in loaded if ld.scenario.name in sims]], rows))
     if batch.failures:
         parts.append(heading("failed", lang))
         rows = [[(esc(n), ""), (esc(lg), ""), (esc(err), ""), (esc("—" if c is None else c), "")]

@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 import yaml
 
-from ocop_sim import excel, load, simulate
+from ocop_sim import excel, fmt, load, simulate
 from ocop_sim.cli import main
 from ocop_sim.config import ASSUMPTION_NAMES, Levers, assumption_meta, lever_meta
-from ocop_sim.i18n import t
+from ocop_sim.i18n import assumption_source, scope_label, t
 from ocop_sim.scenarios import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,8 +100,9 @@ def test_targets_sheet_equals_attainment(book, res):
     n_numbers = 0
     for _, a in att.iterrows():
         r = rows[a["id"]]
-        assert r["label"] == a["label_en"] and r["metric"] == a["metric"] and r["scope"] == a["scope"]
-        assert r["comparison"] == a["comparison"] and r["when"] == str(a["when"])
+        assert r["label"] == a["label_en"] and r["metric"] == a["metric"] and r["scope"] == scope_label(a["scope"], "en")
+        assert r["comparison"] == fmt.comparison(a["comparison"], fmt.quantity(a["metric"], a["target"], "en"), "en")
+        assert str(r["when"]) == str(a["when"]) and (isinstance(r["when"], int) or "–" in r["when"])  # years as numbers
         assert r["target"] == a["target"]
         assert r["status"] == t(a["status"], "en")
         for k in ("median", "p10", "p90", "probability"):
@@ -135,7 +136,8 @@ def test_levers_and_assumptions_sheets_equal_the_scenario(book, base):
     for r in arows:
         m = assumption_meta(r["name"])
         assert r["value"] == getattr(sc.assumptions, r["name"])
-        assert (r["unit"], r["low"], r["high"], r["source"]) == (m["unit"], m["low"], m["high"], m["source"])
+        assert (r["unit"], r["low"], r["high"]) == (m["unit"], m["low"], m["high"])
+        assert r["source"] == assumption_source(r["name"], "en")
     dist = {r["name"]: r["distribution"] for r in arows}
     assert dist["central_pass_rate"] == "beta(a=4.5, b=5.5, low=0, high=1)"
     assert dist["officials_pool"] is None  # no uncertainty: empty cell
@@ -155,18 +157,25 @@ def test_results_summary_and_manifest_sheets(book, base, res):
     srows = data_rows(wb["summary"])
     assert len(srows) == len(summ)
     one = summ[(summ.metric == "entities") & (summ.scope == "province") & (summ.year == end)].iloc[0]
-    got = [r for r in srows if r["metric"] == "entities" and r["scope"] == "province" and r["year"] == end][0]
+    got = [r for r in srows if r["metric"] == "entities" and r["scope"] == scope_label("province", "en")
+           and r["year"] == end][0]
     assert got["median"] == pytest.approx(one["median"]) and got["label"] == t("entities", "en")
     m = {r["key"]: r["value"] for r in data_rows(wb["manifest"])}
     assert m["format"] == excel.WORKBOOK_FORMAT and m["scenario"] == "plan"
     assert m["scenario_hash"] == base.hash and m["seed"] == 7 and m["draws"] == 30
-    assert m["source_path"] == str((base.path).resolve()) and m["source_file"] == "plan.yaml"
+    # the scenario file relative to the workbook: no local absolute path in a shared workbook
+    assert not Path(m["source_path"]).is_absolute() and m["source_file"] == "plan.yaml"
+    assert (Path(book).parent / m["source_path"]).resolve() == base.path.resolve()
 
 
 def test_vietnamese_workbook_labels(base, res, tmp_path):
     p = excel.write_workbook(res, base, tmp_path / "vi.xlsx", lang="vi")
     wb = openpyxl.load_workbook(p)
-    assert wb["levers"]["A1"].value == t("xl_lever", "vi") and wb["levers"]["A2"].value == "lever"
+    assert wb.sheetnames == [excel.SHEET_NAMES[k]["vi"] for k in excel.COLUMNS]
+    ws = wb[excel.SHEET_NAMES["levers"]["vi"]]
+    assert ws["A2"].value == t("xl_lever", "vi") and ws["A1"].value == "lever"
+    assert ws.row_dimensions[excel.KEY_ROW].hidden and ws.column_dimensions["A"].hidden
+    wb = {k: wb[excel.SHEET_NAMES[k]["vi"]] for k in excel.COLUMNS}
     statuses = {r["status"] for r in data_rows(wb["targets"])}
     assert statuses == {t(s, "vi") for s in res.attainment()["status"]}
     assert len(statuses) >= 3 and t("met_reported", "vi") in statuses
@@ -217,7 +226,7 @@ def test_formula_injection_is_neutralised(folder, tmp_path):
                 if n.endswith(".xml"):
                     xml = zf.read(n).decode("utf-8")
                     assert "<f>" not in xml and "<f " not in xml, n  # no formula anywhere
-        ws = openpyxl.load_workbook(p)["manifest"]
+        ws = openpyxl.load_workbook(p)[excel.SHEET_NAMES["manifest"][lang]]
         cells = {ws.cell(i, 1).value: ws.cell(i, 2) for i in range(3, ws.max_row + 1)}
         for key in ("title", "description"):
             c = cells[key]
@@ -388,8 +397,8 @@ BAD = [
     ("missing_sheet", _del_sheet("levers"), ["levers:", "expected a sheet named 'levers'"]),
     ("renamed_sheet", _rename_sheet("assumptions", "Assumption"), ["expected a sheet named 'assumptions'", "renamed"]),
     ("missing_manifest", _del_sheet("manifest"), ["expected a sheet named 'manifest'"]),
-    ("renamed_header", _cell("levers", "C2", "valu"), ["levers!C2", "'value'", "'valu'"]),
-    ("deleted_header", _cell("assumptions", "A2", None), ["assumptions!A2", "'name'", "an empty cell"]),
+    ("renamed_header", _cell("levers", "C1", "valu"), ["levers!C1", "'value'", "'valu'"]),
+    ("deleted_header", _cell("assumptions", "A1", None), ["assumptions!A1", "'name'", "an empty cell"]),
     ("text_in_value", _lever(3, "product_development_bn_vnd", "abc", 2028), ["levers!C4", "expected a number", "'abc'"]),
     ("decimal_comma", _assumption(2, "score_base", "60,6"), ["assumptions!B13", "decimal point", "'60,6'"]),
     ("empty_value", _assumption(2, "submission_rate", None), ["assumptions!B", "submission_rate", "an empty cell"]),
@@ -543,3 +552,60 @@ def test_columns_may_be_moved_and_blank_rows_are_skipped(book, base, tmp_path):
 
     with pytest.raises(ScenarioError, match=r"assumptions!L15: expected a number"):
         excel.read_changes(edited(book, tmp_path / "moved_bad.xlsx", bad), base)
+
+
+# ----------------------------------------------------------------------------- the reader's workbook (issue 17)
+
+
+def test_vietnamese_workbook_reads_as_the_report(base, res, tmp_path):
+    """Sheet names, units, descriptions and number formats in Vietnamese as the report writes
+    them; codes only in hidden columns and rows; filters; and the workbook still imports."""
+    import re
+
+    p = excel.write_workbook(res, base, tmp_path / "vi.xlsx", lang="vi")
+    wb = openpyxl.load_workbook(p)
+    sheets = {k: wb[excel.SHEET_NAMES[k]["vi"]] for k in excel.COLUMNS}
+    for key, ws in sheets.items():
+        keys = [c.value for c in ws[excel.KEY_ROW]]
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith(f"A{excel.LABEL_ROW}:"), key
+        for i, row in enumerate(ws.iter_rows(min_row=excel.LABEL_ROW), start=excel.LABEL_ROW):
+            if ws.row_dimensions[i].hidden:
+                continue
+            for c, k in zip(row, keys):
+                if ws.column_dimensions[c.column_letter].hidden or not isinstance(c.value, str):
+                    continue
+                assert not re.search(r"\b[a-z0-9]+_[a-z0-9_]+\b", c.value), (key, c.coordinate, c.value)
+                assert not re.search(r"\bbn VND\b|judgement|triangular\(|/home/|/tmp/", c.value), (key, c.coordinate, c.value)
+    targets = data_rows(sheets["targets"])
+    first = next(i for i, r in enumerate(targets) if r["metric"] == "products_3star_plus")
+    share = next(i for i, r in enumerate(targets) if r["metric"] == "coverage_leaders")
+    ws = sheets["targets"]
+    col = {k: j for j, k in enumerate([c.value for c in ws[excel.KEY_ROW]], start=1)}
+    assert ws.cell(excel.FIRST_DATA_ROW + first, col["target"]).number_format == "#,##0"
+    assert ws.cell(excel.FIRST_DATA_ROW + share, col["target"]).number_format == "0%"
+    assert ws.cell(excel.FIRST_DATA_ROW, col["probability"]).number_format == "0%"
+    assert isinstance(targets[first]["when"], int)
+    results = data_rows(sheets["results"])
+    assert {r["level"] for r in results} <= {t(x, "vi") for x in ("3star", "4star", "p5", "n5")}
+    assert "Biên Hòa" in {r["area"] for r in results}
+    units = {r["unit"] for r in data_rows(sheets["levers"])}
+    assert "tỷ đồng/năm" in units and "bn VND/year" not in units
+    # the workbook as the reader got it still imports: an edit of the yellow column is read back
+    ws = sheets["assumptions"]
+    ws.cell(find_row(ws, "name", "score_base"), 2).value = 61.5
+    wb.save(tmp_path / "vi_edited.xlsx")
+    assert excel.read_changes(tmp_path / "vi_edited.xlsx", base) == {"assumptions": {"score_base": 61.5}}
+
+
+def test_workbook_of_the_earlier_layout_still_imports(book, base, tmp_path):
+    """Labels in row 1 and keys in row 2 (workbooks written before the key row moved to row 1)."""
+    wb = openpyxl.load_workbook(book)
+    for ws in wb.worksheets:
+        for c1, c2 in zip(ws[1], ws[2]):
+            c1.value, c2.value = c2.value, c1.value
+    ws = wb["assumptions"]
+    assert ws["A2"].value == "name"
+    row = next(i for i, r in enumerate(ws.iter_rows(min_row=3, values_only=True), start=3) if r[0] == "score_base")
+    ws.cell(row, 2).value = 62.0
+    wb.save(tmp_path / "old.xlsx")
+    assert excel.read_changes(tmp_path / "old.xlsx", base) == {"assumptions": {"score_base": 62.0}}

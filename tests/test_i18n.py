@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ocop_sim import i18n
+from ocop_sim import document, i18n  # noqa: F401 - document registers the planning document's labels
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [ROOT / "ocop_sim" / f for f in ("plots.py", "report.py", "widgets.py")] + \
+SOURCES = [ROOT / "ocop_sim" / f for f in ("plots.py", "report.py", "widgets.py", "document.py", "calibration_report.py")] + \
     sorted((ROOT / "notebooks").glob("*.ipynb"))
 KEY_CALL = re.compile(r"""\b(?:t|heading)\(\s*\\?['"]([A-Za-z0-9_]+)\\?['"]""")
 
