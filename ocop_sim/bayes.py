@@ -443,6 +443,26 @@ class PriorSet:
         self._j_interval = np.flatnonzero(np.isfinite(lo) & np.isfinite(hi))
         self._width = hi[self._j_interval] - lo[self._j_interval]
         self._log_width_sum = float(np.sum(np.log(self._width)))
+        # the joint density, vectorised by family (what Prior.logpdf does one column at a time)
+        pr = self.priors
+        self._a = np.array([p.a for p in pr])
+        self._b = np.array([p.b for p in pr])
+        self._open_lo = np.array([p.kind in ("lognormal", "beta", "logitnormal") for p in pr])
+        self._open_hi = np.array([p.kind in ("beta", "logitnormal") for p in pr])
+        self._safe = np.array([p._safe_point() for p in pr])
+        self._by_kind = {k: np.flatnonzero([p.kind == k for p in pr]) for k in KINDS}
+        self._by_kind = {k: j for k, j in self._by_kind.items() if j.size}
+        const = np.zeros(len(pr))
+        for j, p in enumerate(pr):
+            if p.kind in ("normal", "lognormal", "logitnormal"):
+                const[j] = -math.log(p.b) - 0.5 * _LOG_2PI
+            elif p.kind == "beta":
+                const[j] = -float(_sp.betaln(p.a, p.b))
+            elif p.kind == "uniform":
+                const[j] = -math.log(p.b - p.a)
+            else:  # halfnormal
+                const[j] = 0.5 * math.log(2.0 / math.pi) - math.log(p.a)
+        self._const_sum = float(const.sum())
 
     def __len__(self) -> int:
         return len(self.priors)
@@ -467,12 +487,37 @@ class PriorSet:
         return X
 
     def logpdf(self, X) -> np.ndarray:
-        """Joint log prior density of each row, shape ``(n,)``; ``-inf`` outside bounds."""
+        """Joint log prior density of each row, shape ``(n,)``; ``-inf`` outside bounds.
+
+        The sum of :meth:`Prior.logpdf` over the columns, computed a family at a time."""
         X = self._2d(X)
-        out = np.zeros(X.shape[0])
-        for j, p in enumerate(self.priors):
-            out += p.logpdf(X[:, j])
-        return out
+        ok = np.isfinite(X) & (X >= self._lo) & (X <= self._hi)
+        ok &= ~self._open_lo | (X > 0)
+        ok &= ~self._open_hi | (X < 1)
+        row_ok = ok.all(axis=1)
+        Xs = np.where(ok, X, self._safe)
+        lp = np.full(X.shape[0], self._const_sum)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for kind, j in self._by_kind.items():
+                x, a, b = Xs[:, j], self._a[j], self._b[j]
+                if kind == "normal":
+                    z = (x - a) / b
+                    lp += (-0.5 * z * z).sum(axis=1)
+                elif kind == "lognormal":
+                    lx = np.log(x)
+                    z = (lx - a) / b
+                    lp += (-0.5 * z * z - lx).sum(axis=1)
+                elif kind == "beta":
+                    lp += ((a - 1.0) * np.log(x) + (b - 1.0) * np.log1p(-x)).sum(axis=1)
+                elif kind == "halfnormal":
+                    z = x / a
+                    lp += (-0.5 * z * z).sum(axis=1)
+                elif kind == "logitnormal":
+                    lx, l1x = np.log(x), np.log1p(-x)
+                    z = (lx - l1x - a) / b
+                    lp += (-0.5 * z * z - lx - l1x).sum(axis=1)
+                # uniform: the constant only
+        return np.where(row_ok, lp, -np.inf)
 
     def sample(self, rng, n: int) -> np.ndarray:
         """``n`` independent draws of the joint prior, shape ``(n, k)`` [natural units]."""
@@ -851,6 +896,8 @@ def _diagnostics(chains: np.ndarray, chain_u: np.ndarray, names: Sequence[str]) 
         else:
             for key in ("rhat", "rhat_split", "ess_bulk", "ess_tail"):
                 out[key][n] = math.nan
+    if chain_u is None:  # the caller estimates the autocorrelation time itself
+        return out
     if chain_u.shape[0] >= 2:
         # tol=0: never warn; the length condition is checked by the caller
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -1018,12 +1065,15 @@ def sample_posterior(loglik: Callable[[np.ndarray], np.ndarray], priors, *, n_wa
         b = int(burn) if burn is not None else total // 3
         if b >= total:
             continue
-        diag = _chain_diagnostics(sampler, priors, b, thin)
+        hint = None if diag is None else [diag["autocorr"][n] for n in names]
+        diag = _chain_diagnostics(sampler, priors, b, thin, hint, max_rhat, min_ess)
         converged = _passes(diag, names, total - b, max_rhat, min_ess)
         if converged:
             break
     if diag is None:  # burn never reached (cannot happen with the burn check above)
         raise ValueError("no post-burn-in steps")
+    if not converged:  # report the autocorrelation time of the chains as they ended
+        diag = _chain_diagnostics(sampler, priors, b, thin)
 
     chain_u = sampler.get_chain(discard=b, thin=thin)  # (steps, walkers, k)
     s_kept = chain_u.shape[0]
@@ -1038,6 +1088,7 @@ def sample_posterior(loglik: Callable[[np.ndarray], np.ndarray], priors, *, n_wa
         "thresholds": {"max_rhat": max_rhat, "min_ess": min_ess, "autocorr_factor": AUTOCORR_FACTOR,
                        "max_steps": max_steps},
         "rhat_method": "arviz rank-normalised split R-hat, walkers as chains",
+        "diagnostics_thin": int(diag.get("thin", thin)),
         "rhat_split": diag["rhat_split"],
         "acceptance_fraction": float(np.mean(sampler.acceptance_fraction)),
         "priors": priors.describe(),
@@ -1051,13 +1102,49 @@ def sample_posterior(loglik: Callable[[np.ndarray], np.ndarray], priors, *, n_wa
     return post
 
 
-def _chain_diagnostics(sampler, priors: PriorSet, burn: int, thin: int) -> dict:
+#: R-hat and ESS are computed on the chains thinned to about this many draws per autocorrelation
+#: time: rank-normalising and sorting 10⁶ draws per parameter at every check cost more than the
+#: model runs, while thinning within τ loses almost no information (an ESS computed on the
+#: thinned chain can only be lower: the check stays conservative).
+DIAG_DRAWS_PER_TAU = 4
+
+
+def _chain_diagnostics(sampler, priors: PriorSet, burn: int, thin: int, tau_hint=None,
+                       max_rhat: float = math.inf, min_ess: float = 0.0) -> dict:
+    """R-hat and ESS on the post-burn-in chains thinned to :data:`DIAG_DRAWS_PER_TAU` draws per
+    autocorrelation time (``tau_hint``, the last estimate, while there is one), and the
+    autocorrelation time on the unthinned chain — computed only when R-hat and ESS pass (or
+    there is no estimate yet): a check that fails on R-hat does not need it."""
+    from emcee.autocorr import integrated_time
+
     k = len(priors)
     chain_u_all = sampler.get_chain(discard=burn)  # unthinned, for the autocorrelation time
-    chain_u = chain_u_all[::thin]
+
+    def tau_of() -> np.ndarray:
+        if chain_u_all.shape[0] < 2:
+            return np.full(k, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return integrated_time(chain_u_all, c=5, tol=0, quiet=True)
+
+    tau = None if tau_hint is None else np.asarray(tau_hint, float)
+    if tau is None:
+        tau = tau_of()
+        fresh = True
+    else:
+        fresh = False
+    finite = tau[np.isfinite(tau)]
+    step = max(int(thin), int(finite.min() // DIAG_DRAWS_PER_TAU) if finite.size else 1, 1)
+    chain_u = chain_u_all[::step]
     s, w = chain_u.shape[:2]
     X = priors.from_unbounded(chain_u.reshape(-1, k)).reshape(s, w, k).transpose(1, 0, 2)
-    return _diagnostics(X, chain_u_all, priors.names)
+    out = _diagnostics(X, None, priors.names)
+    passing = all(math.isfinite(out["rhat"][n]) and out["rhat"][n] <= max_rhat
+                  and math.isfinite(out["ess_bulk"][n]) and out["ess_bulk"][n] >= min_ess for n in priors.names)
+    if not fresh and passing:
+        tau = tau_of()
+    out["autocorr"] = {n: float(t) for n, t in zip(priors.names, tau)}
+    out["thin"] = step
+    return out
 
 
 # --------------------------------------------------------------------------- plots

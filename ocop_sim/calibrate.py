@@ -29,7 +29,8 @@ def model_value(result, obs: dict) -> np.ndarray:
 #: recognitions, submissions, new entities), each linearly
 _SOURCES = (("stocks", "certified"), ("stocks", "lapsed_cum"), ("stocks", "entities"),
             ("initial", "certified"), ("initial", "lapsed_cum"), ("initial", "entities"),
-            ("flows", "new_certified"), ("flows", "upgrades"), ("flows", "submitted"), ("flows", "new_entities"))
+            ("flows", "new_certified"), ("flows", "upgrades"), ("flows", "submitted"), ("flows", "new_entities"),
+            ("flows", "renewed"), ("flows", "downgraded"))
 #: the largest probe (elements of one source array per draw) worth building a matrix for
 _MAX_PROBE = 1500
 
@@ -71,6 +72,7 @@ class ObservationOperator:
                 k += 2
         self._key = None
         self.W = sparse.csr_matrix((0, 0))
+        self._gather: list = []
         self.linear = np.zeros(0, dtype=int)
         self.direct: list[int] = []
         self._used: list[tuple[str, str]] = []
@@ -82,7 +84,7 @@ class ObservationOperator:
         V = r.n_draws
         rows = np.empty((len(self._rows), V))
         if len(self.linear):
-            rows[self.linear] = self.W @ self._features(r, self._used)
+            rows[self.linear] = self.W @ self._gathered(r)
         for j in self.direct:
             rows[j] = model_value(r, self._rows[j])
         out = np.empty((len(self.obs), V))
@@ -105,6 +107,12 @@ class ObservationOperator:
         init = r.arrays.initial
         act = r.arrays.stocks["active"][:, 0].tobytes() + (b"" if init is None else init["active"][:, 0].tobytes())
         return (r.scenario.pack, tuple(int(y) for y in r.years), init is not None, act, shapes)
+
+    def _gathered(self, r) -> np.ndarray:
+        """The elements the matrix reads (used columns × draws): ``_features(r, used)[cols]``."""
+        V = r.n_draws
+        parts = [self._arrays(r, w)[n].reshape(T, V, per)[t, :, e] for w, n, T, per, t, e in self._gather]
+        return np.concatenate(parts, axis=0) if parts else np.zeros((0, V))
 
     @staticmethod
     def _features(r, used) -> np.ndarray:
@@ -158,7 +166,20 @@ class ObservationOperator:
         self.direct = [int(j) for j in np.flatnonzero(~ok)]
         # sparse (a report reads a few dozen elements): no multithreaded BLAS call per evaluation,
         # which costs more than it saves on a busy 2-core machine
-        self.W = sparse.csr_matrix(W[self.linear])
+        Wl = W[self.linear]
+        # gather only the elements some report reads (a few hundred of the arrays' ~10⁴ per draw):
+        # per source, the (year, element) index pairs of the matrix's non-zero columns
+        cols = np.flatnonzero(np.any(Wl != 0, axis=0))
+        self.W = sparse.csr_matrix(Wl[:, cols])
+        self._gather = []
+        offset = 0
+        for (w, n), size in zip(used, sizes):
+            arr = self._arrays(r, w)[n]
+            T, per = arr.shape[0], size // arr.shape[0]
+            mine = cols[(cols >= offset) & (cols < offset + size)] - offset
+            if mine.size:
+                self._gather.append((w, n, T, per, mine // per, mine % per))
+            offset += size
         self._used = used
 
 

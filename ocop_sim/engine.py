@@ -555,7 +555,7 @@ def _step_expected(i, year, lev, Pm, weight, act, gs, tourism, sub_scale, score_
                 q2 += lt2
                 q3 += lt3
                 ren_a += ((rn0 + rn1) + rn2) + rn3
-                dn_a += ((dw0 + dw1) + dw2) + dw3
+                dn_a += (dw1 + dw2) + dw3  # a downgraded 3★ lapses (counted in lt0)
                 lap_a += ((lt0 + lt1) + lt2) + lt3
                 # age 0: new, upgraded, renewed and re-rated one level lower
                 y0 = F_newcert[i, d, a, g, _L3] + 0.0 + rn0 + dw1
@@ -650,103 +650,166 @@ def run_expected(scenario: Scenario, n: int, overrides: dict[str, np.ndarray] | 
                  event_list: list | None = None, inflow_path: dict[int, np.ndarray] | None = None) -> "_sim.RunArrays":
     """Expected-mode run of ``n`` variants: ``simulate.run_block(scenario, n, None, overrides=...,
     event_list=..., inflow_path=...)`` computed by the compiled kernel."""
-    if not AVAILABLE:
-        raise EngineUnavailable("numba is not installed: use ocop_sim.simulate.run_block")
-    geo = _data.areas(scenario.pack)
-    grp = _data.groups(scenario.pack)
-    group_share = np.array([grp[g]["idea_share"] for g in GROUPS])
-    group_share = group_share / group_share.sum()
-    weight = geo.weight.astype(float).copy()
-    P = _sim.parameter_arrays(scenario, n, None)
-    for k, v in (overrides or {}).items():
-        P[k] = np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
-    params_out = {k: v.copy() for k, v in P.items()}
-    state = _sim.initial_state(scenario, n, True, P, None)
-    events = _sim.scenario_events(scenario) if event_list is None else event_list
-    initial = {k: np.asarray(v, np.float64)[None] for k, v in (
-        ("certified", state.cert.sum(axis=-1)), ("candidates", state.cand), ("entities", state.ent),
-        ("trained_leaders", state.trained_lead),
-        ("coverage_officials", state.trained_off / np.maximum(state.officials_pool, 1e-12)),
-        ("projects", state.projects), ("active", np.broadcast_to(state.active, (n,) + state.active.shape)),
-        ("lapsed_cum", state.lapsed_cum))}
-    years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
-    T = len(years)
-    A, G, L = len(weight), len(GROUPS), model.N_LEVELS
-    tourism = GROUPS.index("tourism")
-    lev_rows = [_sim._lever_values(scenario, int(y)) for y in years]
-    levm = np.array([[getattr(lv, c) for c in LEVER_COLUMNS] for lv in lev_rows], dtype=np.float64).reshape(T, 9)
-    yearsf = years.astype(np.float64)
-    # the inflow multiplier of each year: exp(log inflow), the fitted path where it is given, else
-    # the level it starts from (expected mode has no random steps)
-    li = np.empty((T, n))
-    level = np.broadcast_to(np.asarray(state.log_inflow, float), (n,)).copy()
-    for t_, y in enumerate(years):
-        if inflow_path is not None and int(y) in inflow_path:
-            level = np.broadcast_to(np.asarray(inflow_path[int(y)], float), (n,)).copy()
-        li[t_] = np.exp(level)
+    return ExpectedRunner(scenario, event_list)(n, overrides, inflow_path)
 
-    e = np.empty
-    stocks = {"certified": e((T, n, A, G, L)), "candidates": e((T, n, A, G)), "entities": e((T, n, A)),
-              "trained_leaders": e((T, n, A)), "coverage_officials": e((T, n)),
-              "projects": e((T, n, len(model.PROJECTS))), "active": e((T, n, A)), "lapsed_cum": e((T, n, A, L))}
-    shapes = {"AGL": (A, G, L), "AG": (A, G), "A": (A,), "": (), "P": (len(model.PROJECTS),)}
-    flows = {k: e((T, n) + shapes[ax]) for k, ax in _sim._KEEP_FLOWS.items()}
 
-    # the state as contiguous float64 arrays the kernel updates in place
-    cand, cert, ent = _f64(state.cand), _f64(state.cert), _f64(state.ent)
-    tl, toff, opool = _f64(state.trained_lead), _f64(state.trained_off, (n,)), _f64(state.officials_pool, (n,))
-    projects, pool, pool0, lcum = _f64(state.projects), _f64(state.pool), _f64(state.pool0), _f64(state.lapsed_cum)
-    active = np.array(state.active, dtype=bool)
-    score_shift = _f64(state.score_shift, (n,))
-    log_inflow = state.log_inflow
-    if state.thresholds is not None:  # pragma: no cover - nothing sets them today
-        raise NotImplementedError("engine: State.thresholds is not supported (thresholds come from P)")
-    Pm = pack_assumptions(P, n)
-    P_seen = dict(P)
-    act = active.astype(np.float64)
-    ones = np.ones(n)
-    event_years = sorted({int(ev.year) for ev in events if years[0] <= int(ev.year) <= years[-1]})
-    out_args = tuple(stocks[k] for k in _STOCKS if k != "coverage_officials")
-    S_cert, S_cand, S_ent, S_tl, S_proj, S_act, S_lcum = out_args
-    F = tuple(flows[k] for k in _FLOWS)
+class ExpectedRunner:
+    """:func:`run_expected` of one scenario called many times (calibration, goal seek): what does
+    not depend on the variants (areas, groups, lever schedules, the scenario's assumption values,
+    the event years) is built once; a call costs the kernel and the arrays it fills.
 
-    i = 0
-    while i < T:
-        year = int(years[i])
-        sub_scale = ones
-        if year in event_years:
-            st = model.State(cand=cand, cert=cert, ent=ent, trained_lead=tl, trained_off=toff, officials_pool=opool,
-                             projects=projects, active=active, pool=pool, pool0=pool0, lapsed_cum=lcum,
-                             log_inflow=log_inflow, score_shift=score_shift, thresholds=None, submission_scale=1.0)
-            st, nw = _sim._apply_events(st, scenario, year, P, True, group_share, events, geo)
-            if nw is not None:
-                weight[nw[0]] = nw[1]
-            if st.thresholds is not None:  # pragma: no cover
-                raise NotImplementedError("engine: State.thresholds is not supported (thresholds come from P)")
-            # the kernel's own copies of what the events replaced (they never modify arrays in place)
-            cand, cert, ent, tl = _own(st.cand, cand), _own(st.cert, cert), _own(st.ent, ent), _own(st.trained_lead, tl)
-            toff, opool = _own(st.trained_off, toff, (n,)), _own(st.officials_pool, opool, (n,))
-            projects, pool, pool0 = _own(st.projects, projects), _own(st.pool, pool), _own(st.pool0, pool0)
-            lcum = _own(st.lapsed_cum, lcum)
-            if st.active is not active:
-                active = np.array(st.active, dtype=bool)
-                act = active.astype(np.float64)
-            score_shift = _own(st.score_shift, score_shift, (n,))
-            sub_scale = _f64(st.submission_scale, (n,))
-            for name, j in COLUMNS.items():  # assumptions the events changed
-                if P[name] is not P_seen[name]:
-                    Pm[:, j] = P[name]
-                    P_seen[name] = P[name]
-        j = i + 1
-        while j < T and int(years[j]) not in event_years:
-            j += 1
-        _run_years_jit(i, j, yearsf, levm, Pm, weight, act, group_share, tourism,
-                       sub_scale, score_shift, li, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
-                       S_cert, S_cand, S_ent, S_tl, stocks["coverage_officials"], S_proj, S_act, S_lcum, *F)
-        i = j
-    spending = {line: levm[:, LEVER_COLUMNS.index(line)].copy() for line in BUDGET_LINES}
-    return _sim.RunArrays(years=years, stocks=stocks, flows=flows, params=params_out, spending=spending,
-                          initial=initial)
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the variants are of.
+    event_list : list, optional
+        The events to apply (default: the pack's and the scenario's, ``simulate.scenario_events``).
+    """
+
+    def __init__(self, scenario: Scenario, event_list: list | None = None):
+        if not AVAILABLE:
+            raise EngineUnavailable("numba is not installed: use ocop_sim.simulate.run_block")
+        self.scenario = scenario
+        self.geo = _data.areas(scenario.pack)
+        grp = _data.groups(scenario.pack)
+        gs = np.array([grp[g]["idea_share"] for g in GROUPS])
+        self.group_share = gs / gs.sum()
+        base = {k: float(v[0]) for k, v in _sim.parameter_arrays(scenario, 1, None).items()}
+        self.base_row = np.array([base[k] for k in COLUMNS], dtype=np.float64)
+        self.base_other = {k: v for k, v in base.items() if k not in COLUMNS}
+        # the initial state of one variant: in expected mode it depends on the assumptions only
+        # through the pool (∝ pool_factor), the officials (the pack's count, else officials_pool)
+        # and the starting log inflow; __call__ scales those per variant (test_engine checks this
+        # against simulate.initial_state for every assumption)
+        P1 = {k: np.array([v]) for k, v in base.items()}
+        self.s1 = _sim.initial_state(scenario, 1, True, P1, None)
+        self.pool_unit = self.s1.pool0 / max(base["pool_factor"], 1e-300)
+        from .packs import load_pack
+
+        stocks = load_pack(scenario.pack).info.stocks
+        self.pack_officials, self.official_coverage = stocks.officials_pool, float(stocks.official_coverage)
+        self.events = _sim.scenario_events(scenario) if event_list is None else list(event_list)
+        self.years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
+        self.yearsf = self.years.astype(np.float64)
+        T = len(self.years)
+        lev_rows = [_sim._lever_values(scenario, int(y)) for y in self.years]
+        self.levm = np.array([[getattr(lv, c) for c in LEVER_COLUMNS] for lv in lev_rows],
+                             dtype=np.float64).reshape(T, len(LEVER_COLUMNS))
+        self.event_years = sorted({int(ev.year) for ev in self.events
+                                   if self.years[0] <= int(ev.year) <= self.years[-1]})
+
+    def _initial(self, n: int, P: dict[str, np.ndarray]) -> model.State:
+        """``simulate.initial_state(scenario, n, True, P)`` from the one-variant state."""
+        s1 = self.s1
+        rep = lambda x: np.repeat(x, n, axis=0)  # noqa: E731
+        officials = (np.full(n, float(self.pack_officials)) if self.pack_officials is not None
+                     else np.array(P["officials_pool"], dtype=float, copy=True))
+        pool0 = P["pool_factor"][:, None, None] * self.pool_unit
+        return model.State(
+            cand=rep(s1.cand), cert=rep(s1.cert), ent=rep(s1.ent), trained_lead=rep(s1.trained_lead),
+            trained_off=officials * self.official_coverage, officials_pool=officials, projects=rep(s1.projects),
+            active=s1.active, pool=pool0.copy(), pool0=pool0, lapsed_cum=rep(s1.lapsed_cum),
+            log_inflow=np.array(P.get(_sim.LOG_INFLOW0, np.zeros(n)), dtype=float, copy=True),
+            score_shift=np.zeros(n))
+
+    def __call__(self, n: int, overrides: dict[str, np.ndarray] | None = None,
+                 inflow_path: dict[int, np.ndarray] | None = None) -> "_sim.RunArrays":
+        scenario, years, levm, events = self.scenario, self.years, self.levm, self.events
+        geo, group_share, event_years = self.geo, self.group_share, self.event_years
+        weight = geo.weight.astype(float).copy()
+        # the assumptions as one n × columns matrix built from the scenario's row; P holds views of
+        # its columns (events replace an assumption's array, they never write into it)
+        Pm = np.repeat(self.base_row[None, :], n, axis=0)
+        P = {k: np.full(n, v) for k, v in self.base_other.items()}
+        for k, v in (overrides or {}).items():
+            if k in COLUMNS:
+                Pm[:, COLUMNS[k]] = v
+            else:
+                P[k] = np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
+        P.update({k: Pm[:, j] for k, j in COLUMNS.items()})
+        Pm0 = Pm.copy()
+        params_out = {k: (Pm0[:, COLUMNS[k]] if k in COLUMNS else v) for k, v in P.items()}
+        state = self._initial(n, P)
+        initial = {k: np.asarray(v, np.float64)[None] for k, v in (
+            ("certified", state.cert.sum(axis=-1)), ("candidates", state.cand), ("entities", state.ent),
+            ("trained_leaders", state.trained_lead),
+            ("coverage_officials", state.trained_off / np.maximum(state.officials_pool, 1e-12)),
+            ("projects", state.projects), ("active", np.broadcast_to(state.active, (n,) + state.active.shape)),
+            ("lapsed_cum", state.lapsed_cum))}
+        T = len(years)
+        A, G, L = len(weight), len(GROUPS), model.N_LEVELS
+        tourism = GROUPS.index("tourism")
+        # the inflow multiplier of each year: exp(log inflow), the fitted path where it is given, else
+        # the level it starts from (expected mode has no random steps)
+        li = np.empty((T, n))
+        level = np.broadcast_to(np.asarray(state.log_inflow, float), (n,)).copy()
+        for t_, y in enumerate(years):
+            if inflow_path is not None and int(y) in inflow_path:
+                level = np.broadcast_to(np.asarray(inflow_path[int(y)], float), (n,)).copy()
+            li[t_] = np.exp(level)
+
+        e = np.empty
+        stocks = {"certified": e((T, n, A, G, L)), "candidates": e((T, n, A, G)), "entities": e((T, n, A)),
+                  "trained_leaders": e((T, n, A)), "coverage_officials": e((T, n)),
+                  "projects": e((T, n, len(model.PROJECTS))), "active": e((T, n, A)), "lapsed_cum": e((T, n, A, L))}
+        shapes = {"AGL": (A, G, L), "AG": (A, G), "A": (A,), "": (), "P": (len(model.PROJECTS),)}
+        flows = {k: e((T, n) + shapes[ax]) for k, ax in _sim._KEEP_FLOWS.items()}
+
+        # the state as contiguous float64 arrays the kernel updates in place
+        cand, cert, ent = _f64(state.cand), _f64(state.cert), _f64(state.ent)
+        tl, toff, opool = _f64(state.trained_lead), _f64(state.trained_off, (n,)), _f64(state.officials_pool, (n,))
+        projects, pool, pool0, lcum = _f64(state.projects), _f64(state.pool), _f64(state.pool0), _f64(state.lapsed_cum)
+        active = np.array(state.active, dtype=bool)
+        score_shift = _f64(state.score_shift, (n,))
+        log_inflow = state.log_inflow
+        if state.thresholds is not None:  # pragma: no cover - nothing sets them today
+            raise NotImplementedError("engine: State.thresholds is not supported (thresholds come from P)")
+        P_seen = dict(P)
+        act = active.astype(np.float64)
+        ones = np.ones(n)
+        out_args = tuple(stocks[k] for k in _STOCKS if k != "coverage_officials")
+        S_cert, S_cand, S_ent, S_tl, S_proj, S_act, S_lcum = out_args
+        F = tuple(flows[k] for k in _FLOWS)
+
+        i = 0
+        while i < T:
+            year = int(years[i])
+            sub_scale = ones
+            if year in event_years:
+                st = model.State(cand=cand, cert=cert, ent=ent, trained_lead=tl, trained_off=toff,
+                                 officials_pool=opool, projects=projects, active=active, pool=pool, pool0=pool0,
+                                 lapsed_cum=lcum, log_inflow=log_inflow, score_shift=score_shift, thresholds=None,
+                                 submission_scale=1.0)
+                st, nw = _sim._apply_events(st, scenario, year, P, True, group_share, events, geo)
+                if nw is not None:
+                    weight[nw[0]] = nw[1]
+                if st.thresholds is not None:  # pragma: no cover
+                    raise NotImplementedError("engine: State.thresholds is not supported (thresholds come from P)")
+                # the kernel's own copies of what the events replaced (they never modify arrays in place)
+                cand, cert, ent = _own(st.cand, cand), _own(st.cert, cert), _own(st.ent, ent)
+                tl = _own(st.trained_lead, tl)
+                toff, opool = _own(st.trained_off, toff, (n,)), _own(st.officials_pool, opool, (n,))
+                projects, pool, pool0 = _own(st.projects, projects), _own(st.pool, pool), _own(st.pool0, pool0)
+                lcum = _own(st.lapsed_cum, lcum)
+                if st.active is not active:
+                    active = np.array(st.active, dtype=bool)
+                    act = active.astype(np.float64)
+                score_shift = _own(st.score_shift, score_shift, (n,))
+                sub_scale = _f64(st.submission_scale, (n,))
+                for name, j in COLUMNS.items():  # assumptions the events changed
+                    if P[name] is not P_seen[name]:
+                        Pm[:, j] = P[name]
+                        P_seen[name] = P[name]
+            j = i + 1
+            while j < T and int(years[j]) not in event_years:
+                j += 1
+            _run_years_jit(i, j, self.yearsf, levm, Pm, weight, act, group_share, tourism,
+                           sub_scale, score_shift, li, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
+                           S_cert, S_cand, S_ent, S_tl, stocks["coverage_officials"], S_proj, S_act, S_lcum, *F)
+            i = j
+        spending = {line: levm[:, LEVER_COLUMNS.index(line)].copy() for line in BUDGET_LINES}
+        return _sim.RunArrays(years=years, stocks=stocks, flows=flows, params=params_out, spending=spending,
+                              initial=initial)
 
 
 def warm_up() -> bool:

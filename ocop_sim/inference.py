@@ -276,35 +276,52 @@ def nb_logpmf(y: np.ndarray, mu: np.ndarray, cv2: np.ndarray) -> np.ndarray:
             + y * np.log(mu / (r + mu)))
 
 
+class ObservationModel:
+    """The observation model of the reports ``obs``: what does not depend on the model values
+    (the reported figures, their kinds, horizons and repeat weights) is built once."""
+
+    def __init__(self, obs, start: int, weights: np.ndarray | None = None):
+        self.w = (repeat_weights(obs) if weights is None else np.asarray(weights, float))[:, None]
+        self.y = np.array([float(o["value"]) for o in obs])[:, None]
+        self.share = np.array([_is_share(o["metric"]) for o in obs])
+        self.count = ~self.share
+        self.h = np.array([max(o["at"] - start, 0.5) for o in obs])[:, None]
+        self._share_const = math.log(SHARE_SD * math.sqrt(2 * math.pi))
+
+    def __call__(self, mu: np.ndarray, obs_cv: np.ndarray, inflow_sd: np.ndarray) -> np.ndarray:
+        """Log-likelihood (V,) of the reports given model values ``mu`` (n_obs × V)."""
+        ll = np.empty(mu.shape)
+        sh, c = self.share, self.count
+        if sh.any():
+            ll[sh] = -0.5 * ((self.y[sh] - mu[sh]) / SHARE_SD) ** 2 - self._share_const
+        if c.any():
+            cv2 = obs_cv[None, :] ** 2 + inflow_sd[None, :] ** 2 * self.h[c] / 3.0
+            ll[c] = nb_logpmf(self.y[c], mu[c], cv2)
+        ll = np.where(np.isfinite(ll), ll, -np.inf)
+        return (self.w * ll).sum(axis=0)
+
+
 def log_likelihood(mu: np.ndarray, obs, obs_cv: np.ndarray, inflow_sd: np.ndarray, start: int,
                    weights: np.ndarray | None = None) -> np.ndarray:
     """Log-likelihood (V,) of the reports ``obs`` given model values ``mu`` (n_obs × V)."""
-    w = repeat_weights(obs) if weights is None else weights
-    y = np.array([float(o["value"]) for o in obs])[:, None]
-    share = np.array([_is_share(o["metric"]) for o in obs])
-    h = np.array([max(o["at"] - start, 0.5) for o in obs])[:, None]
-    ll = np.empty(mu.shape)
-    if share.any():
-        ll[share] = -0.5 * ((y[share] - mu[share]) / SHARE_SD) ** 2 - math.log(SHARE_SD * math.sqrt(2 * math.pi))
-    c = ~share
-    if c.any():
-        cv2 = obs_cv[None, :] ** 2 + inflow_sd[None, :] ** 2 * h[c] / 3.0
-        ll[c] = nb_logpmf(y[c], mu[c], cv2)
-    ll = np.where(np.isfinite(ll), ll, -np.inf)
-    return (w[:, None] * ll).sum(axis=0)
+    return ObservationModel(obs, start, weights)(mu, obs_cv, inflow_sd)
 
 
 def model_values(scenario: Scenario, obs, overrides: dict[str, np.ndarray], events,
-                 inflow_path: dict[int, np.ndarray] | None = None, operator=None) -> np.ndarray:
+                 inflow_path: dict[int, np.ndarray] | None = None, operator=None, runner=None) -> np.ndarray:
     """Expected-mode model values (n_obs × V) of ``obs`` for V variants of assumptions, computed
     by the compiled engine (:mod:`ocop_sim.engine`; the numpy model where numba is missing);
-    ``operator``: an :class:`ocop_sim.calibrate.ObservationOperator` of ``obs`` kept across calls."""
+    ``operator``: an :class:`ocop_sim.calibrate.ObservationOperator` of ``obs`` kept across calls;
+    ``runner``: an :class:`ocop_sim.engine.ExpectedRunner` of ``scenario`` and ``events`` kept
+    across calls."""
     from . import engine
     from .results import Result
     from .simulate import run_block
 
     V = len(next(iter(overrides.values())))
-    if engine.AVAILABLE:
+    if runner is not None:
+        arrays = runner(V, overrides, inflow_path)
+    elif engine.AVAILABLE:
         arrays = engine.run_expected(scenario, V, overrides=overrides, event_list=list(events), inflow_path=inflow_path)
     else:  # pragma: no cover - numba is a dependency
         arrays = run_block(scenario, V, None, overrides=overrides, event_list=list(events), inflow_path=inflow_path)
@@ -328,17 +345,23 @@ def make_loglik(kn: Knowledge, names: tuple[str, ...]):
 
     with_path = any(n.startswith(SHOCK_PREFIX) for n in names)
     operator = ObservationOperator(obs)
+    obs_model = ObservationModel(obs, start, w)
+    from . import engine
+
+    runner = engine.ExpectedRunner(fast, events) if engine.AVAILABLE else None
+    i_model = [names.index(n) for n in model_names]
+    i_cv = names.index("obs_cv") if "obs_cv" in names else None
+    i_sd = names.index("inflow_sd") if "inflow_sd" in names else None
 
     def loglik(X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(X)
-        ov = {n: X[:, names.index(n)] for n in model_names}
-        mu = model_values(fast, obs, ov, events, inflow_path(names, X) or None, operator)
-        cv = X[:, names.index("obs_cv")] if "obs_cv" in names else np.full(len(X), 0.1)
+        ov = {n: X[:, j] for n, j in zip(model_names, i_model)}
+        mu = model_values(fast, obs, ov, events, inflow_path(names, X) or None, operator, runner)
+        cv = X[:, i_cv] if i_cv is not None else np.full(len(X), 0.1)
         # a fitted path carries the inflow's year-to-year variation itself; without one, its
         # variance enters the observation model (growing with the years since the start)
-        isd = np.zeros(len(X)) if with_path else (
-            X[:, names.index("inflow_sd")] if "inflow_sd" in names else np.full(len(X), default_sd))
-        return log_likelihood(mu, obs, cv, isd, start, w)
+        isd = np.zeros(len(X)) if with_path else (X[:, i_sd] if i_sd is not None else np.full(len(X), default_sd))
+        return obs_model(mu, cv, isd)
 
     return loglik
 

@@ -386,7 +386,8 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     lapsed_total = lapsed + np.concatenate([downgraded[..., :1], np.zeros_like(downgraded[..., 1:])], axis=-1)
     lapsed_cum = lapsed_cum + lapsed_total.sum(axis=2)
     f["renewed"] = renewed
-    f["downgraded"] = downgraded
+    # re-rated one level lower and still certified (a downgraded 3★ lapses: counted with the lapses)
+    f["downgraded"] = np.concatenate([np.zeros_like(downgraded[..., :1]), downgraded[..., 1:]], axis=-1)
     f["lapsed_expiry"] = lapsed_total
     f["renewal_prob"] = r
 

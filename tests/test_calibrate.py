@@ -95,3 +95,31 @@ def test_in_the_merger_year_the_old_areas_move_by_their_rounds(replay):
     assert _at(replay, "products_3star_plus", "province", 2025.6) == pytest.approx(old[y - 1] + bp[y])
     assert _at(replay, "products_3star_plus", "province", 2026.0) == pytest.approx(old[y] + bp[y])
     assert old[y] > old[y - 1] + 10  # the October round adds products: the two readings differ
+
+
+@pytest.mark.parametrize("until", [None, 2022])
+def test_the_operator_matrix_equals_reading_every_report_one_by_one(until):
+    """Calibration reads every report of every variant as one sparse product W @ (the elements
+    some report reads).  It must give what model_value gives report by report, for variants far
+    apart (the matrix is built on one batch and reused on others of another size)."""
+    from ocop_sim import inference as inf
+    from ocop_sim.calibrate import ObservationOperator
+    from ocop_sim.packs import collapsed, load_pack
+
+    kn = inf.knowledge(load(PARAMS / "history.yaml").scenario, until)
+    pack = load_pack(kn.scenario.pack)
+    fast = kn.scenario.model_copy(update={"pack": str(collapsed(pack))})
+    region = dict(zip(pack.areas.ids, pack.areas.region))
+    events = [ev.model_copy(update={"area": region[ev.area]}) if ev.type == "merger" else ev for ev in kn.events]
+    obs = list(kn.observations)
+    op = ObservationOperator(obs)
+    names = [n for n in inf.DEFAULT_PARAMS if n in inf.ASSUMPTION_NAMES]
+    pri = inf.priors_for(tuple(names), until)
+    rng = np.random.default_rng(11)
+    for V in (24, 7):
+        ov = {n: pri[n].sample(rng, V) for n in names}
+        a = inf.model_values(fast, obs, ov, events, None, op)
+        b = inf.model_values(fast, obs, ov, events)
+        assert a.shape == (len(obs), V)
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True)
+    assert len(op.linear) >= 0.9 * len(obs)  # the matrix, not the slow path, reads nearly all reports

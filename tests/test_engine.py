@@ -155,3 +155,15 @@ def test_a_fitted_inflow_path_gives_the_same_numbers():
     ov = {"base_new_ideas": rng.uniform(20, 80, 9)}
     assert_same(engine.run_expected(sc, 9, overrides=ov, inflow_path=path),
                 sim.run_block(sc, 9, None, overrides=ov, inflow_path=path))
+
+
+def test_a_runner_reused_across_calls_equals_fresh_runs():
+    """Calibration keeps one ExpectedRunner for thousands of calls: what it builds once (the
+    scenario's values, the one-variant initial state scaled by pool_factor and officials_pool)
+    must give, call after call and for any batch size, what simulate.run_block gives."""
+    sc = ocop_sim.load(ROOT / "params" / "history.yaml").scenario
+    runner = engine.ExpectedRunner(sc)
+    for n, seed in ((5, 1), (1, 2), (17, 3)):
+        ov = random_overrides(np.random.default_rng(seed), n, ASSUMPTION_NAMES)
+        assert_same(runner(n, ov), sim.run_block(sc, n, None, overrides=ov))
+    assert_same(runner(3), sim.run_block(sc, 3, None))
