@@ -240,6 +240,23 @@ def _register_extras() -> None:
                 raise
 
 
+def _one_line_warnings() -> None:
+    """The package's own warnings (e.g. a cache entry discarded) print as one line ``warning: …``."""
+    import warnings
+
+    from .cache import CacheWarning
+
+    default = warnings.formatwarning
+
+    def fmt(message, category, filename, lineno, line=None):
+        if isinstance(category, type) and issubclass(category, CacheWarning):
+            return f"warning: {message}".replace("\n", " ") + "\n"
+        return default(message, category, filename, lineno, line)
+
+    if getattr(warnings.formatwarning, "__name__", "") != "fmt":
+        warnings.formatwarning = fmt
+
+
 def main(argv: list[str] | None = None) -> int:
     from .data import FactsError
     from .io import OutputPathError
@@ -247,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     from .scenarios import ScenarioError
 
     _register_extras()
+    _one_line_warnings()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -297,3 +297,49 @@ def test_explorer_message_escapes_the_file_name(tmp_path, fname):
     msg = ex.save_message(fname)
     assert "<img" not in msg and "<script" not in msg and "<b>" not in msg, msg
     assert "&lt;" in msg
+
+
+def test_cli_prints_a_cache_warning_in_one_line(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    env = {**os.environ, "OCOP_SIM_CACHE": str(blocker / "c")}
+    p = subprocess.run([str(Path(sys.executable).with_name("ocop-sim")), "run", SMOKE, "--draws", "10"],
+                       capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert p.returncode == 0, p.stderr
+    warn = [l for l in p.stderr.splitlines() if "cache" in l]
+    assert warn == [l for l in warn if l.startswith("warning: result cache")] and len(warn) == 1, p.stderr
+
+
+def test_batch_tables_and_workbooks_are_one_set(tmp_path, monkeypatch):
+    """A scenario's CSVs and workbooks in a report batch: a failure while writing the new set
+    (a fake full disk at the second workbook) leaves the earlier set exactly as it was."""
+    import errno as _errno
+
+    from ocop_sim import excel, report
+
+    monkeypatch.setenv("OCOP_SIM_CACHE", str(tmp_path / "c"))
+    out, hand = tmp_path / "out", tmp_path / "hand"
+    hand.mkdir()
+    r1 = report._simulate_task(SMOKE, str(out), 10, 1, ("vi", "en"), True, None, True, str(hand))
+    assert r1["ok"], r1
+    folder = out / "smoke"
+
+    def files():
+        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    before = files()
+    assert "smoke_en.xlsx" in before and "csv/smoke_summary.csv" in before
+    real = excel.write_workbook
+    calls = []
+
+    def full(res, ld, path, lang):
+        calls.append(lang)
+        if len(calls) == 2:
+            raise OSError(_errno.ENOSPC, "No space left on device")
+        return real(res, ld, path, lang)
+
+    monkeypatch.setattr(excel, "write_workbook", full)
+    r2 = report._simulate_task(SMOKE, str(out), 10, 2, ("vi", "en"), True, None, True, str(hand))
+    assert not r2["ok"] and "No space left" in r2["error"]
+    assert files() == before  # v0.1: new CSVs and one new workbook beside the old ones
+    assert not list(folder.glob(".staging*"))
