@@ -1198,6 +1198,9 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
     parts = [f"<!DOCTYPE html><html lang='{esc(lang)}'><head><meta charset='utf-8'>",
              f"<title>{esc(t('index_title', lang))}</title>", _CSS, "</head><body>",
              f"<h1>{esc(t('index_title', lang))}</h1>"]
+    from .guide import guide_link
+
+    parts.append(guide_link(out, lang))  # the planners' guide, written beside the index
     rows = []
     for ld in loaded:
         name = ld.scenario.name
@@ -1287,6 +1290,10 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
 
 def write_index(out: Path, loaded, sims: dict, batch: BatchResult, langs) -> Path:
     """Write ``index.html`` (English, or the only language) and ``index_vi.html`` when both."""
+    from .guide import write_guides
+
+    for g in write_guides(out, langs):
+        _public(g)
     main_lang = "en" if "en" in langs else langs[0]
     path = _public(atomic_write_text(safe_child(out, "index.html"),
                                      index_html(out, loaded, sims, batch, langs, main_lang)))

@@ -149,3 +149,16 @@ def test_every_guide_command_runs(tmp_path):
     assert "my_province_outlook" in out
     # nothing was written into the repository
     assert not (ROOT / "params" / "my_scenario.yaml").exists() and not (ROOT / "my_reports").exists()
+
+
+def test_guide_pages_beside_the_index(tmp_path):
+    from ocop_sim.report import BatchResult, write_index
+
+    write_index(tmp_path, [], {}, BatchResult(out=tmp_path), ("vi", "en"))
+    for lang, head in (("vi", "Tạo một kịch bản"), ("en", "Create a scenario")):
+        page = (tmp_path / f"guide_{lang}.html").read_text(encoding="utf-8")
+        assert head in page and "<script" not in page
+        assert f'href="guide_{"en" if lang == "vi" else "vi"}.html"' in page  # the other language
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert '<a href="guide_en.html">User guide</a>' in index
+    assert '<a href="guide_vi.html">Hướng dẫn sử dụng</a>' in (tmp_path / "index_vi.html").read_text(encoding="utf-8")
