@@ -331,7 +331,7 @@ def load(path: str | Path, params_root: str | Path | None = None, allow_outside:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise format_validation_error(_origin(chain, exc), exc) from None
-    _check_semantics(str(p), scenario, p.parent)
+    _check_semantics(str(p), scenario, p.parent, chain)
     scenario = _resolve_paths(str(p), scenario, p.parent, chain)
     return Loaded(scenario=scenario, path=p, chain=tuple(chain), raw=data, parent_raw=parent_raw, params_root=root)
 
@@ -403,7 +403,7 @@ def _reject_booleans(label: str, data: Any, path: str = "") -> None:
                             "(write a number, or quote the text)")
 
 
-def _check_semantics(label: str, scenario: Scenario, folder: Path) -> None:
+def _check_semantics(label: str, scenario: Scenario, folder: Path, chain=()) -> None:
     """Rules that need the packaged data or other files: areas, target registries."""
     from . import data as _data
     from . import targets as _targets
@@ -427,8 +427,9 @@ def _check_semantics(label: str, scenario: Scenario, folder: Path) -> None:
             close = difflib.get_close_matches(ev.area, geo.ids, n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ScenarioError(label, f"events.{i}.area", f"expected a known area id{hint}, got {ev.area!r}")
+    reg_folder = _declaring_folder(chain, "targets", folder)  # where run will look (_resolve_paths)
     for i, reg in enumerate(scenario.targets):
-        rp = resolve_registry_path(reg, folder)
+        rp = resolve_registry_path(reg, reg_folder)
         if rp is None:
             raise ScenarioError(label, f"targets.{i}", f"expected a registry file inside the params folder, got {reg!r}")
         if not rp.exists():  # fall back to the bundled registries (params/targets/)

@@ -97,3 +97,20 @@ def test_a_registry_outside_the_scenarios_folder_is_refused(project, bad, capsys
     code = main(["validate", str(project / "esc.yaml"), "--allow-outside"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "targets.0" in err and "esc.yaml" in err and len(err.splitlines()) == 1, err
+
+
+def test_validate_and_run_agree_on_an_inherited_registry(project, capsys, tmp_path, monkeypatch):
+    """A parent in another folder names ``targets/…`` relative to itself: validate checks, and run
+    reads, that file (v0.1: validate looked beside the child, run beside the parent)."""
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "c"))
+    other = project.parent / "other"
+    other.mkdir()
+    (project / "targets" / "own_only.yaml").write_text(LOCAL.format(value=7), encoding="utf-8")
+    (project / "parent.yaml").write_text("extends: ../smoke.yaml\nname: parent\ntargets:\n  - targets/own_only.yaml\n",
+                                         encoding="utf-8")
+    (other / "child.yaml").write_text("extends: ../own/parent.yaml\nname: child\n", encoding="utf-8")
+    assert main(["validate", str(other / "child.yaml"), "--allow-outside"]) == 0, capsys.readouterr().err
+    ld = load(other / "child.yaml", allow_outside=True)
+    assert [p.resolve() for p in registry_paths(ld.scenario)] == [(project / "targets" / "own_only.yaml").resolve()]
+    assert main(["run", str(other / "child.yaml"), "--allow-outside", "--draws", "20"]) == 0
+    assert "Own target" in capsys.readouterr().out
