@@ -23,9 +23,19 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def _int_arg(text: str) -> int:
+    """A whole number by the shared rule (:mod:`ocop_sim.numbers`): ``1_0`` and ``٣`` are not numbers."""
+    from .numbers import NumberError, parse_int
+
+    try:
+        return parse_int(text)
+    except NumberError:
+        raise ValueError(text) from None
+
+
 def _draws(text: str) -> int:
     try:
-        v = int(text)
+        v = _int_arg(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number of draws, got {text!r}") from None
     if not 1 <= v <= MAX_DRAWS:
@@ -35,7 +45,7 @@ def _draws(text: str) -> int:
 
 def _seed(text: str) -> int:
     try:
-        v = int(text)
+        v = _int_arg(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole-number seed, got {text!r}") from None
     if not 0 <= v < 2**63:
@@ -45,7 +55,7 @@ def _seed(text: str) -> int:
 
 def _jobs(text: str) -> int:
     try:
-        v = int(text)
+        v = _int_arg(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number of jobs, got {text!r}") from None
     if not 1 <= v <= 64:

@@ -159,3 +159,19 @@ def test_excel_text_cells_follow_the_rule(params, tmp_path, text):
         excel.import_workbook(book, params / "edited.yaml", base=ld)
     assert repr(text) in str(e.value) or text in str(e.value)
     assert not (params / "edited.yaml").exists()
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+@pytest.mark.parametrize("opt,value", [("--draws", "1_0"), ("--draws", "٣"), ("--seed", "4_2"), ("--seed", "١"),
+                                       ("--jobs", "２"), ("--draws", "2.5")])
+def test_cli_numbers_follow_the_rule(opt, value, capsys):
+    assert main(["run", str(PARAMS / "smoke.yaml"), opt, value]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and opt in err and repr(value) in err, err
+
+
+def test_cli_plain_numbers_pass(tmp_path, monkeypatch):
+    monkeypatch.setenv("OCOP_SIM_CACHE", str(tmp_path / "c"))
+    assert main(["run", str(PARAMS / "smoke.yaml"), "--draws", "20", "--seed", "7"]) == 0
