@@ -93,7 +93,7 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
                    help="comma-separated outputs from html,pdf,xlsx (default html,xlsx; pdf needs Chromium)")
     p.add_argument("--no-compare", action="store_true", help="skip the comparison report")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--keep-cache", action="store_true", help="keep the pickled results in OUT/_cache")
+    p.add_argument("--keep-cache", action="store_true", help="keep the results handed to the kernels (OUT/_cache.*/: arrays with signed metadata)")
     p.add_argument("--force", action="store_true", help="re-render reports already finished by an earlier run")
     p.add_argument("--calibration", default="history", metavar="NAME",
                    help="render the calibration and backtest report of this scenario, if in the batch "
