@@ -59,6 +59,10 @@ TEXT = {
               "en": "Move a slider: the targets table and the chart are recomputed at once (expected mode). "
                     "A measure's level applies from {year} on."},
     "results": {"vi": "Kết quả (chế độ kỳ vọng)", "en": "Results (expected mode)"},
+    "expected_note": {"vi": "Một lần chạy không có yếu tố ngẫu nhiên, với giá trị kỳ vọng của mọi giả định. Dải bất định và "
+                            "xác suất đạt mục tiêu: nút Monte Carlo bên dưới.",
+                      "en": "One run without randomness, at the expected value of every assumption. The uncertainty band "
+                            "and the probability of meeting each target: the Monte Carlo button below."},
     "evaluation": {"vi": "Đánh giá các mục tiêu đã qua", "en": "Evaluation of past targets"},
     "band": {"vi": "Dải bất định và xác suất (Monte Carlo)", "en": "Uncertainty band and probabilities (Monte Carlo)"},
     "draws": {"vi": "Số lượt mô phỏng", "en": "Draws"},
@@ -445,15 +449,15 @@ class App:
     def _show_expected(self) -> None:
         if not self._w:
             return
-        from .report import evaluation_html, outlook_html
+        from .report import evaluation_html, targets_html
 
         L, res = self.lang, self.expected
         tab = res.attainment()
         fut = tab[tab["phase"] != "evaluation"] if "phase" in tab else tab
         past = tab[tab["phase"] == "evaluation"] if "phase" in tab else tab.iloc[:0]
         self._w["chart"].value = chart_png(res, tab, L, band=False)
-        body = f"<p>{esc(t('expected_mode_note', L))}</p>"
-        body += outlook_html(fut, res.scenario, L) if len(fut) else f"<p>{esc(tx('no_outlook', L))}</p>"
+        body = f"<p>{esc(tx('expected_note', L))}</p>"
+        body += targets_html(fut, L) if len(fut) else f"<p>{esc(tx('no_outlook', L))}</p>"
         self._w["table"].value = body
         self._w["evaluation"].value = evaluation_html(past, L) if len(past) else ""
 
@@ -570,6 +574,9 @@ _APP_CSS = """
 .ocop-help {color: #666; font-size: 11.5px;}
 .ocop-error {color: #b00;}
 pre.ocop-goal {white-space: pre-wrap; font-size: 12px;}
+/* the expected mode is one deterministic run: no band, no probability to show */
+.ocop-outlook table.targets th:nth-child(5), .ocop-outlook table.targets td:nth-child(5),
+.ocop-outlook table.targets th:nth-child(6), .ocop-outlook table.targets td:nth-child(6) {display: none;}
 """
 
 # ---------------------------------------------------------------------------- the server

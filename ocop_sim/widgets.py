@@ -73,15 +73,17 @@ class Explorer:
         sliders = {}
         for name in Levers.model_fields:
             m = lever_meta(name)
-            label = m.get("vi", name) if self.lang == "vi" else name
+            # the schema's label and unit in the reader's language (never the code name)
+            label = m.get("vi", name) if self.lang == "vi" else t(name, "en")
             value = schedule_value(getattr(sc.levers, name), self.from_year)
             if name in SCHEDULE_LEVERS:
                 hi = max(float(m.get("max_ui", 10.0)), value)
                 step = 1.0 if m.get("unit", "").startswith("count") else _nice_step(hi / 200)
             else:  # training_share_officials: a schedule of shares
                 hi, step = 1.0, 0.01
-            desc = f"{label} ({t('from_year', self.lang)} {self.from_year}) [{m.get('unit', '')}]"
+            desc = f"{label} ({t('from_year', self.lang)} {self.from_year}) [{unit_text(m.get('unit', '-'), self.lang)}]"
             s = w.FloatSlider(value=value, min=0.0, max=hi, step=step, description=desc, continuous_update=False,
+                              tooltip=str(m.get("description", "")).rsplit(" [", 1)[0],
                               style={"description_width": "420px"}, layout=w.Layout(width="760px"))
             s.observe(self._on_change(("levers", name)), names="value")
             sliders[name] = s
@@ -180,6 +182,10 @@ class Explorer:
         fig, ax = plt.subplots(figsize=(9, 4))
         plots.plot_fan(res.summary(["products_3star_plus"], ["province"]), "products_3star_plus", "province",
                        table, ax=ax, lang=self.lang)
+        # the expected mode draws no band: no legend entry promising one
+        h, lab = ax.get_legend_handles_labels()
+        keep = [(a, b) for a, b in zip(h, lab) if b != t("band_p10_p90", self.lang)]
+        ax.legend([a for a, _ in keep], [b for _, b in keep], fontsize=8, loc="upper left")
         # append_display_data sets the Output widget's state directly: safe from the debounce
         # timer's thread, where ``with output:`` capture would not reach the right cell
         self._out.outputs = ()  # not clear_output(): its `with self:` capture misses the cell from the timer thread

@@ -206,14 +206,14 @@ def test_slider_band_goal_save_reload(context, app):
     keep_screenshot(page, "app.png", "app.png")
 
     # what does it take? (expected mode, the first target and lever offered)
-    page.get_by_text("What does it take?").click()
+    page.click(".jupyter-widget-Collapse-header:has-text('What does it take?')")
     page.click(".ocop-goal-button")
     page.wait_for_selector(".ocop-goal-out pre, .ocop-goal-out .ocop-error", timeout=120_000)
     answer = page.inner_text(".ocop-goal-out")
     assert "Goal seek" in answer and "Product development" in answer, answer
 
     # save as scenario: an unsafe name is sanitised into the scenarios folder
-    page.get_by_text("Save as scenario").first.click()
+    page.click(".jupyter-widget-Collapse-header:has-text('Save as scenario')")
     page.fill(".ocop-save-name input", "../../Kịch bản/thử")
     page.click(".ocop-save-button")
     page.wait_for_selector(".ocop-save-msg .ocop-saved, .ocop-save-msg .ocop-error", timeout=60_000)
@@ -245,9 +245,13 @@ def test_language_switch(context, app):
     ctx, guard = context
     page, _ = open_app(ctx, guard, app)
     assert "Measures and funding" in page.inner_text("body")
+    # the planners' guide is readable in the app
+    page.click(".jupyter-widget-Collapse-header:has-text('User guide')")
+    page.wait_for_selector(".ocop-guide h2", timeout=30_000)
+    assert "Create a scenario" in page.inner_text(".ocop-guide")
     page.get_by_role("button", name="Tiếng Việt").click()
     page.wait_for_function("() => document.body.innerText.includes('Các giải pháp và mức kinh phí')", timeout=60_000)
     page.wait_for_selector(".ocop-outlook table", timeout=60_000)
     body = page.inner_text("body")
-    assert "Hỗ trợ phát triển sản phẩm" in body and "Mục tiêu" in body
+    assert "Hỗ trợ phát triển sản phẩm" in body and "Mục tiêu" in body and "Hướng dẫn sử dụng" in body
     assert guard.blocked == [], guard.blocked

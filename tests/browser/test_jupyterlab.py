@@ -136,8 +136,12 @@ def test_explore_slider_updates_table_and_chart_and_saves(context, lab, artifact
     assert before and before_img.startswith("data:image/png")
 
     # open the levers and move one slider with the keyboard on its handle
-    page.click(".jupyter-widget-Collapse-header:has-text('Policy levers')")
-    slider = page.locator(".widget-slider", has_text=f"{LEVER} (").first
+    from ocop_sim.i18n import t
+
+    page.click(f".jupyter-widget-Collapse-header:has-text('{t('levers', 'en')}')")
+    # the slider is labelled from the schema (label and unit), not by its code name
+    slider = page.locator(".widget-slider", has_text=f"{t(LEVER, 'en')} (").first
+    assert LEVER not in slider.inner_text()
     readout = slider.locator(".widget-readout")
     start_value = float(readout.inner_text())
     slider.locator(".noUi-handle").focus()
