@@ -10,9 +10,11 @@ The page is served by **Voilà**, not Panel.  Why, measured on this project's ma
   second widget toolkit to keep in step;
 * it inherits jupyter_server's token authentication (``?token=``) and its loopback binding,
   and strips every code cell from the page (``strip_sources``);
-* the first page is ready ~4–6 s after start (a kernel boots and imports the package); moving a
-  slider re-runs the expected mode in ~0.5 s.  Panel starts faster (no kernel) but would need
-  the whole UI written again.
+* startup: importing Voilà costs ~5 s of CPU here, and a pre-heated kernel (``--preheat_kernel``:
+  it imports the package before anyone asks, then waits for its page) is ready ~15 s after start
+  on a loaded 2-core machine; a page then shows in ~10 s under that load (build, one expected run,
+  the chart), and moving a slider re-runs the expected mode in ~0.5 s.  Panel starts faster (no
+  kernel) but would need the whole UI written again.
 
 How it runs: :func:`serve` writes a one-cell notebook (``App.from_env().show()``) and a kernel
 spec naming this Python into a private temporary folder and starts Voilà on it.  The scenario,
@@ -228,6 +230,10 @@ class App:
         page's query string (``scenario=<file of the folder>``, ``lang=vi|en``)."""
         from .io import safe_child
 
+        if os.environ.get("VOILA_PREHEAT") == "True":  # a pre-heated kernel: wait for its page request
+            from voila.utils import wait_for_request
+
+            wait_for_request()
         folder = Path(os.environ[ENV_FOLDER])
         path = Path(os.environ[ENV_SCENARIO])
         lang = os.environ.get(ENV_LANG, "vi")
@@ -581,8 +587,23 @@ pre.ocop-goal {white-space: pre-wrap; font-size: 12px;}
 
 # ---------------------------------------------------------------------------- the server
 
+
+def warm() -> None:
+    """What every page needs, imported before the page is asked for (a pre-heated kernel does this
+    while nobody waits): the model, the tables, the plots, the widgets."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import ipywidgets  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401
+
+    from . import goalseek, plots, simulate, widgets  # noqa: F401
+    from .scenarios import load
+
+    load(os.environ[ENV_SCENARIO], allow_outside=True)
+
 #: The app page's only cell: no code text carries user input.
-_CELL = "from ocop_sim.app import App\nApp.from_env().show()"
+_CELL = "from ocop_sim.app import App, warm\nwarm()\nApp.from_env().show()"
 
 
 def _notebook(kernel: str) -> dict:
@@ -642,7 +663,9 @@ def voila_argv(notebook: Path, port: int, token: str, ip: str = "127.0.0.1", ope
             "--Voila.port_retries=0", "--show_tracebacks=False", "--strip_sources=True",
             "--theme=light", f"--template={TEMPLATE}", f"--Voila.open_browser={bool(open_browser)}",
             # single-notebook mode serves files of the notebook's folder that match this list: none
-            "--VoilaConfiguration.file_allowlist=[]"]
+            "--VoilaConfiguration.file_allowlist=[]",
+            # a kernel waits, package imported, for the next page: it opens in seconds, not tens
+            "--preheat_kernel=True", "--pool_size=1"]
     if not open_browser:
         argv.append("--no-browser")
     return argv
