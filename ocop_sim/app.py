@@ -228,7 +228,7 @@ class App:
     def from_env(cls) -> "App":
         """The app of the kernel Voilà started: settings from :data:`ENV_SCENARIO` & co., and the
         page's query string (``scenario=<file of the folder>``, ``lang=vi|en``)."""
-        from .io import safe_child
+        from .io import OutputPathError, safe_child
 
         if os.environ.get("VOILA_PREHEAT") == "True":  # a pre-heated kernel: wait for its page request
             from voila.utils import wait_for_request
@@ -242,8 +242,11 @@ class App:
             lang = q["lang"][0]
         name = q.get("scenario", [""])[0]
         if name:
-            p = safe_child(folder, name)  # a plain file name of the folder, nothing else
-            if p.suffix in (".yaml", ".yml") and p.is_file():
+            try:
+                p = safe_child(folder, name)  # a plain file name of the folder, nothing else
+            except OutputPathError:
+                p = None  # anything else opens the starting scenario
+            if p is not None and p.suffix in (".yaml", ".yml") and p.is_file():
                 path = p
         return cls(path, lang=lang, folder=folder)
 
