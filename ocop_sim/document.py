@@ -174,6 +174,11 @@ CATALOGUE.update({
                           "en": "The target “{target}” depends little on funding (50 % more for the strongest "
                                 "measure moves the median only from {base} to {high}): review the target or add "
                                 "other measures."},
+    "co_uncertain": {"vi": "Chỉ tiêu “{target}” đạt ở mức dự báo trung bình ({base}) nhưng khả năng đạt chỉ {prob}: "
+                           "rủi ro nằm ở độ bất định; cần theo dõi hằng năm và chuẩn bị giải pháp dự phòng ({lever}).",
+                     "en": "The target “{target}” is met at the central forecast ({base}) but its chance is only {prob}: "
+                           "the risk lies in the uncertainty; follow it every year and keep a fallback measure ready "
+                           "({lever})."},
     "co_renewal": {"vi": "Kiến nghị hỗ trợ chủ thể chuẩn bị hồ sơ đánh giá lại trước khi giấy chứng nhận hết hạn 36 "
                          "tháng, nhằm giữ số sản phẩm còn hiệu lực.",
                    "en": "Recommended: help entities prepare their re-evaluation before the 36-month certificates "
@@ -710,6 +715,13 @@ def assessment_html(ld, res, s: Summary, lang: str = "en") -> str:
     return "".join(parts)
 
 
+def _meets(op: str, value: float, target: float) -> bool:
+    import operator
+
+    ops = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
+    return bool(ops.get(str(op).strip(), operator.ge)(value, target))
+
+
 def conclusions_html(ld, res, s: Summary, lang: str = "en") -> str:
     """Part V: what the scenario achieves, the measure to favour per target at risk, renewals,
     calibration and yearly updates, all chosen by the numbers."""
@@ -721,10 +733,16 @@ def conclusions_html(ld, res, s: Summary, lang: str = "en") -> str:
         if not it["lever"]:
             continue
         name, lo, base, hi = it["lever"]
-        key = "co_recommend" if hi - base > 0.05 * max(abs(base), 1e-9) else "co_recommend_weak"
+        if _meets(r["comparison"], base, float(r["target"])):
+            key = "co_uncertain"  # met at the expected values: the risk is the spread, not the level
+        elif hi - base > 0.05 * max(abs(base), 1e-9):
+            key = "co_recommend"
+        else:
+            key = "co_recommend_weak"
         items.append(t(key, lang).format(lever=lever_label(name, lang), target=_label(r, lang),
                                          base=fmt.quantity(r["metric"], base, lang),
-                                         high=fmt.quantity(r["metric"], hi, lang)))
+                                         high=fmt.quantity(r["metric"], hi, lang),
+                                         prob=fmt.share(r["probability"], lang)))
     try:
         if _flow_means(res, "lapses").mean() > _flow_means(res, "renewals").mean():
             items.append(t("co_renewal", lang))
@@ -887,8 +905,17 @@ def setup(lang: str = "en") -> None:
 
 
 def scenario_titles(runs, lang: str = "en") -> dict[str, str]:
-    """``{scenario name: its title in lang}`` for the runs of a comparison."""
-    return {ld.scenario.name: scenario_title(ld, lang) for ld, _ in runs}
+    """``{scenario name: its title in lang}`` for the runs of a comparison; a title shared by
+    several scenarios is numbered, "(1)", "(2)", so that every column can be told apart."""
+    from collections import Counter
+
+    titles = {ld.scenario.name: scenario_title(ld, lang) for ld, _ in runs}
+    counts, seen = Counter(titles.values()), Counter()
+    for name, title in titles.items():
+        if counts[title] > 1:
+            seen[title] += 1
+            titles[name] = f"{title} ({seen[title]})"
+    return titles
 
 
 def titled(frame, runs, lang: str = "en"):

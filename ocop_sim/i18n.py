@@ -653,9 +653,11 @@ def lever_label(name: str, lang: str = "en") -> str:
     """The reader's name of a lever (budget line or planned count)."""
     from .config import lever_meta
 
+    if has(name):  # the catalogue's short label (the schema's description may hold notation)
+        return t(name, lang)
     m = lever_meta(name)
     if lang == "vi":
-        return m.get("vi") or CATALOGUE.get(name, {}).get("vi", name)
+        return m.get("vi") or name
     return m["description"].rsplit(" [", 1)[0]
 
 

@@ -90,19 +90,25 @@ def plot_fan(summary, metric: str = "products_3star_plus", scope: str = "provinc
     ax.fill_between(x, s["p10"], s["p90"], color=colour, alpha=0.2, label=f"{t('band_p10_p90', lang)}")
     ax.plot(x, s["median"], color=colour, lw=2, label=f"{t('median', lang)}: {name}")
     x_end = float(x[-1]) if len(x) else 0.0
+    tops = [float(np.nanmax(s["p90"])) if len(s) else 0.0]
     for year, value, status in _target_rows(targets, metric, scope):
         ax.scatter([year + 1.0], [value], marker=STATUS_MARKERS.get(status, "D"), s=60,
                    color=STATUS_COLOURS.get(status, "k"), edgecolor="k", zorder=5)
         # at the right edge the label goes to the left of its marker (never cut off)
         right = year + 1.0 >= x_end - 0.5
         ax.annotate(f"{t('target', lang)} {year}: {fmt.quantity(metric, value, lang)} ({t(status, lang)})",
-                    (year + 1.0, value), textcoords="offset points", xytext=(-6 if right else 5, 5), fontsize=8,
-                    ha="right" if right else "left", annotation_clip=False)
+                    (year + 1.0, value), textcoords="offset points", xytext=(-8, -4) if right else (5, 5),
+                    fontsize=8, ha="right" if right else "left", va="top" if right else "bottom",
+                    annotation_clip=False)
+        tops.append(value)
     if actuals is not None and len(actuals):
         a = actuals[(actuals["metric"] == metric) & (actuals["scope"] == scope)]
         if len(a):
             ax.scatter(a["at"].astype(float), a["value"].astype(float), marker="o", s=30, color="k",
                        zorder=6, label=t("actual", lang))
+            tops.append(float(a["value"].astype(float).max()))
+    if not percent:  # room above the highest band, target or report for the labels and the legend
+        ax.set_ylim(bottom=0, top=max(tops) * 1.18 + 1)
     ax.set_title(t("fan_chart", lang) if metric == "products_3star_plus" else t(metric, lang))
     ax.set_xlabel(t("time_year_end", lang))
     ax.set_ylabel(t("share", lang) if percent else t(metric, lang))
@@ -300,7 +306,7 @@ def factor_label(name: str, lang: str = "en") -> str:
     if has(name):
         return t(name, lang)
     if name in ASSUMPTION_NAMES:
-        return textwrap.fill(assumption_text(name, lang), 40)
+        return textwrap.fill(assumption_text(name, lang), 60)
     return name
 
 
@@ -323,7 +329,7 @@ def tornado_figure(df, lang: str = "en", top: int = 10, ax=None, title: str | No
     ax.barh(y, lo - base, left=base, color="#56B4E9", label=t("tornado_low", lang))
     ax.barh(y, hi - base, left=base, color="#E69F00", label=t("tornado_high", lang))
     ax.axvline(base, color="k", lw=1, label=t("tornado_base", lang))
-    ax.set_yticks(y, [factor_label(n, lang) for n in d["name"]], fontsize=8)
+    ax.set_yticks(y, [factor_label(n, lang) for n in d["name"]], fontsize=7)
     ax.set_title(title or t("tornado_title", lang))
     ax.set_xlabel(t("value", lang))
     _numbers(ax, lang, axis="x", digits=0)

@@ -211,7 +211,8 @@ def test_vi_report_has_no_english_status_words(batch, smoke_result):
     statuses = [row[6][1] for row in parse_rows(html)]
     assert set(statuses) == {t(s, "vi") for s in smoke_result.attainment()["status"]}
     assert len(set(statuses)) >= 3
-    text = re.sub(r"<[^>]+>", " ", html.split("<body", 1)[1])
+    body = re.sub(r"<style.*?</style>", " ", html.split("<body", 1)[1], flags=re.S)  # style sheets are not text
+    text = re.sub(r"<[^>]+>", " ", body)
     for word in ("Targets", "Projected", "Status", "Star mix", "Run manifest", "at risk", "Prob.", "in every draw",
                  "judgement", "bn VND", "Evaluation", "Outlook", "reported", "no reported figure"):
         assert word not in text
@@ -238,7 +239,8 @@ def test_compare_matrix_matches_attainment(batch, smoke_result):
     assert len(forecast) and (forecast["phase"] == "outlook").all()
     for _, r in forecast.iterrows():
         row = next(x for x in rows if x[0][1] == r["label_en"])
-        assert parse_number(row[1][1], "en") / 100 == pytest.approx(r["probability"], abs=0.006)
+        # "3 % (unlikely)": the probability and its word
+        assert parse_number(row[1][1].split("(")[0], "en") / 100 == pytest.approx(r["probability"], abs=0.006)
     past = set(table.loc[table["phase"] == "evaluation", "label_en"])
     assert not any(x[0][1] in past for x in rows)  # targets read from the reports carry no probability
     assert html.count("data:image/png;base64") >= 3
@@ -276,21 +278,23 @@ def test_compare_command(params, tmp_path, capsys):
                      "--draws", "20", "--lang", "vi"])
     assert code == 0
     html = (tmp_path / "compare" / "compare_vi.html").read_text(encoding="utf-8")
-    assert "smoke_more" in html and "Xác suất đạt mục tiêu" in html
+    # the scenarios by their titles (the same title twice: numbered), never by their file names
+    assert "smoke_more" not in html and "Xác suất đạt mục tiêu" in html
+    assert "Kịch bản kiểm thử nhỏ (1)" in html and "Kịch bản kiểm thử nhỏ (2)" in html
     assert not (tmp_path / "_cache").exists()
 
 
 def test_header_lists_changed_keys_old_to_new(batch):
-    from ocop_sim import load
-    from ocop_sim.report import _compact
+    from ocop_sim import document, load
 
     html = (batch["out"] / "smoke_more" / "smoke_more_vi.html").read_text(encoding="utf-8")
     rows = parse_rows(html, "ocop")
-    row = next(r for r in rows if r[0][1] == "levers.product_development_bn_vnd")
+    # appendix 1: the measure by its name, old and new funding in words (no key, no JSON)
+    row = next(r for r in rows if r[0][1] == "Hỗ trợ phát triển sản phẩm" and len(r) == 3)
     old = load(batch["params"] / "smoke.yaml").scenario.levers.product_development_bn_vnd  # from baseline
-    assert row[1][1] == " · ".join(f"{y}: {_compact(v, 'vi')}" for y, v in old.items())
-    assert row[2][1] == "2026: 2 · 2027: 12"  # vi numbers
-    assert not any(r[0][1].startswith("title.") for r in rows)
+    assert row[1][1] == document.value_text("levers.product_development_bn_vnd", old, "vi") == "7 tỷ đồng/năm"
+    assert row[2][1] == "từ năm 2026: 2 tỷ đồng/năm; từ năm 2027: 12 tỷ đồng/năm"  # vi numbers
+    assert not any("." in r[0][1] and "_" in r[0][1] for r in rows)
 
 
 @pytest.mark.slow
