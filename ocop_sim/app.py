@@ -677,7 +677,11 @@ def voila_argv(notebook: Path, port: int, token: str, ip: str = "127.0.0.1", ope
 def serve(scenario: str | Path, port: int = DEFAULT_PORT, lang: str = "vi", ip: str = "127.0.0.1",
           open_browser: bool = True) -> None:
     """Serve the app until interrupted (Ctrl-C).  Prints the address with its token."""
+    import atexit
+    import shutil
+
     nb, env = prepare(scenario, lang)
+    atexit.register(shutil.rmtree, nb.parents[1], True)  # the private folder goes with the server
     os.environ.update(env)
     token = os.environ.get(ENV_TOKEN) or secrets.token_urlsafe(24)
     print(f"ocop-sim app: http://{ip}:{port}/?token={token}", flush=True)
