@@ -519,8 +519,16 @@ class _WarmKernels:
         from jupyter_client import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
+        from .signals import stopping
+
+        if stopping():
+            raise RuntimeError("the run is being stopped: no new kernel")
         km = AsyncKernelManager(kernel_name="python3", **_kernel_transport())
-        run_sync(km.start_kernel)(extra_arguments=[f"--IPKernelApp.exec_lines={_PRELOAD}"])
+        _STARTING.append(km)  # a signal while it boots must still find it (_kill_kernels)
+        try:
+            run_sync(km.start_kernel)(extra_arguments=[f"--IPKernelApp.exec_lines={_PRELOAD}"])
+        finally:
+            _STARTING.remove(km)
         return km
 
     @staticmethod
@@ -543,7 +551,9 @@ class _WarmKernels:
         return km
 
     def prepare(self) -> None:
-        if self._km is None:
+        from .signals import stopping
+
+        if self._km is None and not stopping():  # never boot a kernel while the run is being stopped
             try:
                 self._km = self._start()
             except Exception:  # noqa: BLE001 - the next take() starts one (and reports its failure)
@@ -556,8 +566,9 @@ class _WarmKernels:
 
 
 _WARM: _WarmKernels | None = None
-#: the kernel executing a notebook in this process right now (killed on SIGTERM)
+#: the kernel executing a notebook in this process right now, and kernels booting (killed on SIGTERM)
 _CURRENT_KM = None
+_STARTING: list = []
 #: Longest path of an IPC socket that fits in ``sockaddr_un`` (107 bytes on Linux) with its suffix.
 _IPC_MAX_PATH = 100
 
@@ -588,7 +599,7 @@ def _kill_kernels() -> None:
     remove their connection and IPC socket files.  Never waits for a graceful shutdown."""
     import signal as _signal
 
-    kms = [km for km in (_CURRENT_KM, getattr(_WARM, "_km", None)) if km is not None]
+    kms = [km for km in (_CURRENT_KM, getattr(_WARM, "_km", None), *_STARTING) if km is not None]
     for km in kms:
         proc = getattr(getattr(km, "provisioner", None), "process", None)
         pid = getattr(proc, "pid", None)
@@ -605,6 +616,13 @@ def _kill_kernels() -> None:
                 getattr(km, clean)()
             except Exception:  # noqa: BLE001 - best effort while stopping
                 pass
+    try:  # whatever is left of this process's kernels (their files carry its PID: ours alone)
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        for f in Path(jupyter_runtime_dir()).glob(f"kernel-ocop-{os.getpid()}-*"):
+            f.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def execute(template: Path, parameters: dict, timeout: float | None = None, cwd: str | Path | None = None,

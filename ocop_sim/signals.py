@@ -56,6 +56,7 @@ def stop_on_signals():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _STOPPING.clear()  # a new run (in-process callers, tests) starts unstopped
     old = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     for s in old:
         signal.signal(s, _main_handler)
