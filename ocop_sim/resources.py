@@ -18,7 +18,9 @@ from pathlib import Path
 ENV_VAR = "OCOP_SIM_MEMORY_LIMIT"
 #: Share of the available RAM one run may plan to use [-].
 AVAILABLE_FRACTION = 0.5
-#: Peak over the kept arrays: chunks and their concatenation, and derived series [-].
+#: Peak over the kept arrays [-]: a pooled run (``--jobs``) holds the chunks and their
+#: concatenation at once.  Measured: 3,000 draws of the baseline keep 324 MB of arrays and raise
+#: the peak RSS of a serial run by 302 MB (≈1×); 2× covers the pooled case.
 PEAK_FACTOR = 2.0
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
