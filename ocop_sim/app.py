@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 import secrets
@@ -443,14 +444,25 @@ class App:
             help_ = f"{t('source', L)}: {m.get('source', '')}" if m.get("source") else ""
             lo, hi = float(m["low"]), float(m["high"])
             step = _nice_step((hi - lo) / 500)
+        # the value is shown in the reader's number format (7,5 in Vietnamese), not the slider's own
         s = w.FloatSlider(value=value, min=lo, max=hi, step=step, description="", continuous_update=False,
-                          readout=True, layout=w.Layout(width="96%"))
+                          readout=False, layout=w.Layout(width="80%"))
         s.add_class(f"ocop-slider-{name}")
+        digits = max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 2
+        shown = w.HTML(layout=w.Layout(width="90px"))
+        shown.add_class(f"ocop-value-{name}")
+
+        def show(v: float) -> None:
+            shown.value = (f'<span class="ocop-value" data-value="{float(v)!r}">'
+                           f'{esc(fmt_number(float(v), L, digits))}</span>')
+
+        show(value)
+        s.observe(lambda ch: show(ch["new"]), names="value")
         s.observe(lambda ch, n=name: self._on_slide(n, ch["new"]), names="value")
         self._w[f"slider:{name}"] = s
         text = (f'<div class="ocop-label"><b>{esc(label)}</b> <span class="ocop-unit">[{esc(unit)}]</span>'
                 f'<br><span class="ocop-help">{esc(help_)}</span></div>')
-        box = w.VBox([w.HTML(text), s])
+        box = w.VBox([w.HTML(text), w.HBox([s, shown])])
         box.add_class("ocop-row")
         return box
 

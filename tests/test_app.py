@@ -1,5 +1,5 @@
 """The web app's logic without a browser (``ocop_sim.app``): names, saving, the page's query
-string, the Monte Carlo band, the command line.  The page itself: tests/browser/test_app.py."""
+string, the Monte Carlo band, the command line.  The page itself: tests/browser/test_app_browser.py."""
 from __future__ import annotations
 
 import shutil
