@@ -23,7 +23,11 @@ def cmd_check(args) -> int:
     from .checks import run_checks
     from .scenarios import load
 
+    from .resources import check_memory
+
     loaded = [load(p, allow_outside=args.allow_outside) for p in args.scenarios]
+    for ld in loaded:  # a run that cannot fit in memory is refused before any work (exit 2)
+        check_memory(ld.scenario, args.draws, args.mode, label=str(ld.path))
     failed = 0
     for ld in loaded:
         sc = ld.scenario

@@ -256,6 +256,8 @@ def test_memory_guard_refuses_with_estimate_and_limit(tmp_path, capsys, monkeypa
     code = main(["report", SMOKE, "--draws", "100000", "--out", str(tmp_path / "r"), "--quiet"])
     _one_line_exit2(capsys, code, "estimated")
     assert not (tmp_path / "r").exists()
+    code = main(["check", SMOKE, "--draws", "100000"])
+    _one_line_exit2(capsys, code, "estimated", "limit of 64.0 MiB")
 
 
 def test_memory_guard_default_limit_from_meminfo(tmp_path, monkeypatch):
