@@ -73,7 +73,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
                 ("median", "median"), ("p10", "p10"), ("p90", "p90"), ("probability", "probability"),
                 ("status", "xl_outlook")),
     "results": (("year", "year"), ("area", "area"), ("group", "group"), ("level", "level"),
-                ("products", "products")),
+                ("products", "count_products")),
     "summary": (("year", "year"), ("metric", "xl_metric"), ("label", "xl_metric_label"), ("scope", "xl_scope"),
                 ("unit", "unit"), ("mean", "mean"), ("p10", "p10"), ("median", "median"), ("p90", "p90")),
     "manifest": (("key", "xl_key"), ("value", "value"), ("label", "xl_label")),
@@ -347,6 +347,15 @@ def _number_format(sheet: str, key: str, row: tuple, keys: list[str]) -> str | N
         return fmt.excel_format(row[keys.index("metric")])
     if sheet == "results" and key == "products":
         return fmt.EXCEL_FORMATS["count"]
+    if sheet in ("levers", "assumptions") and key in ("value", "low", "high"):
+        # editable numbers keep their decimals; only shares show as percent and years as years
+        name = row[0]
+        unit = lever_meta(name).get("unit", "-") if sheet == "levers" else assumption_meta(name)["unit"]
+        kind = "year" if unit == "year" or str(name).endswith("_year") else fmt.kind_of_unit(unit)
+        if kind == "year":
+            return fmt.EXCEL_FORMATS["year"]
+        if kind == "share":
+            return "0.0%"
     return None
 
 

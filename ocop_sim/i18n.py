@@ -153,7 +153,7 @@ CATALOGUE.update({
     "xl_low": {"vi": "Cận dưới", "en": "Lower bound"},
     "xl_high": {"vi": "Cận trên", "en": "Upper bound"},
     "xl_distribution": {"vi": "Phân phối bất định", "en": "Uncertainty distribution"},
-    "xl_comparison": {"vi": "So sánh", "en": "Comparison"},
+    "xl_comparison": {"vi": "Yêu cầu", "en": "Requirement"},
     "xl_registry": {"vi": "Bộ chỉ tiêu", "en": "Target set"},
     "xl_id": {"vi": "Mã", "en": "Code"},
     "xl_metric": {"vi": "Chỉ số", "en": "Metric"},

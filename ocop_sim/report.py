@@ -172,11 +172,18 @@ def header_html(ld, res, lang: str = "en") -> str:
 
 
 def _fmt_target_value(metric: str, x: float, lang: str) -> str:
-    from .results import GLOSSARY
+    """A target's value as the reports write it (:func:`ocop_sim.fmt.quantity`: counts whole,
+    shares in percent)."""
+    from .fmt import quantity
 
-    if GLOSSARY.get(metric, {}).get("unit") == "fraction":
-        return fmt_percent(x, lang, 0)
-    return fmt_number(x, lang, 1)
+    return quantity(metric, x, lang)
+
+
+def _goal_text(r, lang: str) -> str:
+    """A target's goal in words: ``từ 100 trở lên`` / ``at least 100``."""
+    from .fmt import comparison
+
+    return comparison(str(r["comparison"]), _fmt_target_value(r["metric"], r["target"], lang), lang)
 
 
 def evaluation_html(table, lang: str = "en") -> str:
@@ -190,14 +197,14 @@ def evaluation_html(table, lang: str = "en") -> str:
         if r.get("phase") != "evaluation":
             continue
         st = str(r["status"])
-        goal = f"{esc(r['comparison'])} {esc(_fmt_target_value(r['metric'], r['target'], lang))}"
+        goal = esc(_goal_text(r, lang))
         rep = r["reported"]
         val = "—" if rep != rep else esc(_fmt_target_value(r["metric"], rep, lang))
         src = str(r.get("reported_source") or "")
         link = f'<a href="{esc(src)}">{esc(_host(src))}</a>' if src.startswith("http") else "—"
         rows.append([(esc(r[label]), f' data-id="{esc(r["id"])}"'), (esc(r["when"]), ""), (goal, ' class="num"'),
                      (val, f' class="num" data-col="reported" data-value="{float(rep)!r}"'),
-                     (esc(_date_text(str(r.get("reported_date") or "")) or "—"), ""), (link, ""),
+                     (esc(_date_text(str(r.get("reported_date") or ""), lang) or "—"), ""), (link, ""),
                      (esc(t(st, lang)), f' style="background:{_STATUS_CSS.get(st, "#fff")}" data-status="{esc(st)}"')])
     return _table(headers, rows, cls="ocop targets evaluation")
 
@@ -250,15 +257,11 @@ def targets_sections_html(table, res, lang: str = "en") -> str:
     return "".join(parts)
 
 
-def _date_text(d: str) -> str:
-    """A report's date as planners write it: 26/06/2025, 06/2025 (free text kept as it is)."""
-    import re
+def _date_text(d: str, lang: str = "en") -> str:
+    """A report's date as planners write it: 26/06/2025, 06/2025 (free text kept, "derived" translated)."""
+    from .fmt import date
 
-    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", d)
-    if m:
-        return f"{m.group(3)}/{m.group(2)}/{m.group(1)}"
-    m = re.fullmatch(r"(\d{4})-(\d{2})", d)
-    return f"{m.group(2)}/{m.group(1)}" if m else d
+    return date(d, lang) if d else d
 
 
 def _host(url: str) -> str:
@@ -284,7 +287,7 @@ def targets_html(table, lang: str = "en") -> str:
             continue
         st = str(r["status"])
         colour = f' style="background:{_STATUS_CSS.get(st, "#fff")}"'
-        goal = f"{esc(r['comparison'])} {esc(_fmt_target_value(r['metric'], r['target'], lang))}"
+        goal = esc(_goal_text(r, lang))
         if st == "planned":
             rows.append([(esc(r[label]), f' data-id="{esc(r["id"])}"'), (esc(r["when"]), ""), (goal, ' class="num"'),
                          (esc(_fmt_target_value(r["metric"], r["median"], lang)),
@@ -1262,8 +1265,7 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
                 k = (r["registry"], r["id"])
                 if k not in labels:
                     keys.append(k)
-                    labels[k] = f"{r[label]} ({r['when']}; {r['comparison']} " \
-                                f"{_fmt_target_value(r['metric'], r['target'], lang)})"
+                    labels[k] = f"{r[label]} ({r['when']}; {_goal_text(r, lang)})"
                 cells[(k, n)] = r
         past = [k for k in keys if any(cells.get((k, n), {}).get("phase") == "evaluation" for n in names)]
         future = [k for k in keys if k not in past]

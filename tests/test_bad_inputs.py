@@ -503,14 +503,16 @@ def _edit(src: Path, dst: Path, fn) -> Path:
 
 
 def _first_row(ws, key: str, col_key: str = "value"):
-    keys = [c.value for c in ws[2]]
-    return ws.cell(row=3, column=keys.index(col_key) + 1)
+    from ocop_sim.excel import FIRST_DATA_ROW, KEY_ROW
+
+    keys = [c.value for c in ws[KEY_ROW]]  # the hidden key row (row 1)
+    return ws.cell(row=FIRST_DATA_ROW, column=keys.index(col_key) + 1)
 
 
 XL_CASES = [
-    ("header_key_edited", lambda wb: setattr(wb["levers"]["C2"], "value", "Value (bn)"), "levers!C2",
+    ("header_key_edited", lambda wb: setattr(wb["levers"]["C1"], "value", "Value (bn)"), "levers!C1",
      "column key 'value'"),
-    ("header_key_deleted", lambda wb: setattr(wb["assumptions"]["A2"], "value", None), "assumptions!A2",
+    ("header_key_deleted", lambda wb: setattr(wb["assumptions"]["A1"], "value", None), "assumptions!A1",
      "column key 'name'"),
     ("levers_sheet_missing", lambda wb: wb.remove(wb["levers"]), "levers", "expected a sheet named 'levers'"),
     ("levers_sheet_renamed", lambda wb: setattr(wb["levers"], "title", "Levers2"), "levers", "renamed to"),
@@ -524,7 +526,7 @@ XL_CASES = [
      "assumptions!", "got 1e+09"),
     ("assumption_formula", lambda wb: setattr(_first_row(wb["assumptions"], "value"), "value", "=1/0"),
      "assumptions!", "formula"),
-    ("duplicate_column_key", lambda wb: setattr(wb["levers"]["E2"], "value", "value"), "levers!", "twice"),
+    ("duplicate_column_key", lambda wb: setattr(wb["levers"]["E1"], "value", "value"), "levers!", "twice"),
 ]
 
 
