@@ -738,7 +738,8 @@ class Text(_Strict):
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 #: names of a report batch's own outputs in its folder: a scenario may not take them (it would
 #: overwrite the calibration or comparison report, the index or the kernel log)
-RESERVED_NAMES = ("calibration", "compare", "index.html", "index_vi.html", "kernels.log", "tables")
+RESERVED_NAMES = ("calibration", "compare", "index.html", "index_vi.html", "kernels.log", "tables",
+                  "guide_en.html", "guide_vi.html")
 
 
 class Scenario(_Strict):

@@ -215,6 +215,7 @@ CASES: list[Case] = [
     Case("name_reserved_calibration", sc("name: calibration\ntargets: []\n"), ("{in}/s.yaml", "name", "'calibration'")),
     Case("name_reserved_index", sc("name: index.html\ntargets: []\n"), ("{in}/s.yaml", "name", "'index.html'")),
     Case("name_reserved_kernels_log", sc("name: Kernels.log\ntargets: []\n"), ("{in}/s.yaml", "name", "'Kernels.log'")),
+    Case("name_reserved_guide_page", sc("name: guide_vi.html\ntargets: []\n"), ("{in}/s.yaml", "name", "'guide_vi.html'")),
     # --- command-line arguments
     Case("jobs_negative", sc(OK), ("argument --jobs", "-1"), argv=("run", "{in}/s.yaml", "--jobs", "-1")),
     Case("jobs_zero", sc(OK), ("argument --jobs", "1..64"), argv=("run", "{in}/s.yaml", "--jobs", "0")),
