@@ -149,15 +149,40 @@ def test_more_budget_never_lowers_expected_new_products(smoke, line, base, extra
     assert new_products(base + extra) >= new_products(base) - 1e-9
 
 
-def test_expected_mode_matches_monte_carlo_mean(baseline, baseline_expected):
-    mc = simulate(baseline.scenario, draws=1500, seed=11, sample_assumptions=False)
+@pytest.fixture(scope="module")
+def baseline_mc_fixed(baseline):
+    """1500 Monte Carlo draws of the baseline with its assumptions fixed: only the flows are random."""
+    return simulate(baseline.scenario, draws=1500, seed=11, sample_assumptions=False)
+
+
+def _gap_in_standard_errors(mc, expected, metric, scope, year):
+    v = mc.value(metric, scope, year=year)
+    e = float(expected.value(metric, scope, year=year)[0])
+    se = v.std(ddof=1) / np.sqrt(len(v))
+    return (v.mean() - e) / se, v.mean(), e
+
+
+def test_expected_mode_is_the_monte_carlo_mean_one_year_on(baseline_mc_fixed, baseline_expected):
+    # From the same starting state each flow of expected mode is the mean of the sampled flow
+    # (model.Sampler), so one year on the Monte Carlo mean is within 4 standard errors of it
+    # (|z| > 4 has probability 6e-5 if the claim holds); no padding: the tolerance is the SE.
+    for metric in ("products_3star_plus", "entities", "products_national_5star", "new_products_3star_plus"):
+        for scope in ("province", "old_dong_nai"):
+            z, mean, e = _gap_in_standard_errors(baseline_mc_fixed, baseline_expected, metric, scope, 2026)
+            assert abs(z) <= 4, f"{metric}/{scope} 2026: Monte Carlo mean {mean:.2f}, expected {e:.2f} ({z:+.1f} SE)"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "expected mode is a mean-field run, not the Monte Carlo mean beyond the first year: the Bass "
+    "imitation term (entities × pool left, two negatively correlated random stocks) and the "
+    "min(Poisson, pool) of new ideas make the mean fall below it, -1.9 % = -20 SE for 3★+ by 2030 "
+    "(measured 2026-11-30, issue 18). The old test hid it under '4 SE + 2 %'. Lead to decide: "
+    "correct the expected mode or state the approximation; strict, so a fix turns this red."))
+def test_expected_mode_is_the_monte_carlo_mean_over_the_horizon(baseline_mc_fixed, baseline_expected):
     for metric, scope, year in [("products_3star_plus", "old_dong_nai", 2027), ("products_3star_plus", "province", 2030),
                                 ("entities", "province", 2028), ("products_national_5star", "province", 2030)]:
-        v = mc.value(metric, scope, year=year)
-        e = float(baseline_expected.value(metric, scope, year=year)[0])
-        se = v.std(ddof=1) / np.sqrt(len(v))
-        # flows are linear in stocks except for small saturating terms: allow 4 SE + 2 %
-        assert abs(v.mean() - e) <= 4 * se + 0.02 * abs(e), (metric, v.mean(), e, se)
+        z, mean, e = _gap_in_standard_errors(baseline_mc_fixed, baseline_expected, metric, scope, year)
+        assert abs(z) <= 4, f"{metric}/{scope} {year}: Monte Carlo mean {mean:.2f}, expected {e:.2f} ({z:+.1f} SE)"
 
 
 def test_uncertain_assumptions_are_sampled_within_bounds(baseline):
