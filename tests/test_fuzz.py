@@ -378,8 +378,27 @@ REG_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-10, 3
                           max_leaves=15)
 
 
+_VALID_REGISTRY = {"registry": {"id": "r", "title_vi": "Mục tiêu", "title_en": "Targets", "source": "test"},
+                   "targets": [{"id": "t1", "metric": "products_3star_plus", "year": 2025, "comparison": ">=",
+                                "value": 10, "label_vi": "Sản phẩm", "label_en": "Products", "source": "test"}]}
+
+
+@st.composite
+def _edited_registry(draw):
+    """The valid registry with one field of its target replaced (or removed)."""
+    import copy
+
+    doc = copy.deepcopy(_VALID_REGISTRY)
+    key = draw(REG_KEYS, label="reg_field")
+    if draw(st.booleans(), label="reg_remove"):
+        doc["targets"][0].pop(key, None)
+    else:
+        doc["targets"][0][key] = draw(REG_VALUES, label="reg_value")
+    return doc
+
+
 @PROFILE
-@given(doc=st.one_of(st.dictionaries(REG_KEYS, REG_VALUES, max_size=4), st.text(max_size=200)))
+@given(doc=st.one_of(st.dictionaries(REG_KEYS, REG_VALUES, max_size=4), st.text(max_size=200), _edited_registry()))
 def test_random_registries(work, doc):
     """A target registry loads (valid) or raises ScenarioError naming its file, nothing else."""
     from ocop_sim.targets import Registry, load_registry
