@@ -89,7 +89,8 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         raise ScenarioError(label, "", f"expected a JSON run manifest, got invalid JSON ({str(exc)[:120]})") from None
     if not isinstance(data, dict):
         raise ScenarioError(label, "", f"expected a JSON object, got {type(data).__name__}")
-    need = {"resolved_scenario": dict, "scenario_hash": str, "mode": str, "seed": int, "draws": int}
+    # data_hash too: without it a re-run cannot confirm it read the data the recorded run read
+    need = {"resolved_scenario": dict, "scenario_hash": str, "data_hash": str, "mode": str, "seed": int, "draws": int}
     for key, typ in need.items():
         v = data.get(key)
         if v is None:

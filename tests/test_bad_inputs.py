@@ -278,8 +278,8 @@ CASES += [
          argv=("run", "{in}/s.yaml", "--mode", "expected", "--out", "{in}/taken")),
     Case("report_out_is_a_file", {"s.yaml": OK, "taken": "a user's file\n"}, ("--out", "{in}/taken", "expected a folder"),
          argv=("report", "{in}/s.yaml", "--out", "{in}/taken", "--lang", "en")),
-    Case("reproduce_seed_as_text", {"m.json": '{"resolved_scenario": {}, "scenario_hash": "x", "mode": "expected", '
-                                              '"seed": "42", "draws": 1}'},
+    Case("reproduce_seed_as_text", {"m.json": '{"resolved_scenario": {}, "scenario_hash": "x", "data_hash": "d", '
+                                              '"mode": "expected", "seed": "42", "draws": 1}'},
          ("{in}/m.json", "seed", "expected int"), argv=("reproduce", "{in}/m.json")),
     Case("reproduce_manifest_is_a_list", {"m.json": "[1, 2]"}, ("{in}/m.json", "expected a JSON object"),
          argv=("reproduce", "{in}/m.json")),

@@ -328,7 +328,7 @@ def test_mutated_cache_entries(cache_entry, data):
 
 @PROFILE
 @given(text=st.one_of(st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1")),
-                      st.dictionaries(st.sampled_from(["resolved_scenario", "scenario_hash", "mode", "seed", "draws",
+                      st.dictionaries(st.sampled_from(["resolved_scenario", "scenario_hash", "data_hash", "mode", "seed", "draws",
                                                        "results_checksum", "x"]),
                                       st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8),
                                                 st.just({}), st.lists(st.integers(), max_size=3)), max_size=6)
