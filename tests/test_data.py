@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -66,18 +71,51 @@ def test_packaged_actuals_have_sources_and_known_values():
     assert (odn["value_kind"] == "range").sum() == 1
 
 
-def test_actuals_built_from_shared_facts_match_the_packaged_file(tmp_path, root):
-    """tools/build_actuals.py on the facts file (a copy of shared/data/dongnai_facts.csv kept in
-    tests/data) rebuilds the history pack's actuals.csv byte for byte."""
-    import subprocess
-    import sys
+#: The facts the packs' actuals.csv are built from: copies kept in the repository (a fresh clone
+#: has them), checked byte for byte against the project's shared originals where those exist.
+FACTS_FILES = ("dongnai_facts.csv", "national_facts.csv")
 
+
+def _shared_data(root):
+    return Path(os.environ.get("OCOP_SHARED_DATA", root.parent / "shared" / "data"))
+
+
+@pytest.mark.parametrize("name", FACTS_FILES)
+def test_facts_copies_equal_the_shared_originals(root, name):
+    copy = root / "tests" / "data" / name
+    assert copy.is_file(), f"{copy} is missing: copy it from ../shared/data/{name}"
+    shared = _shared_data(root) / name
+    if not shared.is_file():
+        # a clone outside the project's workspace has no shared folder: nothing to compare with,
+        # except in CI, which runs in the workspace and must not skip
+        assert os.environ.get("CI") != "true", f"CI: the shared original {shared} is missing (set OCOP_SHARED_DATA)"
+        pytest.skip(f"no shared original at {shared} (outside the project's workspace)")
+    assert copy.read_bytes() == shared.read_bytes(), f"{copy} differs from {shared}: copy it again and rebuild the packs"
+
+
+def test_actuals_built_from_the_facts_match_both_packaged_files(tmp_path, root):
+    """tools/build_actuals.py on the facts copy in tests/data rebuilds the actuals.csv of both
+    Đồng Nai packs (the 2019 history pack and the merged 2025 pack carrying it) byte for byte."""
     facts = root / "tests" / "data" / "dongnai_facts.csv"
-    out = tmp_path / "actuals.csv"
-    subprocess.run([sys.executable, str(root / "tools" / "build_actuals.py"), str(facts), str(out)], check=True,
-                   capture_output=True)
-    packaged = root / "ocop_sim" / "packs" / "dong_nai_2019" / "actuals.csv"
-    assert out.read_text(encoding="utf-8") == packaged.read_text(encoding="utf-8")
+    tool = root / "tools" / "build_actuals.py"
+    for f in (facts, tool):
+        assert f.is_file(), f"{f} is missing from the repository: the rebuild cannot be checked"
+    packs = ("dong_nai_2019", "dong_nai_2025")
+    outs = [tmp_path / p / "actuals.csv" for p in packs]
+    for o in outs:
+        o.parent.mkdir()
+    done = subprocess.run([sys.executable, str(tool), str(facts), *map(str, outs)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for pack, out in zip(packs, outs):
+        packaged = root / "ocop_sim" / "packs" / pack / "actuals.csv"
+        assert out.read_bytes() == packaged.read_bytes(), f"{packaged} is not what build_actuals.py makes of the facts"
+    # the rebuild can fail: one changed fact changes the output
+    edited = tmp_path / "facts_edited.csv"
+    text = facts.read_text(encoding="utf-8")
+    assert ",282," in text
+    edited.write_text(text.replace(",282,", ",283,"), encoding="utf-8")  # old Đồng Nai, end 2024
+    subprocess.run([sys.executable, str(tool), str(edited), str(outs[0])], check=True, capture_output=True)
+    assert outs[0].read_bytes() != (root / "ocop_sim" / "packs" / packs[0] / "actuals.csv").read_bytes()
 
 
 def test_user_actuals_csv_bad_row_names_file_row_field(tmp_path):
