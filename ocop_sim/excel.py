@@ -2,7 +2,7 @@
 
 :func:`write_workbook` writes one ``.xlsx`` per scenario run with the sheets
 
-``levers``       one row per lever and year key (the ``value`` column is editable),
+``levers``       one row per lever and year key (the ``value`` column is editable; vi: "Giải pháp"),
 ``assumptions``  one row per assumption with unit, bounds, distribution and source
                  (the ``value`` column is editable),
 ``targets``      the attainment table of the run,
@@ -10,9 +10,13 @@
 ``summary``      every metric by year and scope (mean, P10, median, P90),
 ``manifest``     scenario name, hash, source file, seed, draws, versions.
 
-Every sheet has two header rows: row 1 holds the labels in the report's language (from
-:mod:`ocop_sim.i18n`), row 2 the machine-readable column keys that :func:`read_changes` looks
-for, so columns may be reordered but keys and sheet names must stay.  Data start in row 3.
+Every sheet has two header rows: row 1 (hidden) holds the machine-readable column keys that
+:func:`read_changes` looks for, row 2 the labels in the report's language (from
+:mod:`ocop_sim.i18n`) with the filter buttons, so columns may be reordered but keys must stay.
+Data start in row 3.  Vietnamese workbooks name their sheets in Vietnamese (:data:`SHEET_NAMES`);
+identifiers (lever and assumption names, target ids, metrics, manifest keys) stay in hidden
+columns and rows, so a reader sees labels, units, sources and numbers formatted as in the report
+(:mod:`ocop_sim.fmt`: percent, whole counts, years as numbers).
 
 Text is never written as a formula: every text cell is a string cell, and text starting with
 ``= + - @``, a tab or a carriage return also carries Excel's quote prefix (the apostrophe), so

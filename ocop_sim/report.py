@@ -1216,6 +1216,10 @@ def _csv_label(path: str | Path, lang: str) -> str:
 def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: str) -> str:
     """The index page: links to every report and the cross-scenario target table."""
     rendered = {(o.name, o.lang): o for o in batch.outcomes if o.ok}
+    from .document import scenario_titles
+
+    titles = scenario_titles([(ld, None) for ld in loaded], lang)  # readers see titles, never file names
+    titles.update({"compare": t("compare_title", lang), "calibration": t("cal_fit_title", lang)})
     parts = [f"<!DOCTYPE html><html lang='{esc(lang)}'><head><meta charset='utf-8'>",
              f"<title>{esc(t('index_title', lang))}</title>", _CSS, "</head><body>",
              f"<h1>{esc(t('index_title', lang))}</h1>"]
@@ -1240,7 +1244,7 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
                     links.append(f'<a href="{_rel(v, out)}">{esc(t("excel", lang))} ({esc(_lang_name(k[6:], lang))})</a>')
             for p in s["files"].get("csv", []):
                 links.append(f'<a href="{_rel(p, out)}">{esc(_csv_label(p, lang))}</a>')
-        title = getattr(ld.scenario.title, lang) or name
+        title = titles.get(name, name)
         rows.append([(f"<b>{esc(title)}</b>", ""), (" · ".join(links) or "—", "")])
     parts.append(heading("reports", lang))
     parts.append(_table([t("scenario", lang), t("files", lang)], rows))
@@ -1297,12 +1301,11 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
             rows.append(row)
         if rows:
             parts.append(f"<h2>{esc(t('outlook', lang))}: {esc(t('prob_matrix', lang))}</h2>")
-            parts.append(_table([t("target", lang), *[getattr(ld.scenario.title, lang) or ld.scenario.name
-                                                      for ld in loaded if ld.scenario.name in sims]], rows))
+            parts.append(_table([t("target", lang), *[titles.get(n, n) for n in names]], rows))
     if batch.failures:
         parts.append(heading("failed", lang))
-        rows = [[(esc(n), ""), (esc(lg), ""), (esc(err), ""), (esc("—" if c is None else c), "")]
-                for n, lg, err, c in batch.failures]
+        rows = [[(esc(titles.get(n, n)), ""), (esc(_lang_name(lg, lang) if lg else "—"), ""), (esc(err), ""),
+                 (esc("—" if c is None else c), "")] for n, lg, err, c in batch.failures]
         parts.append(_table([t("scenario", lang), t("language", lang), t("error", lang), t("failing_cell", lang)], rows))
     parts.append("</body></html>")
     return "".join(parts)
