@@ -130,8 +130,11 @@ class OptimizeResult:
 def optimize(scenario: Scenario, budget: float, objective: str = "targets_met", weights: dict | None = None,
              min_line: dict[str, float] | None = None, from_year: int | None = None, draws: int = 200,
              seed: int | None = None, starts: int = 20, frontier: list[float] | None = (0.25, 0.5, 1.0, 1.5, 2.0),
-             polish: int = 2, folder=None) -> OptimizeResult:
+             polish: int = 2, folder=None, lines: tuple[str, ...] | None = None) -> OptimizeResult:
     """Best split of ``budget`` [bn VND/year] across :data:`BUDGET_LINES` (see the module docstring).
+
+    ``lines``: the budget lines the budget above the minimums may go to (default: all six); the
+    others stay at their minimum (``min_line``, else 0).  The "equal split" is then equal over them.
 
     ``polish``: rounds of the pattern search on the Monte Carlo objective per step size (0: none;
     each round costs 30 Monte Carlo runs).
@@ -144,6 +147,12 @@ def optimize(scenario: Scenario, budget: float, objective: str = "targets_met", 
 
     mins = dict(min_line or {})
     check_inputs(scenario, budget, mins, from_year)
+    for k in lines or ():
+        if k not in BUDGET_LINES:
+            check_inputs(scenario, budget, {k: 0.0}, from_year)  # the same "did you mean" error
+    movable = np.array([line in (BUDGET_LINES if lines is None else lines) for line in BUDGET_LINES])
+    if not movable.any():
+        raise ScenarioError("lines", "lines", f"expected at least one of {', '.join(BUDGET_LINES)}, got none")
     targets = relevant_targets(scenario, from_year, folder)
     if not targets:
         raise ScenarioError("--from-year", "from_year", "expected at least one target ending at or after from-year")
@@ -177,21 +186,25 @@ def optimize(scenario: Scenario, budget: float, objective: str = "targets_met", 
         n = len(BUDGET_LINES)
         outs = []
         if total_free <= 0:
-            return [np.full(n, 1.0 / n)]
+            return [eq_sh]
         for s0 in x0s:
             res = minimize(lambda s: -surrogate(s, weights_, total_free), s0, method="SLSQP",
-                           bounds=[(0.0, 1.0)] * n, constraints=[{"type": "eq", "fun": lambda s: np.sum(s) - 1.0}],
+                           bounds=[(0.0, 1.0 if m else 0.0) for m in movable],
+                           constraints=[{"type": "eq", "fun": lambda s: np.sum(s) - 1.0}],
                            options={"maxiter": 40, "eps": 1e-3, "ftol": 1e-6})
             s = np.clip(res.x, 0, None)
-            outs.append(s / s.sum() if s.sum() > 0 else np.full(n, 1.0 / n))
+            outs.append(s / s.sum() if s.sum() > 0 else eq_sh)
         return outs
 
     n = len(BUDGET_LINES)
     own = own_split(scenario, from_year)
-    own_sh = own / own.sum() if own.sum() > 0 else np.full(n, 1.0 / n)
-    eq_sh = np.full(n, 1.0 / n)
+    eq_sh = movable / movable.sum()
+    own = own * movable  # lines that may not move have no share of the budget above the minimums
+    own_sh = own / own.sum() if own.sum() > 0 else eq_sh
     rng = np.random.default_rng(seed)
     rand = rng.dirichlet(np.ones(n), size=max(starts, 1))
+    if not movable.all():
+        rand = rand * movable / (rand * movable).sum(axis=1, keepdims=True)
     best_rand = max(rand, key=lambda s: surrogate(s, w, free))
     cands = [own_sh, eq_sh, best_rand] + solve(w, free, [own_sh, eq_sh, best_rand])
 
@@ -210,7 +223,7 @@ def optimize(scenario: Scenario, budget: float, objective: str = "targets_met", 
             moves = []
             for i in range(n):
                 for j in range(n):
-                    if i != j and best_sh[i] >= step - 1e-12:
+                    if i != j and movable[i] and movable[j] and best_sh[i] >= step - 1e-12:
                         s = best_sh.copy()
                         s[i] -= step
                         s[j] += step
