@@ -1283,8 +1283,10 @@ def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: s
                              (esc(t(r["status"], lang)), f' style="background:{_STATUS_CSS[r["status"]]}"')])
             years = sorted({int(str(cells[(k, n)]["when"])[-4:]) for k in past for n in names if (k, n) in cells})
             first = min(int(str(cells[(k, n)]["when"])[:4]) for k in past for n in names if (k, n) in cells)
-            parts.append(f"<h2>{esc(t('evaluation_title', lang).format(first=first, last=years[-1]))}</h2>")
-            parts.append(_table([t("target", lang), t("reported_value", lang), t("status", lang)], rows))
+            # the report's part II heading without its number (the index is not a numbered document)
+            head = re.sub(r"^[IVX]+\. ", "", t("evaluation_title", lang).format(first=first, last=years[-1]))
+            parts.append(f"<h2>{esc(head)}</h2>")
+            parts.append(_table([t("target", lang), t("reported_value", lang), t("col_result", lang)], rows))
         rows = []
         for k in future:
             row = [(esc(labels[k]), "")]
