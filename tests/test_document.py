@@ -219,3 +219,9 @@ def test_document_parts_in_order(baseline_run):
     assert "Nghị quyết số 202/2025/QH15" in html and "1698/QĐ-UBND" in html
     assert "Năm 2030" in html and "Năm 2035" in html  # the milestones
     assert "{" not in re.sub(r"<style>.*?</style>", "", html, flags=re.S)  # no JSON, no unfilled template
+
+
+def test_district_level_only_for_the_time_before_the_merger():
+    """District government ended with the merger of 01/07/2025: 'cấp huyện' only where a text says so."""
+    hits = {k: v for k, v in _vi_texts().items() if "huyện" in v}
+    assert hits and all("trước 01/7/2025" in v for v in hits.values()), hits
