@@ -105,29 +105,33 @@ def format_start(res, lang: str = "en") -> str:
 
 
 def format_targets(table, lang: str = "en") -> str:
-    """Plain-text target table for the terminal."""
+    """Plain-text target table for the terminal, in the reports' formats (:mod:`ocop_sim.fmt`):
+    counts whole, shares and probabilities in percent, goals in words ("at least …", "từ … trở lên")."""
+    from . import fmt
     from .i18n import fmt_number, t
 
     label = "label_vi" if lang == "vi" else "label_en"
     lines = []
-    head = f"{t('target', lang):<58} {t('when', lang):>9} {t('goal', lang):>8} {t('median', lang):>9} " \
+    head = f"{t('target', lang):<58} {t('when', lang):>9} {t('goal', lang):>18} {t('median', lang):>9} " \
            f"{'P10–P90':>17} {t('probability', lang):>6}  {t('status', lang)}"
     lines.append(head)
     lines.append("-" * len(head))
     for _, r in table.iterrows():
         name = str(r[label])[:58]
-        goal = f"{r['comparison']}{fmt_number(r['target'], lang, digits=2)}"
+        metric = str(r.get("metric", ""))
+        q = (lambda x: fmt.quantity(metric, x, lang)) if metric else (lambda x: fmt_number(x, lang, digits=1))
+        goal = fmt.comparison(r["comparison"], q(r["target"]), lang)
         if r["status"] in ("outside_horizon", "no_report"):
-            lines.append(f"{name:<58} {r['when']:>9} {goal:>8} {'—':>9} {'—':>17} {'—':>6}  {t(r['status'], lang)}")
+            lines.append(f"{name:<58} {r['when']:>9} {goal:>18} {'—':>9} {'—':>17} {'—':>6}  {t(r['status'], lang)}")
             continue
         if r["status"] in ("met_reported", "missed_reported", "planned"):
             v = r["reported"] if r["status"] != "planned" else r["median"]
-            lines.append(f"{name:<58} {r['when']:>9} {goal:>8} {fmt_number(v, lang, digits=1):>9} {'—':>17} "
+            lines.append(f"{name:<58} {r['when']:>9} {goal:>18} {q(v):>9} {'—':>17} "
                          f"{'—':>6}  {t(r['status'], lang)}")
             continue
-        band = f"{fmt_number(r['p10'], lang, digits=1)}–{fmt_number(r['p90'], lang, digits=1)}"
-        lines.append(f"{name:<58} {r['when']:>9} {goal:>8} {fmt_number(r['median'], lang, digits=1):>9} "
-                     f"{band:>17} {fmt_number(r['probability'], lang, digits=2):>6}  {t(r['status'], lang)}")
+        band = f"{q(r['p10'])}–{q(r['p90'])}"
+        lines.append(f"{name:<58} {r['when']:>9} {goal:>18} {q(r['median']):>9} "
+                     f"{band:>17} {fmt.share(r['probability'], lang):>6}  {t(r['status'], lang)}")
     return "\n".join(lines)
 
 

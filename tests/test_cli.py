@@ -36,9 +36,12 @@ def test_run_prints_every_target_reported_or_with_probabilities(capsys, tmp_path
                 assert hit[0].rstrip().endswith((tr("met_reported", "en"), tr("missed_reported", "en"),
                                                  tr("no_report", "en"))), hit[0]
             else:
-                assert re.search(r"\d\.\d+\s+(met|at risk|missed)$", hit[0].rstrip()) or \
-                    re.search(r"\s0\s+(missed)$", hit[0].rstrip()) or re.search(r"\s1\s+(met)$", hit[0].rstrip()), hit[0]
-    assert re.search(r"\d\.\d+\s+(met|at risk|missed)", out)
+                # counts whole (no "875.5"), the probability in percent, then the status word
+                v = r"\d[\d,]*(?: %)?"  # a whole count, or a share in percent
+                m = re.search(rf"\s({v})\s+({v})–({v})\s+(\d+) %\s+(likely|at risk|unlikely)$", hit[0].rstrip())
+                assert m, hit[0]
+                assert 0 <= int(m.group(4)) <= 100
+    assert re.search(r"\d+ %\s+(likely|at risk|unlikely)", out)
     assert "31/12/2025" in out  # the outlook says where it starts from
     assert (tmp_path / "baseline_targets.csv").exists()
     m = json.loads((tmp_path / "baseline_manifest.json").read_text(encoding="utf-8"))
@@ -46,10 +49,11 @@ def test_run_prints_every_target_reported_or_with_probabilities(capsys, tmp_path
 
 
 def test_run_in_vietnamese_uses_vietnamese_numbers(capsys):
-    assert main(["run", SMOKE, "--mode", "expected", "--lang", "vi"]) == 0
+    assert main(["run", str(ROOT / "params" / "baseline.yaml"), "--mode", "expected", "--lang", "vi"]) == 0
     out = capsys.readouterr().out
     assert "Mục tiêu" in out and "đạt" in out
-    assert re.search(r"\d,\d", out)  # decimal comma
+    assert re.search(r"\d\.\d{3}\b", out)  # thousands separator: 1.300
+    assert "trở lên" in out and ">=" not in out  # goals in words
 
 
 @pytest.mark.parametrize("argv, fragment", [
