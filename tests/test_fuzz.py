@@ -4,14 +4,17 @@ Property: any input either loads (into a valid Scenario / a list of finite obser
 raises the project's own error type (ScenarioError / FactsError), with a one-line message
 naming the file; never any other exception.
 
-Deterministic in CI (``derandomize=True``).  ``OCOP_FUZZ_EXAMPLES=N`` sets the examples per
-test for a heavier run (the "fuzzing budget"); the examples tried are printed at the end
-(``pytest -s``).
+Two profiles.  CI: derandomised (``derandomize=True``), the same examples every run.
+``OCOP_FUZZ_EXAMPLES=N``: N examples per test from a random seed, printed at the start and the end
+(``fuzz seed: ...``), so that a failure can be replayed with ``OCOP_FUZZ_SEED=<seed>``; the
+examples tried, their outcomes and the share of scenarios that loaded are printed at the end.
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
+import random
 import shutil
 import string
 import tempfile
@@ -20,10 +23,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from ocop_sim.config import ASSUMPTION_NAMES, SCHEDULE_LEVERS, Scenario
+from ocop_sim.config import ASSUMPTION_NAMES, RESERVED_NAMES, SCHEDULE_LEVERS, Scenario, assumption_meta
 from ocop_sim.data import ACTUAL_METRICS, ACTUALS_COLUMNS, FactsError, load_actuals_csv
 from ocop_sim.scenarios import ScenarioError, load
 
@@ -36,7 +39,20 @@ settings.register_profile("ocop_ci", derandomize=True, deadline=None, max_exampl
                                                  HealthCheck.data_too_large])
 settings.register_profile("ocop_heavy", derandomize=False, deadline=None, max_examples=max(EXAMPLES, 1),
                           database=None, suppress_health_check=list(HealthCheck))
-PROFILE = settings.get_profile("ocop_heavy" if EXAMPLES else "ocop_ci")
+_SETTINGS = settings.get_profile("ocop_heavy" if EXAMPLES else "ocop_ci")
+#: the randomised profile's seed (None in CI: derandomised)
+SEED = (int(os.environ.get("OCOP_FUZZ_SEED") or random.SystemRandom().randrange(2**32))) if EXAMPLES else None
+if SEED is not None:
+    print(f"fuzz seed: {SEED} (replay: OCOP_FUZZ_EXAMPLES={EXAMPLES} OCOP_FUZZ_SEED={SEED})")
+
+
+def PROFILE(test, max_examples: int | None = None):
+    """The session's profile (and, when randomised, its seed) applied to a @given test;
+    ``max_examples`` lowers the CI profile's count for a test whose examples are slow."""
+    if SEED is None and max_examples is not None:
+        return settings(_SETTINGS, max_examples=max_examples)(test)
+    test = _SETTINGS(test)
+    return seed(SEED)(test) if SEED is not None else test
 
 TRIED: Counter = Counter()
 OUTCOMES: Counter = Counter()
@@ -51,7 +67,8 @@ def work():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def _check_scenario_file(path: Path, label: str) -> None:
+def _check_scenario_file(path: Path, label: str) -> str | None:
+    """The property; returns the error message if the file was refused, None if it loaded."""
     TRIED[label] += 1
     try:
         ld = load(path)
@@ -59,11 +76,12 @@ def _check_scenario_file(path: Path, label: str) -> None:
         msg = str(exc)
         assert "\n" not in msg and msg.startswith(str(path)), msg
         OUTCOMES[f"{label}:error"] += 1
-        return
+        return msg
     assert isinstance(ld.scenario, Scenario)
     # a loaded scenario is valid: it survives a JSON round trip through its own model
     assert Scenario.model_validate(ld.scenario.model_dump(mode="json")) == ld.scenario
     OUTCOMES[f"{label}:loaded"] += 1
+    return None
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -194,6 +212,90 @@ def test_text_edits_of_params_files(work, data):
         else:
             text = text[:i] + ch + text[i + 1:]
     _check_scenario_file(_write(work / f"edit_{name}", text.encode("utf-8")), "text_edit")
+
+
+# ----------------------------------------------------------------------------- scenario: valid by construction, then mutated
+# (issue 18: the fuzzers above mostly produce files that cannot load; these generate scenarios that
+# must load, so that most examples reach the round-trip check, and one-step mutations of them)
+
+_FREE_ASSUMPTIONS = [n for n in ASSUMPTION_NAMES if not n.startswith("threshold_")]  # those three are ordered
+
+
+@st.composite
+def valid_scenario(draw) -> dict:
+    """A scenario document valid by the schema: extends a bundled outlook, overrides drawn inside
+    each field's bounds (levers, assumptions with their low/high, seed, draws, horizon end)."""
+    base = draw(st.sampled_from(["smoke.yaml", "baseline.yaml"]), label="extends")
+    doc = {"extends": base, "name": draw(st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True), label="name")}
+    if doc["name"] in RESERVED_NAMES:
+        doc["name"] += "_x"
+    end = {"smoke.yaml": 2028, "baseline.yaml": 2035}[base]
+    if draw(st.booleans()):
+        end = draw(st.integers(2027, 2040), label="end")
+        doc["horizon"] = {"start": 2026, "end": end}
+    if draw(st.booleans()):
+        doc["seed"] = draw(st.integers(0, 2**63 - 1), label="seed")
+    if draw(st.booleans()):
+        doc["draws"] = draw(st.integers(1, 5000), label="draws")
+    levers = {}
+    for line in draw(st.lists(st.sampled_from(SCHEDULE_LEVERS), unique=True, max_size=4), label="levers"):
+        # the two counts are whole numbers (display centres, agritourism projects a year)
+        amount = (st.integers(0, 10) if line in ("display_centres", "agritourism_projects")
+                  else st.floats(0.0, 100.0, allow_nan=False))
+        levers[line] = draw(st.one_of(amount, st.dictionaries(st.integers(2026, end), amount, min_size=1, max_size=3)),
+                            label=line)
+    if draw(st.booleans()):
+        levers["training_share_officials"] = draw(st.floats(0.0, 1.0), label="share")
+    if levers:
+        doc["levers"] = levers
+    assumptions = {}
+    for name in draw(st.lists(st.sampled_from(_FREE_ASSUMPTIONS), unique=True, max_size=5), label="assumptions"):
+        meta = assumption_meta(name)
+        assumptions[name] = draw(st.floats(meta["low"], meta["high"], allow_nan=False), label=name)
+    if assumptions:
+        doc["assumptions"] = assumptions
+    return doc
+
+
+#: one-step mutations of a valid document: (label, function(doc, value) -> doc)
+MUTATIONS = {
+    "lever_negative": lambda d, v: {**d, "levers": {**d.get("levers", {}), "training_bn_vnd": -abs(v) - 1e-9}},
+    "lever_huge": lambda d, v: {**d, "levers": {**d.get("levers", {}), "value_chain_bn_vnd": 1e6 + abs(v)}},
+    "lever_bad_year": lambda d, v: {**d, "levers": {"training_bn_vnd": {int(v) % 100: 1.0}}},
+    "assumption_out_of_bounds": lambda d, v: {**d, "assumptions": {"staff_turnover": 0.6 + abs(v) + 1e-6}},
+    "assumption_typo": lambda d, v: {**d, "assumptions": {"staff_turnovr": 0.1}},
+    "key_typo": lambda d, v: {**{k: x for k, x in d.items() if k != "draws"}, "draw": 10},
+    "draws_zero": lambda d, v: {**d, "draws": 0},
+    "draws_text": lambda d, v: {**d, "draws": str(v)},
+    "horizon_reversed": lambda d, v: {**d, "horizon": {"start": 2030, "end": 2029}},
+    "name_bad": lambda d, v: {**d, "name": "../" + d["name"]},
+    "no_name": lambda d, v: {k: x for k, x in d.items() if k != "name"},
+    "extends_missing": lambda d, v: {**d, "extends": "nope.yaml"},
+    "value_nan": lambda d, v: {**d, "assumptions": {"score_base": float("nan")}},
+    "share_above_one": lambda d, v: {**d, "levers": {"training_share_officials": 1.0 + abs(v) + 1e-9}},
+    "unchanged": lambda d, v: d,  # a mutation that keeps it valid: must still load
+}
+
+
+@functools.partial(PROFILE, max_examples=80)  # ~75 ms a load: ~7 s
+@given(doc=valid_scenario())
+def test_valid_scenarios_load_and_round_trip(work, doc):
+    """Every generated valid scenario loads (no false rejection) and survives the round trip."""
+    path = _write(work / "valid.yaml", yaml.safe_dump(doc, allow_unicode=True).encode("utf-8"))
+    error = _check_scenario_file(path, "valid")
+    assert error is None, f"a valid scenario was refused: {doc}: {error}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))  # each mutation tried, not left to the draw
+@functools.partial(PROFILE, max_examples=6)
+@given(doc=valid_scenario(), value=st.floats(0, 1e3))
+def test_mutated_valid_scenarios(work, mutation, doc, value):
+    """One mutation of a valid scenario: it loads (the unchanged control must) or fails naming the file."""
+    path = _write(work / "mutated.yaml", yaml.safe_dump(MUTATIONS[mutation](doc, value), allow_unicode=True).encode("utf-8"))
+    error = _check_scenario_file(path, "mutated")
+    assert error is None or mutation != "unchanged", f"a valid scenario was refused: {doc}: {error}"
+    OUTCOMES[f"mutated:{mutation}:{'loaded' if error is None else 'error'}"] += 1
 
 
 # ----------------------------------------------------------------------------- actuals CSV
@@ -419,13 +521,22 @@ def test_random_registries(work, doc):
 def test_zz_examples_tried(capsys, request):
     """Print the fuzzing budget actually spent (run with -s to see it)."""
     total = sum(TRIED.values())
+    scen = [k for k in ("text", "bytes", "structured", "mutation", "text_edit", "valid", "mutated") if k in TRIED]
+    loaded = sum(OUTCOMES[f"{k}:loaded"] for k in scen)
+    tried = sum(TRIED[k] for k in scen)
     with capsys.disabled():
-        print(f"\nfuzz examples tried: {total} ({dict(TRIED)}); outcomes {dict(OUTCOMES)}")
+        print(f"\nfuzz examples tried: {total} ({dict(TRIED)}); outcomes {dict(OUTCOMES)}"
+              + (f"; seed {SEED}" if SEED is not None else "; derandomised"))
+        if tried:
+            print("scenarios loaded (reached the round trip): " + ", ".join(
+                f"{k} {OUTCOMES[f'{k}:loaded']}/{TRIED[k]}" for k in scen) + f"; all {loaded}/{tried}")
     # the properties of this file selected in this session (``-m "not slow"`` leaves some out)
-    selected = [it for it in request.session.items
-                if it.module is request.module and it.name.startswith("test_") and it.name != request.node.name]
+    selected = {it.originalname for it in request.session.items
+                if it.module is request.module and it.name.startswith("test_") and it.name != request.node.name}
     if TRIED:  # every selected property ran, and where they ran both outcomes occurred
         assert len(TRIED) == len(selected)
-        for label in ("mutation", "actuals_edit"):
+        if "valid" in TRIED:  # every valid-by-construction scenario loaded and round-tripped
+            assert OUTCOMES["valid:loaded"] == TRIED["valid"] > 0
+        for label in ("mutation", "actuals_edit", "mutated"):
             if label in TRIED:
                 assert OUTCOMES[f"{label}:loaded"] > 0 and OUTCOMES[f"{label}:error"] > 0, label
