@@ -450,10 +450,18 @@ class PriorSet:
         self._open_lo = np.array([p.kind in ("lognormal", "beta", "logitnormal") for p in pr])
         self._open_hi = np.array([p.kind in ("beta", "logitnormal") for p in pr])
         self._safe = np.array([p._safe_point() for p in pr])
-        self._by_kind = {k: np.flatnonzero([p.kind == k for p in pr]) for k in KINDS}
+        # a subclass with a density of its own (e.g. a pooled prior, normal on the unconstrained
+        # scale) is evaluated by its own logpdf, column by column
+        own = np.array([type(p).logpdf is not Prior.logpdf for p in pr], dtype=bool)
+        self._own = np.flatnonzero(own)
+        self._open_lo &= ~own
+        self._open_hi &= ~own
+        self._by_kind = {k: np.flatnonzero([p.kind == k and not o for p, o in zip(pr, own)]) for k in KINDS}
         self._by_kind = {k: j for k, j in self._by_kind.items() if j.size}
         const = np.zeros(len(pr))
         for j, p in enumerate(pr):
+            if own[j]:
+                continue
             if p.kind in ("normal", "lognormal", "logitnormal"):
                 const[j] = -math.log(p.b) - 0.5 * _LOG_2PI
             elif p.kind == "beta":
@@ -494,6 +502,10 @@ class PriorSet:
         ok = np.isfinite(X) & (X >= self._lo) & (X <= self._hi)
         ok &= ~self._open_lo | (X > 0)
         ok &= ~self._open_hi | (X < 1)
+        own = np.zeros(X.shape[0])
+        for j in self._own:
+            own += self.priors[j].logpdf(X[:, j])  # -inf outside its own support
+            ok[:, j] = True
         row_ok = ok.all(axis=1)
         Xs = np.where(ok, X, self._safe)
         lp = np.full(X.shape[0], self._const_sum)
@@ -517,7 +529,7 @@ class PriorSet:
                     z = (lx - l1x - a) / b
                     lp += (-0.5 * z * z - lx - l1x).sum(axis=1)
                 # uniform: the constant only
-        return np.where(row_ok, lp, -np.inf)
+        return np.where(row_ok, lp + own, -np.inf)
 
     def sample(self, rng, n: int) -> np.ndarray:
         """``n`` independent draws of the joint prior, shape ``(n, k)`` [natural units]."""

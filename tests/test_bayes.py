@@ -140,6 +140,20 @@ def test_priorset_joint_density_is_the_sum_of_the_priors_in_and_out_of_bounds():
     np.testing.assert_allclose(ps.logpdf(bad), ref, rtol=1e-12)
 
 
+def test_priorset_joint_density_uses_a_subclass_own_density():
+    """A prior class with a density of its own (the pooled prior: normal on the unconstrained
+    scale, ocop_sim.inference.UnconstrainedNormalPrior) must be evaluated by that density, not by
+    the family formula of its ``kind`` (this broke the pooled calibration once)."""
+    from ocop_sim.inference import UnconstrainedNormalPrior
+
+    pooled = UnconstrainedNormalPrior("p", "normal", -1.0, 0.5, 0.0, 1.0)
+    ps = PriorSet([pooled, Prior("s", "halfnormal", 2.0)])
+    X = np.column_stack([np.linspace(0.02, 0.98, 25), np.linspace(0.1, 3.0, 25)])
+    ref = pooled.logpdf(X[:, 0]) + ps[1].logpdf(X[:, 1])
+    np.testing.assert_allclose(ps.logpdf(X), ref, rtol=1e-12)
+    assert np.isneginf(ps.logpdf(np.array([[1.5, 1.0], [0.5, -1.0]]))).all()
+
+
 def test_priorset_shapes_and_vectorised_transforms_match_priors():
     ps = PriorSet(PRIORS)
     k = len(PRIORS)
