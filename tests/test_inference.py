@@ -206,3 +206,49 @@ def test_simulation_based_calibration_of_the_model(history):
     chi2 = stats.chisquare(counts.ravel().reshape(len(names), 5), axis=1)
     assert (chi2.pvalue > 1e-3).all(), (counts, chi2.pvalue)
     assert 0.70 <= covered.mean() <= 0.90, covered.mean(axis=0)
+
+
+# ----------------------------------------------------------------------------- recovery on the default path
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "measured 2026-11-30 (issue 18): from one noisy Monte Carlo history, 12 of the 14 default "
+    "parameters' 95 % intervals hold the truth; submission_rate (truth 0.312, interval 0.10-0.28) and "
+    "base_new_entities (11.1, interval 3.5-8.0) miss, also at the default 1500 steps (another truth: "
+    "entity_imitation and renewal_base_prob miss). The same truth with expected-mode data (no "
+    "process noise) is recovered (all but inflow_sd, which such data cannot show): the likelihood "
+    "runs the expected mode, whose mean drifts below the Monte Carlo mean (tests/test_model.py "
+    "horizon xfail). For the lead (inference.py)."))
+def test_calibration_recovers_every_default_parameter_from_noisy_monte_carlo_data(history):
+    """Draw true values from the documented priors, simulate ONE Monte Carlo history with them
+    (process noise: binomial/Poisson flows, the inflow random walk), add the observation noise of
+    the likelihood (negative binomial with the true obs_cv; shares ± SHARE_SD), and fit with
+    :func:`ocop_sim.inference.calibrate` on its defaults (parameters, priors, walkers, no path)
+    except fewer steps (1000 of 1500, for CI time): every true value lies in its 95 % interval."""
+    from ocop_sim import simulate
+    from ocop_sim.calibrate import model_value, with_assumptions
+
+    names = tuple(n for n in inf.DEFAULT_PARAMS if n != "central_pass_rate" or inf._has_national(history))
+    kn = inf.knowledge(history, None)
+    rng = np.random.default_rng(18)
+    truth = dict(zip(names, inf.priors_for(names).sample(rng, 1)[0]))
+    sc = with_assumptions(kn.scenario.model_copy(update={"posterior": None}),
+                          {k: v for k, v in truth.items() if k in inf.ASSUMPTION_NAMES})
+    r = simulate(sc, draws=1, seed=int(rng.integers(2**31)), sample_assumptions=False)
+    shape = 1 / truth["obs_cv"] ** 2
+    data = []
+    for o in kn.observations:
+        mu = float(model_value(r, o)[0])
+        if o["metric"] == "evaluation_pass_rate":
+            v = float(np.clip(mu + rng.normal(0, inf.SHARE_SD), 0, 1))
+        else:
+            v = float(rng.poisson(rng.gamma(shape, max(mu, 1e-9) / shape)))
+        data.append(dict(o, value=v))
+    cal = inf.calibrate(history, None, actuals=data, seed=1, n_steps=1000, max_steps=1000, require=False)
+    lo, hi = np.quantile(cal.posterior.samples, [0.025, 0.975], axis=0)
+    fitted = list(cal.posterior.names)
+    assert set(fitted) >= set(names), fitted
+    missed = {n: (round(float(truth[n]), 4), round(float(lo[j]), 4), round(float(hi[j]), 4))
+              for j, n in enumerate(fitted) if n in truth and not lo[j] <= truth[n] <= hi[j]}
+    assert not missed, f"true value outside the 95 % interval: {missed}"
