@@ -461,19 +461,98 @@ def _check_equal(who: str, diff: float) -> None:
         MISMATCHES.append(f"{who}: max rel. diff {diff:.1e} > 1e-9")
 
 
+class _Tee:
+    """stdout that also keeps every line printed, by benchmark section (for ``--json``)."""
+
+    def __init__(self, out) -> None:
+        self.out, self.section, self.lines, self._part = out, "header", {"header": []}, ""
+
+    def write(self, text: str) -> int:
+        self.out.write(text)
+        self._part += text
+        *done, self._part = self._part.split("\n")
+        self.lines.setdefault(self.section, []).extend(x for x in done if x.strip())
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+#: a printed ratio: "RATIO <label>: <value>x", "RATIO <label> <value>x" or "<label>: RATIO <value>x"
+_RATIO = __import__("re").compile(r"RATIO (?:(?P<label>.*?):? )?(?P<value>[0-9][0-9.,]*)x\b")
+#: a printed time or size: "<value> ms|s|GiB"
+_FIGURE = __import__("re").compile(r"(?P<value>[0-9][0-9.,]*) ?(?P<unit>ms|s|GiB)\b")
+
+
+def _machine() -> dict:
+    import platform
+
+    info = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0],
+            "numpy": np.__version__, "load_average": list(os.getloadavg())}
+    try:
+        info["cpu_model"] = next(x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines()
+                                 if x.startswith("model name"))
+        info["memory_gib"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GIB, 1)
+    except (OSError, StopIteration, ValueError):
+        pass
+    try:
+        info["commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                        timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        info["commit"] = None
+    return info
+
+
+def results_json(tee: _Tee, argv: list[str], quick: bool, started: str, machine: dict) -> dict:
+    """Every printed line of the run by section, with its RATIO figures and timings parsed out."""
+    sections = {}
+    for name, lines in tee.lines.items():
+        ratios, figures = [], []
+        for line in lines:
+            for m in _RATIO.finditer(line):
+                label = m.group("label") or line[:m.start()].rstrip(" :")
+                ratios.append({"label": label.strip(), "value": float(m.group("value").replace(",", "")), "line": line})
+            for m in _FIGURE.finditer(line):
+                figures.append({"value": float(m.group("value").replace(",", "")), "unit": m.group("unit"), "line": line})
+        sections[name] = {"lines": lines, "ratios": ratios, "figures": figures}
+    return {"command": "benchmarks/bench.py " + " ".join(argv), "quick": quick, "started": started,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine, "mismatches": list(MISMATCHES),
+            "sections": sections}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer draws, scenarios and repeats")
     ap.add_argument("--only", choices=list(SECTIONS), action="append", help="run only these sections")
+    ap.add_argument("--json", metavar="FILE", help="also write every printed line, RATIO and timing, by section, "
+                    "with the machine's description (CPU, load, versions, commit) to FILE")
     ap.add_argument("--child", nargs=3, metavar=("KIND", "DRAWS", "JOBS"), help=argparse.SUPPRESS)
+    argv = sys.argv[1:] if argv is None else list(argv)
     a = ap.parse_args(argv)
     if a.child:
         print(json.dumps(child(a.child[0], int(a.child[1]), int(a.child[2]))))
         return 0
-    print(f"ocop-sim benchmark ({'quick' if a.quick else 'full'}), {time.strftime('%Y-%m-%d %H:%M:%S')}, "
-          f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}")
-    for name in a.only or SECTIONS:
-        SECTIONS[name](a.quick)
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    machine = _machine() if a.json else {}  # the load average before the run
+    tee = _Tee(sys.stdout) if a.json else None
+    real_stdout = sys.stdout
+    if tee is not None:
+        sys.stdout = tee
+    try:
+        print(f"ocop-sim benchmark ({'quick' if a.quick else 'full'}), {time.strftime('%Y-%m-%d %H:%M:%S')}, "
+              f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}")
+        for name in a.only or SECTIONS:
+            if tee is not None:
+                tee.section = name
+            SECTIONS[name](a.quick)
+    finally:
+        sys.stdout = real_stdout
+    if tee is not None:
+        from ocop_sim.io import atomic_write_text
+
+        out = results_json(tee, argv, a.quick, started, machine)
+        atomic_write_text(a.json, json.dumps(out, ensure_ascii=False, indent=1) + "\n")
+        print(f"wrote {a.json}")
     if MISMATCHES:
         print("BENCHMARK FAILED: the peers do not compute the same model: " + "; ".join(MISMATCHES), file=sys.stderr)
         return 1
