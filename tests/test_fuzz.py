@@ -274,7 +274,14 @@ MUTATIONS = {
     "value_nan": lambda d, v: {**d, "assumptions": {"score_base": float("nan")}},
     "share_above_one": lambda d, v: {**d, "levers": {"training_share_officials": 1.0 + abs(v) + 1e-9}},
     "unchanged": lambda d, v: d,  # a mutation that keeps it valid: must still load
+    # boundaries that are valid: must load too
+    "assumption_at_low": lambda d, v: {**d, "assumptions": {**d.get("assumptions", {}), "staff_turnover": 0.0}},
+    "assumption_at_high": lambda d, v: {**d, "assumptions": {**d.get("assumptions", {}), "staff_turnover": 0.6}},
+    "lever_zero": lambda d, v: {**d, "levers": {**d.get("levers", {}), "training_bn_vnd": 0.0}},
+    "draws_one": lambda d, v: {**d, "draws": 1},
+    "seed_largest": lambda d, v: {**d, "seed": 2**63 - 1},
 }
+MUST_LOAD = {"unchanged", "assumption_at_low", "assumption_at_high", "lever_zero", "draws_one", "seed_largest"}
 
 
 @functools.partial(PROFILE, max_examples=80)  # ~75 ms a load: ~7 s
@@ -294,7 +301,7 @@ def test_mutated_valid_scenarios(work, mutation, doc, value):
     """One mutation of a valid scenario: it loads (the unchanged control must) or fails naming the file."""
     path = _write(work / "mutated.yaml", yaml.safe_dump(MUTATIONS[mutation](doc, value), allow_unicode=True).encode("utf-8"))
     error = _check_scenario_file(path, "mutated")
-    assert error is None or mutation != "unchanged", f"a valid scenario was refused: {doc}: {error}"
+    assert error is None or mutation not in MUST_LOAD, f"a valid scenario ({mutation}) was refused: {doc}: {error}"
     OUTCOMES[f"mutated:{mutation}:{'loaded' if error is None else 'error'}"] += 1
 
 
