@@ -105,32 +105,118 @@ def fsync_dir(folder: str | Path) -> None:
         os.close(fd)
 
 
+#: inside a stage: the old files a commit replaces (hard links, for a rollback) and the journal
+#: that says a commit of this stage began (a later run rolls an interrupted commit back)
+_BACKUP, _JOURNAL = ".old", ".committing"
+
+
 def _files_under(root: Path) -> list[Path]:
-    return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file() and not p.is_symlink()
+                  and p.relative_to(root).parts[0] not in (_BACKUP, _JOURNAL))
+
+
+def _rollback(stage: Path, folder: Path, rel: list[Path]) -> None:
+    """Undo a commit of ``stage`` that moved some of ``rel``: every moved file goes back to its old
+    version (or away, where it had none), and an old file removed ahead (the manifest) comes back."""
+    for r in rel:
+        if (stage / r).exists():
+            continue  # not moved yet
+        dst, old = folder / r, stage / _BACKUP / r
+        if old.exists():
+            os.replace(old, dst)
+        else:
+            try:
+                dst.unlink()
+            except FileNotFoundError:
+                pass
+    backup = stage / _BACKUP
+    if backup.exists():  # old files removed ahead of the move (``last``): restore them
+        for r in _files_under(backup):
+            if not (folder / r).exists():
+                os.replace(backup / r, folder / r)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_sets(folder: str | Path) -> int:
+    """Clean up after processes that died while staging into ``folder``: a commit they left half
+    done (a stage holding the journal) is rolled back, a stage they never committed is removed.
+    Stages of live processes (their PID is in the stage's name) are left alone: two workers may
+    stage into one folder at once.  Returns how many commits were rolled back.  Called before a
+    new set is staged into the folder."""
+    import shutil
+
+    folder = Path(folder)
+    n = 0
+    for stage in sorted(folder.glob(".staging.*")):
+        parts = stage.name.split(".")
+        if len(parts) < 4 or not parts[2].isdigit() or _alive(int(parts[2])):
+            continue  # a live process's stage, or one of an unknown layout
+        journal = stage / _JOURNAL
+        if journal.is_file():
+            rel = [Path(line) for line in journal.read_text(encoding="utf-8").splitlines() if line]
+            _rollback(stage, folder, rel)
+            n += 1
+        shutil.rmtree(stage, ignore_errors=True)
+    return n
 
 
 def commit_set(stage: str | Path, folder: str | Path, last: str | None = None) -> list[Path]:
     """Move every file of ``stage`` into ``folder`` (same relative paths) as one set.
 
-    ``last`` (a relative path, e.g. the manifest) is removed from ``folder`` first and moved in
-    last, so a reader that finds it finds the whole new set; the renames are within one file
-    system (the stage lives in ``folder``), so they need no space and cannot half-fail for a full
-    disk.  Returns the final paths."""
+    All or nothing: the files it replaces are kept first (hard links in the stage); if a move
+    fails, the moved files are put back and the error is raised.  A journal in the stage lists
+    the set while it moves, so that a commit interrupted by a kill is rolled back by the next run
+    (:func:`recover_sets`).  ``last`` (a relative path, e.g. the manifest) is removed from
+    ``folder`` first and moved in last, so a reader that finds it finds the whole new set.  The
+    renames are within one file system (the stage lives in ``folder``).  Returns the final paths."""
+    import shutil
+
     stage, folder = Path(stage), Path(folder)
     rel = _files_under(stage)
     last_rel = Path(last) if last is not None else None
     if last_rel is not None and last_rel in rel:
         rel = [r for r in rel if r != last_rel] + [last_rel]
-        try:
-            (folder / last_rel).unlink()
-        except FileNotFoundError:
-            pass
-    out = []
+    # keep the old versions (hard links cost no space; a copy where links are not supported)
     for r in rel:
         dst = folder / r
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(stage / r, dst)
-        out.append(dst)
+        if dst.is_file():
+            keep = stage / _BACKUP / r
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(dst, keep)
+            except OSError:
+                shutil.copy2(dst, keep)
+    # the journal is whole before the first move (a kill while it is written leaves nothing moved)
+    with open(stage / _JOURNAL, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(str(r) for r in rel) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    out = []
+    try:
+        if last_rel is not None and last_rel in rel:
+            try:
+                (folder / last_rel).unlink()
+            except FileNotFoundError:
+                pass
+        for r in rel:
+            dst = folder / r
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(stage / r, dst)
+            out.append(dst)
+    except BaseException:
+        _rollback(stage, folder, rel)
+        raise
+    (stage / _JOURNAL).unlink()
+    shutil.rmtree(stage / _BACKUP, ignore_errors=True)
     for d in {(folder / r).parent for r in rel}:
         fsync_dir(d)
     return out
@@ -150,7 +236,8 @@ class staged_output:
 
     def __enter__(self) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.stage = Path(tempfile.mkdtemp(prefix=".staging.", dir=self.folder))
+        recover_sets(self.folder)
+        self.stage = Path(tempfile.mkdtemp(prefix=f".staging.{os.getpid()}.", dir=self.folder))
         return self.stage
 
     def final(self, staged_path: str | Path) -> Path:
