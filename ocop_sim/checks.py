@@ -82,12 +82,14 @@ def apply_input(scenario: Scenario, under: CheckInput) -> Scenario:
     return Scenario.model_validate(data)
 
 
-def validate_checks(label: str, scenario: Scenario) -> None:
-    """Rules that need the pack's areas and the horizon; raises ScenarioError naming the check."""
+def validate_checks(label: str, scenario: Scenario, scopes=None) -> None:
+    """Rules that need the pack's areas and the horizon; raises ScenarioError naming the check.
+    ``scopes``: the pack's scopes where the caller resolved the pack (a ``pack:`` path relative to
+    the scenario's folder); else the pack is looked up by its reference."""
     from . import data as _data
     from .scenarios import ScenarioError
 
-    scopes = _data.areas(scenario.pack).scopes
+    scopes = _data.areas(scenario.pack).scopes if scopes is None else scopes
     h = scenario.horizon
     ids: set[str] = set()
     for i, c in enumerate(scenario.checks):

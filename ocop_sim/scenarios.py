@@ -448,7 +448,7 @@ def _check_semantics(label: str, scenario: Scenario, folder: Path, chain=()) -> 
     if scenario.checks:
         from .checks import validate_checks
 
-        validate_checks(label, scenario)
+        validate_checks(label, scenario, geo.scopes)
 
 
 def _declaring_folder(chain, key: str, folder: Path) -> Path:

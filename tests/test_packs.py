@@ -202,3 +202,19 @@ def test_a_made_up_province_with_three_areas_runs_reports_and_calibrates(tmp_pat
     cal = inf.calibrate(ld.scenario, None, ("score_base", "submission_rate", "base_new_ideas", "obs_cv"),
                         n_steps=300, max_steps=600, require=False, min_ess=50, max_rhat=1.2)
     assert cal.posterior.samples.shape[1] == 4 and len(cal.knowledge.observations) == 5
+
+
+def test_a_scenario_with_checks_on_a_pack_beside_it_validates(tmp_path, capsys):
+    """A relative ``pack:`` resolves against the scenario's folder for every rule, the reality
+    checks' scopes included (they once looked the pack up by its bare reference: 'unknown pack')."""
+    _copy_pack(tmp_path)
+    f = tmp_path / "mine.yaml"
+    f.write_text("name: mine\nkind: outlook\npack: mypack\nhorizon: {start: 2026, end: 2030}\ntargets: []\n"
+                 "checks:\n  - {id: no_more_national_than_provincial, label_vi: 'Kiểm tra', label_en: 'Check',\n"
+                 "     kind: never_exceeds, metric: products_national_5star, other: products_provincial_5star,\n"
+                 "     scope: province}\n", encoding="utf-8")
+    assert main(["validate", str(f)]) == 0, capsys.readouterr().err
+    bad = f.read_text(encoding="utf-8").replace("scope: province", "scope: nowhere")
+    f.write_text(bad, encoding="utf-8")
+    assert main(["validate", str(f)]) == 2
+    assert "checks.0.scope" in capsys.readouterr().err
