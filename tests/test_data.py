@@ -1,3 +1,5 @@
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -84,13 +86,17 @@ def _shared_data(root):
 def test_facts_copies_equal_the_shared_originals(root, name):
     copy = root / "tests" / "data" / name
     assert copy.is_file(), f"{copy} is missing: copy it from ../shared/data/{name}"
+    # the copy is the original as recorded when it was copied (an edit by hand would make the
+    # packs disagree with the sourced facts): tests/data/facts_sha256.json
+    recorded = json.loads((root / "tests" / "data" / "facts_sha256.json").read_text(encoding="utf-8"))[name]
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == recorded["sha256"], \
+        f"{copy} is not the copy recorded in tests/data/facts_sha256.json: copy it again from {recorded['copied_from']}"
     shared = _shared_data(root) / name
-    if not shared.is_file():
-        # a clone outside the project's workspace has no shared folder: nothing to compare with,
-        # except in CI, which runs in the workspace and must not skip
+    if shared.is_file():  # in the project's workspace: the original has not moved on since
+        assert copy.read_bytes() == shared.read_bytes(), \
+            f"{copy} differs from {shared}: copy it again, record its sha256 and rebuild the packs"
+    else:  # a clone elsewhere has no shared folder; CI runs in the workspace and must compare
         assert os.environ.get("CI") != "true", f"CI: the shared original {shared} is missing (set OCOP_SHARED_DATA)"
-        pytest.skip(f"no shared original at {shared} (outside the project's workspace)")
-    assert copy.read_bytes() == shared.read_bytes(), f"{copy} differs from {shared}: copy it again and rebuild the packs"
 
 
 def test_actuals_built_from_the_facts_match_both_packaged_files(tmp_path, root):
