@@ -395,17 +395,14 @@ def section_calibration(quick: bool) -> None:
     import numpy as np
 
     from ocop_sim.calibrate import ObservationOperator
-    from ocop_sim.packs import collapsed, load_pack
+    from ocop_sim.packs import collapsed_run
 
     kn = inf.knowledge(hist, None)
     names = [n for n in inf.DEFAULT_PARAMS if n in inf.ASSUMPTION_NAMES]
     pri = inf.priors_for(tuple(names), None)
     rng = np.random.default_rng(0)
     ov = {n: pri[n].sample(rng, 96) for n in names}
-    pack = load_pack(kn.scenario.pack)
-    fast = kn.scenario.model_copy(update={"pack": str(collapsed(pack))})
-    region = dict(zip(pack.areas.ids, pack.areas.region))
-    events = [ev.model_copy(update={"area": region[ev.area]}) if ev.type == "merger" else ev for ev in kn.events]
+    fast, events = collapsed_run(kn.scenario, list(kn.events))
     obs, op = list(kn.observations), ObservationOperator(list(kn.observations))
     a, b = inf.model_values(fast, obs, ov, events, None, op), inf.model_values(fast, obs, ov, events)
     assert np.allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True), "observation operator != model_value"

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import ocop_sim  # noqa: E402
 from ocop_sim import engine  # noqa: E402
 from ocop_sim.config import assumption_meta  # noqa: E402
-from ocop_sim.packs import collapsed, load_pack  # noqa: E402
+from ocop_sim.packs import collapsed_run  # noqa: E402
 
 sim = importlib.import_module("ocop_sim.simulate")
 
@@ -82,11 +82,7 @@ def main(argv=None) -> int:
 
     base = ocop_sim.load(ROOT / "params" / "baseline.yaml").scenario
     hist = ocop_sim.load(ROOT / "params" / "history.yaml").scenario
-    pack = load_pack(hist.pack)
-    fast = hist.model_copy(update={"pack": str(collapsed(pack))})
-    region = dict(zip(pack.areas.ids, pack.areas.region))
-    events = [ev.model_copy(update={"area": region[ev.area]}) if ev.type == "merger" else ev
-              for ev in sim.scenario_events(hist)]
+    fast, events = collapsed_run(hist, sim.scenario_events(hist))
     ov200, ov1000 = variants(200, 1), variants(1000, 2)
     cases = [
         ("(a) baseline, 1 expected run", lambda: sim.run_block(base, 1, None),

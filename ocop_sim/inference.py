@@ -44,7 +44,7 @@ import numpy as np
 from . import bayes, scoring
 from .calibrate import ObservationOperator, model_value
 from .config import ASSUMPTION_NAMES, Horizon, Scenario, assumption_meta
-from .packs import collapsed, decimal_date, load_pack
+from .packs import collapsed_run, decimal_date, load_pack
 
 #: Parameters of the observation model (not model assumptions).
 OBS_PARAMS = ("obs_cv",)
@@ -333,10 +333,7 @@ def model_values(scenario: Scenario, obs, overrides: dict[str, np.ndarray], even
 
 def make_loglik(kn: Knowledge, names: tuple[str, ...]):
     """The vectorised log-likelihood ``X (V × k) -> (V,)`` of a knowledge set."""
-    pack = load_pack(kn.scenario.pack)
-    fast = kn.scenario.model_copy(update={"pack": str(collapsed(pack))})
-    region = dict(zip(pack.areas.ids, pack.areas.region))
-    events = [ev.model_copy(update={"area": region[ev.area]}) if ev.type == "merger" else ev for ev in kn.events]
+    fast, events = collapsed_run(kn.scenario, list(kn.events))
     obs = list(kn.observations)
     w = repeat_weights(obs)
     model_names = [n for n in names if n in ASSUMPTION_NAMES]

@@ -573,6 +573,15 @@ def describe(pack: Pack) -> dict[str, Any]:
             "actuals": len(pack.actuals), "events": len(pack.info.events)}
 
 
+def collapsed_run(scenario, events: list) -> tuple:
+    """``scenario`` on its pack collapsed by region (:func:`collapsed`) and ``events`` with their
+    merger areas mapped to the region they belong to: the fast run of calibration."""
+    pack = load_pack(scenario.pack)
+    region = dict(zip(pack.areas.ids, pack.areas.region))
+    fast = scenario.model_copy(update={"pack": str(collapsed(pack))})
+    return fast, [ev.model_copy(update={"area": region[ev.area]}) if ev.type == "merger" else ev for ev in events]
+
+
 def collapsed(pack: Pack) -> Path:
     """A copy of ``pack`` with its areas merged by region, for calibration (returns its folder).
 

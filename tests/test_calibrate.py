@@ -104,13 +104,10 @@ def test_the_operator_matrix_equals_reading_every_report_one_by_one(until):
     apart (the matrix is built on one batch and reused on others of another size)."""
     from ocop_sim import inference as inf
     from ocop_sim.calibrate import ObservationOperator
-    from ocop_sim.packs import collapsed, load_pack
+    from ocop_sim.packs import collapsed_run
 
     kn = inf.knowledge(load(PARAMS / "history.yaml").scenario, until)
-    pack = load_pack(kn.scenario.pack)
-    fast = kn.scenario.model_copy(update={"pack": str(collapsed(pack))})
-    region = dict(zip(pack.areas.ids, pack.areas.region))
-    events = [ev.model_copy(update={"area": region[ev.area]}) if ev.type == "merger" else ev for ev in kn.events]
+    fast, events = collapsed_run(kn.scenario, list(kn.events))
     obs = list(kn.observations)
     op = ObservationOperator(obs)
     names = [n for n in inf.DEFAULT_PARAMS if n in inf.ASSUMPTION_NAMES]

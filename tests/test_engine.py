@@ -10,7 +10,7 @@ import pytest
 import ocop_sim
 from ocop_sim import engine
 from ocop_sim.config import ASSUMPTION_NAMES, assumption_meta
-from ocop_sim.packs import collapsed, load_pack
+from ocop_sim.packs import collapsed, collapsed_run, load_pack
 
 sim = importlib.import_module("ocop_sim.simulate")  # ``ocop_sim.simulate`` is also the function
 
@@ -51,12 +51,7 @@ def random_overrides(rng: np.random.Generator, n: int, names=VARIED) -> dict[str
 
 def collapsed_history():
     sc = ocop_sim.load(ROOT / "params" / "history.yaml").scenario
-    pack = load_pack(sc.pack)
-    fast = sc.model_copy(update={"pack": str(collapsed(pack))})
-    region = dict(zip(pack.areas.ids, pack.areas.region))
-    events = [ev.model_copy(update={"area": region[ev.area]}) if ev.type == "merger" else ev
-              for ev in sim.scenario_events(sc)]
-    return fast, events
+    return collapsed_run(sc, sim.scenario_events(sc))
 
 
 @pytest.fixture(scope="module", autouse=True)
