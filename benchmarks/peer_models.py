@@ -165,9 +165,7 @@ def run_package(p: ReducedParams | None = None) -> np.ndarray:
     sc = _scenario()
     P = parameter_arrays(sc, 1, None)
     p = p or reduced_params()
-    lev = model.Levers(product_development_bn_vnd=0.0, training_bn_vnd=0.0, trade_promotion_bn_vnd=0.0,
-                       startup_support_bn_vnd=0.0, infrastructure_bn_vnd=0.0, value_chain_bn_vnd=0.0,
-                       display_centres=0.0, agritourism_projects=0.0, training_share_officials=0.25)
+    lev = model.Levers(training_share_officials=0.25)  # every other lever of the registry: 0 (off)
     state = model.State(cand=np.full((1, 1, 1), p.cand0), cert=np.zeros((1, 1, 1, model.N_LEVELS, model.N_AGES)),
                         ent=np.zeros((1, 1)), trained_lead=np.zeros((1, 1)), trained_off=np.zeros(1),
                         officials_pool=np.full(1, 180.0), projects=np.zeros((1, len(model.PROJECTS))),

@@ -36,6 +36,7 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from . import levers as _levers
 from .config import ASSUMPTION_NAMES, Levers, assumption_meta, lever_meta, schedule_value
 from .i18n import assumption_text, fmt_number, t, unit_text
 from .report import esc
@@ -94,18 +95,9 @@ TEXT = {
     "unit": {"vi": "đơn vị", "en": "unit"},
 }
 
-#: What each measure pays for, in Vietnamese (the English text is the schema's description).
-LEVER_HELP_VI = {
-    "product_development_bn_vnd": "Hỗ trợ phát triển sản phẩm: tư vấn, bao bì, tiêu chuẩn, câu chuyện sản phẩm",
-    "training_bn_vnd": "Đào tạo cán bộ OCOP nhà nước và lãnh đạo chủ thể",
-    "trade_promotion_bn_vnd": "Xúc tiến thương mại: hội chợ, thương mại điện tử, kết nối thị trường",
-    "startup_support_bn_vnd": "Hỗ trợ dự án khởi nghiệp OCOP của thanh niên, phụ nữ",
-    "infrastructure_bn_vnd": "Điểm giới thiệu và bán sản phẩm OCOP",
-    "value_chain_bn_vnd": "Dự án phát triển sản phẩm chủ lực theo chuỗi giá trị",
-    "display_centres": "Số trung tâm giới thiệu và bán sản phẩm OCOP cấp tỉnh mở mới mỗi năm",
-    "agritourism_projects": "Số dự án nông nghiệp gắn với du lịch khởi công mỗi năm",
-    "training_share_officials": "Tỷ lệ học viên là cán bộ OCOP nhà nước (còn lại là lãnh đạo chủ thể)",
-}
+#: What each measure pays for, in Vietnamese (the English text is the schema's description):
+#: from the lever registry.
+LEVER_HELP_VI = {_s.name: _s.help_vi for _s in _levers.LEVERS}
 
 
 def tx(key: str, lang: str, **kw) -> str:

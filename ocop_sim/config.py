@@ -10,7 +10,9 @@ import math
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+from . import levers as _lv
 
 #: Star levels of a certified product, in order.  ``p5`` = provincial 5★ ("tiềm năng 5 sao",
 #: scored in the 5★ band by the province, waiting for the central council); ``n5`` = national 5★.
@@ -20,15 +22,16 @@ GROUPS: tuple[str, ...] = ("food", "beverage", "herbal", "handicraft", "ornament
 #: Certificate validity (36 months) in yearly steps: ages 0, 1, 2.
 N_AGES = 3
 
-BUDGET_LINES: tuple[str, ...] = (
-    "product_development_bn_vnd",
-    "training_bn_vnd",
-    "trade_promotion_bn_vnd",
-    "startup_support_bn_vnd",
-    "infrastructure_bn_vnd",
-    "value_chain_bn_vnd",
-)
-COUNT_LEVERS: tuple[str, ...] = ("display_centres", "agritourism_projects")
+#: Budget lines, planned counts and shares: generated from the lever registry (ocop_sim.levers).
+BUDGET_LINES: tuple[str, ...] = _lv.lever_names("budget")
+COUNT_LEVERS: tuple[str, ...] = _lv.lever_names("count")
+SHARE_LEVERS: tuple[str, ...] = _lv.lever_names("share")
+
+#: Version of the scenario schema (recorded in manifests, part of the scenario hash).  Bump it
+#: when a field is renamed or removed, or its unit, meaning or default changes; a new field
+#: whose default leaves every number unchanged (a lever at 0, an assumption of a new response)
+#: needs no bump.
+SCHEMA_VERSION = "1"
 
 MAX_DRAWS = 100_000
 MAX_BUDGET_BN_VND = 100_000.0  # 100,000 bn VND a year per line: far above any province's OCOP budget
@@ -90,80 +93,57 @@ def schedule_value(schedule: dict[int, float], year: int) -> float:
     return value
 
 
-class Levers(_Strict):
-    """What planners change: yearly step schedules (held until the next key)."""
+def _budget_schedule(cls, v: Any) -> dict[int, float]:
+    return _check_schedule(v)
 
-    product_development_bn_vnd: dict[int, float] = Field(
-        default={MIN_YEAR: 4.0},
-        description="Product-development support (consulting, packaging, standards, product stories) "
-        "[bn VND/year]",
-        json_schema_extra={"unit": "bn VND/year", "max_ui": 60.0, "vi": "Hỗ trợ phát triển sản phẩm"},
-    )
-    training_bn_vnd: dict[int, float] = Field(
-        default={MIN_YEAR: 0.8},
-        description="Training of state OCOP officials and entity leaders [bn VND/year]",
-        json_schema_extra={"unit": "bn VND/year", "max_ui": 10.0, "vi": "Đào tạo, tập huấn"},
-    )
-    trade_promotion_bn_vnd: dict[int, float] = Field(
-        default={MIN_YEAR: 2.0},
-        description="Trade promotion: fairs, e-commerce, market linkage [bn VND/year]",
-        json_schema_extra={"unit": "bn VND/year", "max_ui": 30.0, "vi": "Xúc tiến thương mại"},
-    )
-    startup_support_bn_vnd: dict[int, float] = Field(
-        default={MIN_YEAR: 0.5},
-        description="Start-up support for youth/women OCOP projects [bn VND/year]",
-        json_schema_extra={"unit": "bn VND/year", "max_ui": 10.0, "vi": "Hỗ trợ khởi nghiệp"},
-    )
-    infrastructure_bn_vnd: dict[int, float] = Field(
-        default={MIN_YEAR: 0.6},
-        description="Display and sales points for OCOP products [bn VND/year]",
-        json_schema_extra={"unit": "bn VND/year", "max_ui": 10.0, "vi": "Điểm giới thiệu, bán sản phẩm"},
-    )
-    value_chain_bn_vnd: dict[int, float] = Field(
-        default={MIN_YEAR: 2.0},
-        description="Key value-chain product projects [bn VND/year]",
-        json_schema_extra={"unit": "bn VND/year", "max_ui": 40.0, "vi": "Dự án chuỗi giá trị"},
-    )
-    display_centres: dict[int, float] = Field(
-        default={MIN_YEAR: 0.0},
-        description="Provincial OCOP display and sales centres opened per year [count/year]",
-        json_schema_extra={"unit": "count/year", "max_ui": 3.0, "vi": "Trung tâm giới thiệu sản phẩm"},
-    )
-    agritourism_projects: dict[int, float] = Field(
-        default={MIN_YEAR: 0.0},
-        description="Agriculture-tourism projects started per year [count/year]",
-        json_schema_extra={"unit": "count/year", "max_ui": 10.0, "vi": "Dự án nông nghiệp - du lịch"},
-    )
-    training_share_officials: dict[int, float] = Field(
-        default={MIN_YEAR: 0.25},
-        description="Share of trainees who are state OCOP officials (rest are entity leaders); a number, or a "
-        "step schedule {year: share} [-]",
-        json_schema_extra={"unit": "fraction", "vi": "Tỷ lệ học viên là cán bộ nhà nước"},
-    )
 
-    @field_validator("training_share_officials", mode="before")
-    @classmethod
-    def _share(cls, v: Any) -> dict[int, float]:
-        out = _check_schedule(v)
-        for year, val in out.items():
-            if val > 1.0:
-                raise ValueError(f"expected a share <= 1 for year {year}, got {val:g}")
-        return out
+def _count_schedule(cls, v: Any) -> dict[int, float]:
+    return _check_schedule(v, integer=True)
 
-    @field_validator(*BUDGET_LINES, mode="before")
-    @classmethod
-    def _budget(cls, v: Any) -> dict[int, float]:
-        return _check_schedule(v)
 
-    @field_validator(*COUNT_LEVERS, mode="before")
-    @classmethod
-    def _count(cls, v: Any) -> dict[int, float]:
-        return _check_schedule(v, integer=True)
+def _share_schedule(cls, v: Any) -> dict[int, float]:
+    out = _check_schedule(v)
+    for year, val in out.items():
+        if val > 1.0:
+            raise ValueError(f"expected a share <= 1 for year {year}, got {val:g}")
+    return out
+
+
+_DESC_UNIT = {"budget": "bn VND/year", "count": "count/year", "share": "-"}
+
+
+def _lever_field(s: _lv.LeverSpec) -> Any:
+    """The pydantic field of a registered lever: default in every year, description, unit, labels."""
+    extra: dict[str, Any] = {"unit": s.unit}
+    if s.max_ui is not None:
+        extra["max_ui"] = s.max_ui
+    extra["vi"] = s.label_vi
+    return (dict[int, float], Field(default={MIN_YEAR: s.default}, description=f"{s.description} [{_DESC_UNIT[s.kind]}]",
+                                    json_schema_extra=extra))
+
+
+def _make_levers() -> type[BaseModel]:
+    """:class:`Levers`, generated from the registry :data:`ocop_sim.levers.LEVERS`."""
+    _lv.check_registry()
+    validators = {}
+    for kind, fn in (("budget", _budget_schedule), ("count", _count_schedule), ("share", _share_schedule)):
+        names = _lv.lever_names(kind)
+        if names:
+            validators[f"_{kind}"] = field_validator(*names, mode="before")(classmethod(fn))
+    model = create_model("Levers", __base__=_Strict, __module__=__name__, __validators__=validators,
+                         **{s.name: _lever_field(s) for s in _lv.LEVERS})
+    model.__doc__ = "What planners change: yearly step schedules (held until the next key)."
+    return model
+
+
+#: What planners change: yearly step schedules (held until the next key), generated from the
+#: lever registry (:mod:`ocop_sim.levers`): one declaration per lever.
+Levers = _make_levers()
 
 
 SCHEDULE_LEVERS: tuple[str, ...] = BUDGET_LINES + COUNT_LEVERS
 #: Every lever that is a step schedule, the share of officials among trainees included.
-ALL_SCHEDULES: tuple[str, ...] = SCHEDULE_LEVERS + ("training_share_officials",)
+ALL_SCHEDULES: tuple[str, ...] = SCHEDULE_LEVERS + SHARE_LEVERS
 
 
 # ----------------------------------------------------------------------------- assumptions
@@ -181,9 +161,10 @@ CALIBRATED_DATE = "2026-02-10"
 
 def _a(default: float, low: float, high: float, unit: str, description: str, source: str,
        dist: dict | None = None, key: bool = False, known_from: str | None = None,
-       plan_default: float | None = None) -> Any:
-    """An assumption field: default, bounds, unit, source, the date its default was known and
-    its default uncertainty."""
+       plan_default: float | None = None, vi: str = "") -> Any:
+    """An assumption field: default, bounds, unit, source, the date its default was known, its
+    default uncertainty and its Vietnamese description ``vi`` (kept here, beside the English one,
+    so that a new assumption is declared in one place)."""
     if known_from is None:
         known_from = CALIBRATED_DATE if source.startswith(_CAL) else PLAN_DATE
     extra: dict[str, Any] = {"unit": unit, "source": source, "low": low, "high": high, "key": key,
@@ -192,6 +173,9 @@ def _a(default: float, low: float, high: float, unit: str, description: str, sou
         extra["plan_default"] = plan_default
     if dist is not None:
         extra["dist"] = dist
+    if not vi:
+        raise ValueError(f"assumption {description!r}: expected its Vietnamese description (vi=...)")
+    extra["vi"] = vi
     return Field(default=default, ge=low, le=high, description=f"{description} [{unit}]",
                  json_schema_extra=extra)
 
@@ -202,181 +186,240 @@ class Assumptions(_Strict):
     # --- training
     cost_per_trainee_mn_vnd: float = _a(
         3.0, 0.5, 20.0, "mn VND/person", "Cost of training one person (course, travel, materials)",
-        _J + "; typical 2–5 day provincial courses", {"type": "triangular", "low": 1.5, "mode": 3.0, "high": 6.0})
+        _J + "; typical 2–5 day provincial courses", {"type": "triangular", "low": 1.5, "mode": 3.0, "high": 6.0},
+        vi="Chi phí đào tạo một người (khóa học, đi lại, tài liệu)")
     officials_pool: float = _a(
         180.0, 10.0, 5000.0, "persons", "State OCOP officials (province and communes), when the pack does not "
-        "report them", _J + ": ~1–2 per commune plus provincial staff (a pack's stocks.officials_pool replaces it)")
+        "report them", _J + ": ~1–2 per commune plus provincial staff (a pack's stocks.officials_pool replaces it)",
+        vi="Số cán bộ nhà nước phụ trách OCOP của Đồng Nai cũ (cấp tỉnh, cấp xã; trước 01/7/2025 cả cấp huyện)")
     officials_pool_added_at_merger: float = _a(
         90.0, 0.0, 5000.0, "persons", "State OCOP officials added when an area joins (a merger event)",
-        _J + ": proportional to communes")
+        _J + ": proportional to communes",
+        vi="Số cán bộ OCOP tăng thêm khi hợp nhất với Bình Phước")
     leader_training_reach: float = _a(
         0.3, 0.01, 1.0, "-", "Share of entity-course participants who are leaders of OCOP entities (the rest are "
         "staff, members and prospective producers)", _J + ": e.g. ~780 women cadres and entrepreneurs trained in "
         "04/2025 (hpn.dongnai.gov.vn) against 165 entities", {"type": "uniform", "low": 0.15, "high": 0.45},
-        known_from="2025-04-24", plan_default=0.3)
+        known_from="2025-04-24", plan_default=0.3,
+        vi="Tỷ lệ học viên các lớp cho chủ thể là người đứng đầu chủ thể OCOP (còn lại là nhân viên, thành viên, người sản xuất tiềm năng)")
     staff_turnover: float = _a(
         0.12, 0.0, 0.6, "1/year", "Yearly turnover of trained officials and entity leaders",
-        _J, {"type": "uniform", "low": 0.06, "high": 0.2})
+        _J, {"type": "uniform", "low": 0.06, "high": 0.2},
+        vi="Tỷ lệ thay đổi hằng năm của cán bộ và người đứng đầu chủ thể đã được đào tạo")
     # --- quality
     quality_weight_training: float = _a(
-        0.5, 0.0, 1.0, "-", "Weight of leader training coverage in the quality index", _J)
+        0.5, 0.0, 1.0, "-", "Weight of leader training coverage in the quality index", _J,
+        vi="Trọng số của tỷ lệ người đứng đầu chủ thể được đào tạo trong chỉ số chất lượng")
     quality_weight_development: float = _a(
-        0.35, 0.0, 1.0, "-", "Weight of product-development support per candidate in the quality index", _J)
+        0.35, 0.0, 1.0, "-", "Weight of product-development support per candidate in the quality index", _J,
+        vi="Trọng số của hỗ trợ phát triển sản phẩm trên mỗi ý tưởng sản phẩm trong chỉ số chất lượng")
     quality_weight_value_chain: float = _a(
-        0.15, 0.0, 1.0, "-", "Weight of value-chain projects in the quality index", _J)
+        0.15, 0.0, 1.0, "-", "Weight of value-chain projects in the quality index", _J,
+        vi="Trọng số của các dự án chuỗi giá trị trong chỉ số chất lượng")
     dev_half_saturation_mn_vnd: float = _a(
         40.0, 1.0, 1000.0, "mn VND/candidate", "Development support per candidate giving half the effect", _J,
-        {"type": "triangular", "low": 20.0, "mode": 40.0, "high": 80.0})
+        {"type": "triangular", "low": 20.0, "mode": 40.0, "high": 80.0},
+        vi="Mức hỗ trợ phát triển trên mỗi ý tưởng sản phẩm cho một nửa hiệu quả tối đa")
     value_chain_half_saturation: float = _a(
-        10.0, 0.5, 200.0, "projects", "Cumulative value-chain projects giving half their quality effect", _J)
+        10.0, 0.5, 200.0, "projects", "Cumulative value-chain projects giving half their quality effect", _J,
+        vi="Số dự án chuỗi giá trị lũy kế cho một nửa hiệu quả chất lượng")
     score_base: float = _a(
         54.7, 20.0, 90.0, "points", "Mean evaluation score of a submitted product with quality index 0",
-        _CAL, {"type": "normal", "mean": 54.7, "sd": 1.5}, key=True)
+        _CAL, {"type": "normal", "mean": 54.7, "sd": 1.5}, key=True,
+        vi="Điểm đánh giá trung bình của sản phẩm tham gia đánh giá, phân hạng khi chỉ số chất lượng bằng 0")
     score_quality_gain: float = _a(
-        14.0, 0.0, 40.0, "points", "Rise of the mean score from quality index 0 to 1", _CAL, plan_default=10.0)
+        14.0, 0.0, 40.0, "points", "Rise of the mean score from quality index 0 to 1", _CAL, plan_default=10.0,
+        vi="Mức tăng điểm trung bình khi chỉ số chất lượng tăng từ 0 lên 1")
     score_scale: float = _a(
         5.0, 1.0, 20.0, "points", "Scale of the logistic score distribution of submitted products",
-        _J + ": narrow enough for the 94–100 % provincial pass rates (29/31, 29/29, 47/47, 15/16)")
+        _J + ": narrow enough for the 94–100 % provincial pass rates (29/31, 29/29, 47/47, 15/16)",
+        vi="Độ phân tán (thang logistic) của điểm của sản phẩm tham gia đánh giá, phân hạng")
     premium_share: float = _a(
         0.033, 0.0, 0.5, "-", "Share of products from strong enterprises that score higher (score mixture)",
         "judgement: 8 national 5★ of ~300 products came from 3 firms (nongnghiepmoitruong.vn, 26/06/2025)",
-        known_from="2025-06-26", plan_default=0.02)
+        known_from="2025-06-26", plan_default=0.02,
+        vi="Tỷ lệ sản phẩm của doanh nghiệp mạnh có điểm cao hơn (phân phối điểm hỗn hợp)")
     premium_score_bonus: float = _a(
-        35.0, 0.0, 50.0, "points", "Score advantage of products from strong enterprises", _CAL, plan_default=30.0)
+        35.0, 0.0, 50.0, "points", "Score advantage of products from strong enterprises", _CAL, plan_default=30.0,
+        vi="Mức điểm cao hơn của sản phẩm từ doanh nghiệp mạnh")
     threshold_3star: float = _a(
-        50.0, 0.0, 100.0, "points", "Score threshold for 3★", "1048/QĐ-TTg (2019), 148/QĐ-TTg (2023)")
+        50.0, 0.0, 100.0, "points", "Score threshold for 3★", "1048/QĐ-TTg (2019), 148/QĐ-TTg (2023)",
+        vi="Ngưỡng điểm đạt 3 sao")
     threshold_4star: float = _a(
-        70.0, 0.0, 100.0, "points", "Score threshold for 4★", "1048/QĐ-TTg (2019), 148/QĐ-TTg (2023)")
+        70.0, 0.0, 100.0, "points", "Score threshold for 4★", "1048/QĐ-TTg (2019), 148/QĐ-TTg (2023)",
+        vi="Ngưỡng điểm đạt 4 sao")
     threshold_5star: float = _a(
-        90.0, 0.0, 100.0, "points", "Score threshold for 5★ band", "1048/QĐ-TTg (2019), 148/QĐ-TTg (2023)")
+        90.0, 0.0, 100.0, "points", "Score threshold for 5★ band", "1048/QĐ-TTg (2019), 148/QĐ-TTg (2023)",
+        vi="Ngưỡng điểm hạng 5 sao")
     # --- new entities and ideas
     base_new_entities: float = _a(
         11.6, 0.0, 2000.0, "entities/year", "New OCOP entities a year per unit of area weight at half-saturation "
         "spending",
         _CAL + "; +30 (2022), ≈45/yr (2023–24)", {"type": "triangular", "low": 8.5, "mode": 11.6, "high": 15.0},
-        key=True)
+        key=True,
+        vi="Số chủ thể OCOP mới mỗi năm khi không có chi thêm (Đồng Nai cũ)")
     entity_imitation: float = _a(
         0.0, 0.0, 2.0, "1/year", "New entities a year brought by each OCOP entity already in the area (word of "
         "mouth and demonstration: the imitation coefficient q of a Bass diffusion) at half-saturation spending, "
         "damped as the area's pool of potential products is used up",
         "Bass (1969) diffusion; imitation coefficients average q ≈ 0.38 a year across 213 diffusion studies "
         "(Sultan, Farley & Lehmann 1990, Journal of Marketing Research 27(1)); 0 without a fit (no imitation), "
-        "fitted with the rest in calibration")
+        "fitted with the rest in calibration",
+        vi="Số chủ thể mới mỗi năm do mỗi chủ thể OCOP đã có trong vùng lan tỏa (hệ số bắt chước q của mô hình khuếch tán Bass), giảm dần khi nguồn sản phẩm tiềm năng của vùng cạn")
     entity_uplift_max: float = _a(
-        1.0, 0.0, 5.0, "-", "Maximum relative uplift of new entities from start-up and promotion spending", _J)
+        1.0, 0.0, 5.0, "-", "Maximum relative uplift of new entities from start-up and promotion spending", _J,
+        vi="Mức tăng tương đối tối đa của chủ thể mới nhờ chi khởi nghiệp và xúc tiến")
     entity_half_saturation_bn_vnd: float = _a(
-        3.0, 0.1, 100.0, "bn VND/year", "Start-up + promotion spending giving half the uplift", _J)
+        3.0, 0.1, 100.0, "bn VND/year", "Start-up + promotion spending giving half the uplift", _J,
+        vi="Mức chi khởi nghiệp và xúc tiến cho một nửa mức tăng tối đa")
     base_new_ideas: float = _a(
         34.5, 0.0, 5000.0, "ideas/year", "New product ideas a year per unit of area weight with the whole pool "
-        "left, at half-saturation spending", _CAL)
+        "left, at half-saturation spending", _CAL,
+        vi="Số ý tưởng sản phẩm mới mỗi năm khi không có chi thêm (Đồng Nai cũ)")
     ideas_per_new_entity: float = _a(
         1.8, 0.0, 10.0, "ideas/entity", "Product ideas brought by a new entity",
-        "1.5–2.2 products per entity (FACTS §3.4)")
+        "1.5–2.2 products per entity (FACTS §3.4)",
+        vi="Số ý tưởng sản phẩm do mỗi chủ thể mới mang lại")
     idea_uplift_max: float = _a(
-        1.0, 0.0, 5.0, "-", "Maximum relative uplift of new ideas from development spending", _J)
+        1.0, 0.0, 5.0, "-", "Maximum relative uplift of new ideas from development spending", _J,
+        vi="Mức tăng tương đối tối đa của ý tưởng mới nhờ chi phát triển sản phẩm")
     idea_half_saturation_bn_vnd: float = _a(
-        4.0, 0.1, 100.0, "bn VND/year", "Development spending giving half the idea uplift", _J)
+        4.0, 0.1, 100.0, "bn VND/year", "Development spending giving half the idea uplift", _J,
+        vi="Mức chi phát triển sản phẩm cho một nửa mức tăng ý tưởng")
     ideas_per_agritourism_project: float = _a(
-        1.0, 0.0, 10.0, "ideas/project", "Tourism-service product ideas from one agri-tourism project", _J)
+        1.0, 0.0, 10.0, "ideas/project", "Tourism-service product ideas from one agri-tourism project", _J,
+        vi="Số ý tưởng sản phẩm dịch vụ du lịch từ mỗi dự án nông nghiệp - du lịch")
     # --- evaluation
     first_evaluation_year: float = _a(
         2019.0, 2000.0, 2100.0, "year", "First provincial evaluation round (a pack gives its province's)",
-        "national criteria 1048/QĐ-TTg from 21/08/2019: provinces could rate products from 2019")
+        "national criteria 1048/QĐ-TTg from 21/08/2019: provinces could rate products from 2019",
+        vi="Năm tổ chức đợt đánh giá cấp tỉnh đầu tiên")
     submission_rate: float = _a(
         0.166, 0.0, 1.0, "1/year", "Share of candidates submitted for evaluation each year", _CAL,
-        {"type": "triangular", "low": 0.13, "mode": 0.166, "high": 0.2}, key=True)
+        {"type": "triangular", "low": 0.13, "mode": 0.166, "high": 0.2}, key=True,
+        vi="Tỷ lệ ý tưởng sản phẩm tham gia đánh giá, phân hạng mỗi năm")
     retry_prob: float = _a(
-        0.5, 0.0, 1.0, "-", "Share of failed candidates that stay in the pool to retry", _J)
+        0.5, 0.0, 1.0, "-", "Share of failed candidates that stay in the pool to retry", _J,
+        vi="Tỷ lệ sản phẩm chưa đạt được hoàn thiện để đánh giá lại")
     candidate_dropout: float = _a(
-        0.05, 0.0, 1.0, "1/year", "Share of candidates abandoned each year", _J)
+        0.05, 0.0, 1.0, "1/year", "Share of candidates abandoned each year", _J,
+        vi="Tỷ lệ ý tưởng sản phẩm dừng phát triển mỗi năm")
     # --- upgrades and the central council
     upgrade_attempt_rate: float = _a(
         0.06, 0.0, 1.0, "1/year", "Share of certified 3★/4★ products that apply for a higher level each year",
-        "KH 262/KH-UBND target: upgrade ≥20 % of rated products (over the period)")
+        "KH 262/KH-UBND target: upgrade ≥20 % of rated products (over the period)",
+        vi="Tỷ lệ sản phẩm 3 sao/4 sao đăng ký nâng hạng mỗi năm")
     upgrade_score_bonus: float = _a(
-        8.0, 0.0, 40.0, "points", "Score advantage of an upgrading product over a new one", _J)
+        8.0, 0.0, 40.0, "points", "Score advantage of an upgrading product over a new one", _J,
+        vi="Mức điểm cao hơn của sản phẩm nâng hạng so với sản phẩm mới")
     central_first_year: float = _a(
         2020.0, 2000.0, 2100.0, "year", "First year the province sends potential-5★ dossiers to the centre (a "
         "pack gives its province's)", "first national council round in 2020 (hoanganhhalong.com.vn)",
-        known_from="2020-12-31", plan_default=2020.0)
+        known_from="2020-12-31", plan_default=2020.0,
+        vi="Năm đầu tiên tỉnh gửi hồ sơ sản phẩm 5 sao cấp tỉnh lên Trung ương")
     central_submission_rate: float = _a(
         0.9, 0.0, 1.0, "1/year", "Share of provincial 5★ products sent to the central council each year",
-        "9 dossiers for ~10 potential 5★ in 2024")
+        "9 dossiers for ~10 potential 5★ in 2024",
+        vi="Tỷ lệ sản phẩm 5 sao cấp tỉnh được gửi lên Hội đồng Trung ương mỗi năm")
     central_pass_rate: float = _a(
         0.45, 0.0, 1.0, "-", "Central council pass rate", "20/43 (2020), 22/47 (2023), 4/55 food (2024); "
-        "Đồng Nai 8/9 (2025)", {"type": "beta", "a": 4.5, "b": 5.5}, key=True, known_from="2025-06-26")
+        "Đồng Nai 8/9 (2025)", {"type": "beta", "a": 4.5, "b": 5.5}, key=True, known_from="2025-06-26",
+        vi="Tỷ lệ sản phẩm được Hội đồng Trung ương công nhận 5 sao quốc gia")
     central_capacity: float = _a(
-        1000.0, 0.0, 1000.0, "products/year", "Most national 5★ recognitions a year for the province", _J)
+        1000.0, 0.0, 1000.0, "products/year", "Most national 5★ recognitions a year for the province", _J,
+        vi="Số sản phẩm 5 sao quốc gia tối đa được công nhận mỗi năm cho tỉnh")
     # --- ageing, renewal, exit
     renewal_base_prob: float = _a(
         0.47, 0.0, 1.0, "-", "Probability a certificate is renewed at the same level after 36 months",
         "Đồng Tháp: 41 of 47 did not re-apply; Đồng Nai re-evaluated 15 in 2024 (FACTS §6.4): range 0.3–0.9",
-        {"type": "uniform", "low": 0.32, "high": 0.62}, key=True, known_from="2024-12-26")
+        {"type": "uniform", "low": 0.32, "high": 0.62}, key=True, known_from="2024-12-26",
+        vi="Xác suất sản phẩm được công nhận lại cùng hạng sau 36 tháng")
     renewal_gain_max: float = _a(
-        0.25, 0.0, 1.0, "-", "Maximum rise of renewal probability from trade promotion and display points", _J)
+        0.25, 0.0, 1.0, "-", "Maximum rise of renewal probability from trade promotion and display points", _J,
+        vi="Mức tăng tối đa của xác suất công nhận lại nhờ xúc tiến thương mại và điểm bán")
     renewal_half_saturation_mn_vnd: float = _a(
-        15.0, 0.1, 1000.0, "mn VND/product", "Promotion per certified product giving half the renewal gain", _J)
+        15.0, 0.1, 1000.0, "mn VND/product", "Promotion per certified product giving half the renewal gain", _J,
+        vi="Mức chi xúc tiến trên mỗi sản phẩm cho một nửa mức tăng công nhận lại")
     downgrade_prob: float = _a(
         0.3, 0.0, 1.0, "-", "Share of non-renewed products re-rated one level lower instead of lapsing",
-        "Đồng Tháp: 6 of 47 failed re-evaluation (FACTS §1.5)")
+        "Đồng Tháp: 6 of 47 failed re-evaluation (FACTS §1.5)",
+        vi="Tỷ lệ sản phẩm không được công nhận lại bị hạ một hạng thay vì hết hiệu lực")
     entity_exit_rate: float = _a(
-        0.02, 0.0, 0.5, "1/year", "Yearly dissolution hazard of OCOP entities (their products lapse)", _J)
+        0.02, 0.0, 0.5, "1/year", "Yearly dissolution hazard of OCOP entities (their products lapse)", _J,
+        vi="Tỷ lệ chủ thể OCOP giải thể mỗi năm (sản phẩm của chủ thể hết hiệu lực)")
     # --- projects
     display_point_cost_bn_vnd: float = _a(
-        0.3, 0.01, 50.0, "bn VND/point", "Cost of one district-level display and sales point", _J)
+        0.3, 0.01, 50.0, "bn VND/point", "Cost of one district-level display and sales point", _J,
+        vi="Kinh phí một điểm giới thiệu và bán sản phẩm OCOP")
     startup_project_cost_bn_vnd: float = _a(
-        0.25, 0.01, 50.0, "bn VND/project", "Cost of one youth/women start-up project", _J)
+        0.25, 0.01, 50.0, "bn VND/project", "Cost of one youth/women start-up project", _J,
+        vi="Kinh phí một dự án khởi nghiệp của thanh niên/phụ nữ")
     value_chain_project_cost_bn_vnd: float = _a(
-        1.0, 0.01, 100.0, "bn VND/project", "Cost of one key value-chain product project", _J)
+        1.0, 0.01, 100.0, "bn VND/project", "Cost of one key value-chain product project", _J,
+        vi="Kinh phí một dự án chuỗi giá trị sản phẩm chủ lực")
     entities_per_startup: float = _a(
-        0.5, 0.0, 5.0, "entities/project", "New OCOP entities created by one start-up project", _J)
+        0.5, 0.0, 5.0, "entities/project", "New OCOP entities created by one start-up project", _J,
+        vi="Số chủ thể OCOP mới do mỗi dự án khởi nghiệp tạo ra")
     renewal_gain_per_display_point: float = _a(
-        0.01, 0.0, 0.1, "-/point", "Rise of renewal probability per display point or centre (market access)", _J)
+        0.01, 0.0, 0.1, "-/point", "Rise of renewal probability per display point or centre (market access)", _J,
+        vi="Mức tăng xác suất công nhận lại trên mỗi điểm bán hoặc trung tâm (tiếp cận thị trường)")
     # --- merger
     merger_candidates: float = _a(
-        40.0, 0.0, 5000.0, "candidates", "Product ideas in development in an area that joins (a merger event)", _J)
+        40.0, 0.0, 5000.0, "candidates", "Product ideas in development in an area that joins (a merger event)", _J,
+        vi="Số ý tưởng sản phẩm đang phát triển ở Bình Phước cũ khi hợp nhất")
     merger_leader_coverage: float = _a(
-        0.5, 0.0, 1.0, "-", "Share of the joining area's entity leaders already trained at a merger", _J)
+        0.5, 0.0, 1.0, "-", "Share of the joining area's entity leaders already trained at a merger", _J,
+        vi="Tỷ lệ người đứng đầu chủ thể ở Bình Phước cũ đã được đào tạo khi hợp nhất")
 
     # --- structure the data asks for (issue 13): levels renew differently, the pool runs out,
     # inflow without programme money, a change of criteria, year-to-year shocks
     renewal_factor_4star: float = _a(
         0.5, 0.0, 1.0, "-", "Renewal at the same level of 4★ certificates, relative to 3★ (5★ renew as 3★)",
         _J + ": higher levels must re-prove a higher score under stricter review (148/QĐ-TTg mandatory criteria)",
-        {"type": "uniform", "low": 0.2, "high": 0.9})
+        {"type": "uniform", "low": 0.2, "high": 0.9},
+        vi="Hệ số công nhận lại cùng hạng của sản phẩm 4 sao so với sản phẩm 3 sao (sản phẩm 5 sao được công nhận lại như 3 sao)")
     downgrade_prob_4star: float = _a(
         0.5, 0.0, 1.0, "-", "Share of non-renewed 4★ and provincial 5★ products re-rated one level lower",
         _J + ": a re-evaluated product keeps a certificate at a lower level rather than none",
-        {"type": "uniform", "low": 0.2, "high": 0.8})
+        {"type": "uniform", "low": 0.2, "high": 0.8},
+        vi="Tỷ lệ sản phẩm 4 sao và 5 sao cấp tỉnh không được công nhận lại bị hạ một hạng")
     pool_factor: float = _a(
         1.0, 0.2, 5.0, "-", "Scale of the pack's estimate of potential products (its uncertainty)",
         _J + ": a baseline survey counts the products that exist, not all that could be developed",
-        {"type": "triangular", "low": 0.6, "mode": 1.0, "high": 1.8})
+        {"type": "triangular", "low": 0.6, "mode": 1.0, "high": 1.8},
+        vi="Hệ số nhân của ước tính số sản phẩm tiềm năng trong gói dữ liệu (độ bất định của ước tính)")
     pool_growth: float = _a(
         0.05, 0.0, 0.5, "1/year", "New potential products a year, as a share of the pool at the start",
-        _J + ": new entities, new raw-material areas and processing")
+        _J + ": new entities, new raw-material areas and processing",
+        vi="Số sản phẩm tiềm năng mới mỗi năm, tính bằng tỷ lệ so với nguồn sản phẩm tiềm năng ban đầu")
     autonomous_share: float = _a(
         0.4, 0.0, 1.0, "-", "Share of new ideas and entities that come without programme spending "
         "(inflow at zero budget relative to the inflow at half-saturation spending)",
         _J + ": producers register for OCOP evaluation on their own; with no programme budget the province "
-        "still holds rounds", {"type": "uniform", "low": 0.2, "high": 0.6})
+        "still holds rounds", {"type": "uniform", "low": 0.2, "high": 0.6},
+        vi="Tỷ lệ ý tưởng và chủ thể mới tự phát, không cần kinh phí chương trình (dòng vào khi kinh phí bằng 0 so với dòng vào ở mức chi cho một nửa hiệu quả tối đa)")
     criteria_score_shift: float = _a(
         -3.0, -20.0, 10.0, "points", "Change of the mean score of submitted products under a new criteria set",
         _J + ": 148/QĐ-TTg (24/02/2023) added mandatory criteria (vccinews.com, 08/03/2023)",
-        {"type": "normal", "mean": -3.0, "sd": 3.0})
+        {"type": "normal", "mean": -3.0, "sd": 3.0},
+        vi="Mức thay đổi điểm trung bình của sản phẩm tham gia đánh giá, phân hạng khi áp dụng bộ tiêu chí mới")
     criteria_backlog_share: float = _a(
         0.3, 0.0, 0.9, "-", "Share of the transition year's evaluation capacity spent re-evaluating certified "
         "products under a new criteria set", _J + ": provinces re-examine products under the new criteria "
-        "before new rounds", {"type": "uniform", "low": 0.1, "high": 0.5})
+        "before new rounds", {"type": "uniform", "low": 0.1, "high": 0.5},
+        vi="Tỷ lệ năng lực đánh giá của năm chuyển đổi dành cho việc đánh giá lại sản phẩm đã được công nhận theo bộ tiêu chí mới")
     score_depletion: float = _a(
         6.0, 0.0, 30.0, "points", "Fall of the mean score of new submissions when the pool of potential "
         "products is used up (the strongest products come first)", _J,
-        {"type": "uniform", "low": 2.0, "high": 12.0})
+        {"type": "uniform", "low": 2.0, "high": 12.0},
+        vi="Mức giảm điểm trung bình của sản phẩm mới tham gia đánh giá, phân hạng khi nguồn sản phẩm tiềm năng cạn dần (sản phẩm tốt nhất tham gia trước)")
     inflow_sd: float = _a(
         0.15, 0.0, 1.0, "1/√year", "Year-to-year s.d. of the random walk on log inflow of ideas and entities "
-        "(Monte Carlo only)", _J + ": national OCOP growth varied from +16 % to +80 % a year (national_facts.csv)")
+        "(Monte Carlo only)", _J + ": national OCOP growth varied from +16 % to +80 % a year (national_facts.csv)",
+        vi="Độ lệch chuẩn hằng năm của bước ngẫu nhiên trên logarit dòng ý tưởng và chủ thể mới (chỉ trong mô phỏng Monte Carlo)")
     submission_sd: float = _a(
-        0.15, 0.0, 1.0, "-", "Year-to-year s.d. of shocks to the log submission rate (Monte Carlo only)", _J)
+        0.15, 0.0, 1.0, "-", "Year-to-year s.d. of shocks to the log submission rate (Monte Carlo only)", _J,
+        vi="Độ lệch chuẩn hằng năm của cú sốc trên logarit tỷ lệ tham gia đánh giá, phân hạng (chỉ trong mô phỏng Monte Carlo)")
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> "Assumptions":
@@ -685,7 +728,7 @@ class Sweep(_Strict):
 
     @model_validator(mode="after")
     def _ok(self) -> "Sweep":
-        lever_names = SCHEDULE_LEVERS + ("training_share_officials",)
+        lever_names = ALL_SCHEDULES
         for name, r in self.levers.items():
             if name not in lever_names:
                 raise ValueError(f"levers: unknown lever {name!r}" + _suggest(name, lever_names))

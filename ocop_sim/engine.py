@@ -29,6 +29,7 @@ import tempfile
 import numpy as np
 
 from . import data as _data
+from . import levers as _levers
 from . import model
 from .config import ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, SCHEDULE_LEVERS, Scenario
 
@@ -49,10 +50,36 @@ except Exception:  # noqa: BLE001 - any import failure means: no compiled engine
 
 #: Column of each assumption in the packed D × n_assumptions matrix.
 COLUMNS: dict[str, int] = {name: j for j, name in enumerate(ASSUMPTION_NAMES)}
-#: Columns of the lever matrix (T × 9), in the order of :class:`ocop_sim.model.Levers`.
-LEVER_COLUMNS: tuple[str, ...] = ("product_development_bn_vnd", "training_bn_vnd", "trade_promotion_bn_vnd",
-                                  "startup_support_bn_vnd", "infrastructure_bn_vnd", "value_chain_bn_vnd",
-                                  "display_centres", "agritourism_projects", "training_share_officials")
+#: Columns of the lever matrix (T × n_levers), in the order of :class:`ocop_sim.model.Levers` (the
+#: lever registry's order).
+LEVER_COLUMNS: tuple[str, ...] = _levers.lever_names()
+# lever columns the equations use by name (a new lever is appended: these do not move)
+_LV_PD = LEVER_COLUMNS.index("product_development_bn_vnd")
+_LV_TR = LEVER_COLUMNS.index("training_bn_vnd")
+_LV_SS = LEVER_COLUMNS.index("startup_support_bn_vnd")
+_LV_INF = LEVER_COLUMNS.index("infrastructure_bn_vnd")
+_LV_VC = LEVER_COLUMNS.index("value_chain_bn_vnd")
+_LV_DC = LEVER_COLUMNS.index("display_centres")
+_LV_AGT = LEVER_COLUMNS.index("agritourism_projects")
+_LV_TSO = LEVER_COLUMNS.index("training_share_officials")
+
+
+def response_table(responses=None) -> np.ndarray:
+    """The declared responses (:data:`ocop_sim.model.RESPONSES`) as an int64 matrix for the kernel.
+
+    One row per response: the rate (index in :data:`ocop_sim.levers.RATES`), the form (0 inflow,
+    1 gain), the normalisation (0 per area weight, 1 per certified product in mn VND), the
+    assumption columns of the maximum uplift and of the half-saturation, then the lever columns
+    summed (-1 pads).  At least one column of levers, so that an empty table still has a shape.
+    """
+    responses = model.RESPONSES if responses is None else responses
+    width = max([len(r.levers) for r in responses] + [1])
+    out = np.full((len(responses), 5 + width), -1, dtype=np.int64)
+    for j, r in enumerate(responses):
+        out[j, :5] = (_levers.RATES.index(r.acts_on), _levers.FORMS.index(r.form),
+                      _levers.NORMALISATIONS.index(r.normalise), COLUMNS[r.uplift_max], COLUMNS[r.half_saturation])
+        out[j, 5:5 + len(r.levers)] = [LEVER_COLUMNS.index(n) for n in r.levers]
+    return out
 
 # assumption columns as module constants: numba freezes them into the kernel
 _C_EXIT = COLUMNS["entity_exit_rate"]
@@ -60,8 +87,6 @@ _C_DPC = COLUMNS["display_point_cost_bn_vnd"]
 _C_SPC = COLUMNS["startup_project_cost_bn_vnd"]
 _C_VCC = COLUMNS["value_chain_project_cost_bn_vnd"]
 _C_AUTO = COLUMNS["autonomous_share"]
-_C_EUM = COLUMNS["entity_uplift_max"]
-_C_EHALF = COLUMNS["entity_half_saturation_bn_vnd"]
 _C_BNE = COLUMNS["base_new_entities"]
 _C_EPS = COLUMNS["entities_per_startup"]
 _C_EIM = COLUMNS["entity_imitation"]
@@ -86,8 +111,6 @@ _C_T4 = COLUMNS["threshold_4star"]
 _C_T5 = COLUMNS["threshold_5star"]
 _C_RETRY = COLUMNS["retry_prob"]
 _C_DROP = COLUMNS["candidate_dropout"]
-_C_IUM = COLUMNS["idea_uplift_max"]
-_C_IHALF = COLUMNS["idea_half_saturation_bn_vnd"]
 _C_BNI = COLUMNS["base_new_ideas"]
 _C_IPNE = COLUMNS["ideas_per_new_entity"]
 _C_IPAT = COLUMNS["ideas_per_agritourism_project"]
@@ -99,8 +122,6 @@ _C_CSR = COLUMNS["central_submission_rate"]
 _C_CPR = COLUMNS["central_pass_rate"]
 _C_CCAP = COLUMNS["central_capacity"]
 _C_RBP = COLUMNS["renewal_base_prob"]
-_C_RGM = COLUMNS["renewal_gain_max"]
-_C_RHALF = COLUMNS["renewal_half_saturation_mn_vnd"]
 _C_RGDP = COLUMNS["renewal_gain_per_display_point"]
 _C_F4 = COLUMNS["renewal_factor_4star"]
 _C_DP = COLUMNS["downgrade_prob"]
@@ -211,10 +232,33 @@ def _age(cert, d, a, g, li, age0, S_cert, i):
     S_cert[i, d, a, g, li] = age0 + c0 + c1
 
 
+@_helpers_jit
+def _add_responses(base, rate, RT, lev, p, w_sum, n_cert, auto):
+    """``base`` plus the terms of the declared responses on ``rate`` (rows of ``RT``, in order):
+    the arithmetic of :func:`ocop_sim.model.response_terms` term by term."""
+    for j in range(RT.shape[0]):
+        if RT[j, 0] != rate:
+            continue
+        x = lev[RT[j, 5]]
+        for c in range(6, RT.shape[1]):
+            if RT[j, c] >= 0:
+                x = x + lev[RT[j, c]]
+        if RT[j, 2] == 0:
+            x = x / w_sum
+        else:
+            x = x * 1000.0 / n_cert
+        u = p[RT[j, 3]]
+        if RT[j, 1] == 0:
+            base = base + (1.0 - auto) * (1.0 + u) * _sat(x, p[RT[j, 4]])
+        else:
+            base = base + u * _sat(x, p[RT[j, 4]])
+    return base
+
+
 # ----------------------------------------------------------------------------- the kernel
 
 
-def _step_expected(i, year, lev, Pm, weight, act, gs, tourism, sub_scale, score_shift, LI,
+def _step_expected(i, year, lev, RT, Pm, weight, act, gs, tourism, sub_scale, score_shift, LI,
                    cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
                    S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
                    F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
@@ -223,7 +267,8 @@ def _step_expected(i, year, lev, Pm, weight, act, gs, tourism, sub_scale, score_
     """Advance the state one year (index ``i`` of the outputs) in expected mode, in place.
 
     State (updated): cand D×A×G, cert D×A×G×L×K, ent/tl D×A, toff/opool D, projects D×5,
-    pool/pool0 D×A×G, lcum D×A×L.  ``Pm`` D×n_assumptions, ``lev`` (9,) this year's levers,
+    pool/pool0 D×A×G, lcum D×A×L.  ``Pm`` D×n_assumptions, ``lev`` (n_levers,) this year's levers, ``RT`` the
+    declared responses (:func:`response_table`),
     ``weight``/``act`` (A,), ``gs`` (G,) group shares of new ideas, ``sub_scale``/``score_shift``
     (D,).  Writes row ``i`` of the stocks ``S_*`` and of the kept flows ``F_*`` (reduced as
     ``simulate._KEEP_FLOWS`` keeps them).
@@ -240,15 +285,14 @@ def _step_expected(i, year, lev, Pm, weight, act, gs, tourism, sub_scale, score_
     w_sum = _fmax(w_sum, 1e-12)
     for a in range(A):
         share[a] = w[a] / w_sum
-    pd_ = lev[0]
-    tr_ = lev[1]
-    tp_ = lev[2]
-    ss_ = lev[3]
-    infra = lev[4]
-    vc_ = lev[5]
-    dc_ = lev[6]
-    agt = lev[7]
-    tso = lev[8]
+    pd_ = lev[_LV_PD]
+    tr_ = lev[_LV_TR]
+    ss_ = lev[_LV_SS]
+    infra = lev[_LV_INF]
+    vc_ = lev[_LV_VC]
+    dc_ = lev[_LV_DC]
+    agt = lev[_LV_AGT]
+    tso = lev[_LV_TSO]
 
     new_ent = np.empty(A)
     kept = np.empty(A)
@@ -288,8 +332,7 @@ def _step_expected(i, year, lev, Pm, weight, act, gs, tourism, sub_scale, score_
 
         # 3a. new entities
         auto = p[_C_AUTO]
-        ent_spend = (ss_ + tp_) / w_sum
-        ent_uplift = auto + (1.0 - auto) * (1.0 + p[_C_EUM]) * _sat(ent_spend, p[_C_EHALF])
+        ent_uplift = _add_responses(auto, 0, RT, lev, p, w_sum, 1.0, auto)
         c_ent = p[_C_BNE] * ent_uplift * LI[i, d]
         c_st = p[_C_EPS] * np2
         c_im = p[_C_EIM] * ent_uplift * LI[i, d]
@@ -372,8 +415,7 @@ def _step_expected(i, year, lev, Pm, weight, act, gs, tourism, sub_scale, score_
         t5 = p[_C_T5]
         retry_p = _clip01(p[_C_RETRY])
         drop_p = _clip01(p[_C_DROP])
-        dev_spend = pd_ / w_sum
-        idea_uplift = auto + (1.0 - auto) * (1.0 + p[_C_IUM]) * _sat(dev_spend, p[_C_IHALF])
+        idea_uplift = _add_responses(auto, 1, RT, lev, p, w_sum, 1.0, auto)
         c_idea = p[_C_BNI] * idea_uplift * LI[i, d]
         ipne = p[_C_IPNE]
         tour_c = np3 * p[_C_IPAT]
@@ -505,9 +547,8 @@ def _step_expected(i, year, lev, Pm, weight, act, gs, tourism, sub_scale, score_
         n_cert = _fmax(n_cert - tot, 1.0)
 
         # 6. ageing and renewal (and the central passes taken out of provincial 5★)
-        promo = tp_ * 1000.0 / n_cert
         points = projects[d, 0] + projects[d, 1]
-        r = _clip01(p[_C_RBP] + p[_C_RGM] * _sat(promo, p[_C_RHALF]) + p[_C_RGDP] * points)
+        r = _clip01(_add_responses(p[_C_RBP], 2, RT, lev, p, w_sum, n_cert, auto) + p[_C_RGDP] * points)
         F_rprob[i, d] = r
         f4r = p[_C_F4]
         r4 = r * f4r
@@ -587,7 +628,7 @@ def _step_expected(i, year, lev, Pm, weight, act, gs, tourism, sub_scale, score_
             S_proj[i, d, j] = projects[d, j]
 
 
-def _run_years(i0, i1, years, levm, Pm, weight, act, gs, tourism, sub_scale0, score_shift, LI,
+def _run_years(i0, i1, years, levm, RT, Pm, weight, act, gs, tourism, sub_scale0, score_shift, LI,
                cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
                S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
                F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
@@ -599,7 +640,7 @@ def _run_years(i0, i1, years, levm, Pm, weight, act, gs, tourism, sub_scale0, sc
         sub_scale = ones
         if i == i0:
             sub_scale = sub_scale0
-        step_expected(i, years[i], levm[i], Pm, weight, act, gs, tourism, sub_scale,
+        step_expected(i, years[i], levm[i], RT, Pm, weight, act, gs, tourism, sub_scale,
                       score_shift, LI, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
                       S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
                       F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
@@ -695,6 +736,7 @@ class ExpectedRunner:
         lev_rows = [_sim._lever_values(scenario, int(y)) for y in self.years]
         self.levm = np.array([[getattr(lv, c) for c in LEVER_COLUMNS] for lv in lev_rows],
                              dtype=np.float64).reshape(T, len(LEVER_COLUMNS))
+        self.RT = response_table()
         self.event_years = sorted({int(ev.year) for ev in self.events
                                    if self.years[0] <= int(ev.year) <= self.years[-1]})
 
@@ -803,7 +845,7 @@ class ExpectedRunner:
             j = i + 1
             while j < T and int(years[j]) not in event_years:
                 j += 1
-            _run_years_jit(i, j, self.yearsf, levm, Pm, weight, act, group_share, tourism,
+            _run_years_jit(i, j, self.yearsf, levm, self.RT, Pm, weight, act, group_share, tourism,
                            sub_scale, score_shift, li, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
                            S_cert, S_cand, S_ent, S_tl, stocks["coverage_officials"], S_proj, S_act, S_lcum, *F)
             i = j
@@ -822,7 +864,7 @@ def warm_up() -> bool:
     F = [z((T, D, A, G, L)), z((T, D, A, G, L)), z((T, D, A)), z((T, D, A)), z((T, D, A)), z((T, D, A)),
          z((T, D, A)), z((T, D, A)), z((T, D, A, G)), z((T, D, A)), z((T, D, A, G)), z((T, D, A)), z((T, D, A)),
          z((T, D)), z((T, D)), z((T, D)), z((T, D)), z((T, D, 5)), z((T, D, A))]
-    _run_years_jit(0, 1, z(T), z((T, 9)), Pm, np.ones(A), np.ones(A), np.ones(G) / G, 0, np.ones(D), z(D),
+    _run_years_jit(0, 1, z(T), z((T, len(LEVER_COLUMNS))), response_table(), Pm, np.ones(A), np.ones(A), np.ones(G) / G, 0, np.ones(D), z(D),
                    np.ones((T, D)), z((D, A, G)), z((D, A, G, L, K)), z((D, A)), z((D, A)), z(D), np.ones(D), z((D, 5)),
                    z((D, A, G)), z((D, A, G)), z((D, A, L)),
                    z((T, D, A, G, L)), z((T, D, A, G)), z((T, D, A)), z((T, D, A)), z((T, D)), z((T, D, 5)),

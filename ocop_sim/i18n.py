@@ -119,12 +119,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "value_chain_projects": {"vi": "Dự án chuỗi giá trị", "en": "Value-chain projects"},
     "spending_bn_vnd": {"vi": "Kinh phí (tỷ đồng/năm)", "en": "Funding (bn VND/year)"},
     "cost_per_product_mn_vnd": {"vi": "Kinh phí cho mỗi sản phẩm mới (triệu đồng)", "en": "Cost per new product (mn VND)"},
-    "spending_product_development_bn_vnd": {"vi": "Phát triển sản phẩm", "en": "Product development"},
-    "spending_training_bn_vnd": {"vi": "Đào tạo", "en": "Training"},
-    "spending_trade_promotion_bn_vnd": {"vi": "Xúc tiến thương mại", "en": "Trade promotion"},
-    "spending_startup_support_bn_vnd": {"vi": "Khởi nghiệp", "en": "Start-up support"},
-    "spending_infrastructure_bn_vnd": {"vi": "Điểm bán sản phẩm", "en": "Display points"},
-    "spending_value_chain_bn_vnd": {"vi": "Chuỗi giá trị", "en": "Value chains"},
     # levels, groups, regions
     "3star": {"vi": "3 sao", "en": "3★"},
     "4star": {"vi": "4 sao", "en": "4★"},
@@ -339,13 +333,6 @@ CATALOGUE.update({
     "opt_frontier": {"vi": "Đường chi phí – xác suất của mục tiêu chính", "en": "Cost–probability frontier of the headline target"},
     "budget": {"vi": "Kinh phí (tỷ đồng/năm)", "en": "Budget (bn VND/year)"},
     "sweep_rules": {"vi": "Vùng đầu vào dẫn đến trượt mục tiêu", "en": "Input ranges that lead to missing a target"},
-    "product_development_bn_vnd": {"vi": "Hỗ trợ phát triển sản phẩm", "en": "Product development"},
-    "training_bn_vnd": {"vi": "Đào tạo, tập huấn", "en": "Training"},
-    "trade_promotion_bn_vnd": {"vi": "Xúc tiến thương mại", "en": "Trade promotion"},
-    "startup_support_bn_vnd": {"vi": "Hỗ trợ khởi nghiệp", "en": "Start-up support"},
-    "infrastructure_bn_vnd": {"vi": "Điểm giới thiệu, bán sản phẩm", "en": "Display and sales points"},
-    "value_chain_bn_vnd": {"vi": "Dự án chuỗi giá trị", "en": "Value-chain projects"},
-    "training_share_officials": {"vi": "Tỷ lệ học viên là cán bộ nhà nước", "en": "Share of trainees who are officials"},
 })
 
 # ----------------------------------------------------------------------------- hardening labels (issue 6)
@@ -366,72 +353,22 @@ CATALOGUE.update({
 })
 
 # ----------------------------------------------------------------------------- assumption descriptions
-# Vietnamese descriptions of every assumption (English: the schema's own description).
-ASSUMPTION_VI: dict[str, str] = {
-    'cost_per_trainee_mn_vnd': 'Chi phí đào tạo một người (khóa học, đi lại, tài liệu)',
-    'officials_pool': 'Số cán bộ nhà nước phụ trách OCOP của Đồng Nai cũ (cấp tỉnh, cấp xã; trước 01/7/2025 cả cấp huyện)',
-    'officials_pool_added_at_merger': 'Số cán bộ OCOP tăng thêm khi hợp nhất với Bình Phước',
-    'leader_training_reach': 'Tỷ lệ học viên các lớp cho chủ thể là người đứng đầu chủ thể OCOP (còn lại là nhân viên, thành viên, người sản xuất tiềm năng)',
-    'staff_turnover': 'Tỷ lệ thay đổi hằng năm của cán bộ và người đứng đầu chủ thể đã được đào tạo',
-    'quality_weight_training': 'Trọng số của tỷ lệ người đứng đầu chủ thể được đào tạo trong chỉ số chất lượng',
-    'quality_weight_development': 'Trọng số của hỗ trợ phát triển sản phẩm trên mỗi ý tưởng sản phẩm trong chỉ số chất lượng',
-    'quality_weight_value_chain': 'Trọng số của các dự án chuỗi giá trị trong chỉ số chất lượng',
-    'dev_half_saturation_mn_vnd': 'Mức hỗ trợ phát triển trên mỗi ý tưởng sản phẩm cho một nửa hiệu quả tối đa',
-    'value_chain_half_saturation': 'Số dự án chuỗi giá trị lũy kế cho một nửa hiệu quả chất lượng',
-    'score_base': 'Điểm đánh giá trung bình của sản phẩm tham gia đánh giá, phân hạng khi chỉ số chất lượng bằng 0',
-    'score_quality_gain': 'Mức tăng điểm trung bình khi chỉ số chất lượng tăng từ 0 lên 1',
-    'score_scale': 'Độ phân tán (thang logistic) của điểm của sản phẩm tham gia đánh giá, phân hạng',
-    'premium_share': 'Tỷ lệ sản phẩm của doanh nghiệp mạnh có điểm cao hơn (phân phối điểm hỗn hợp)',
-    'premium_score_bonus': 'Mức điểm cao hơn của sản phẩm từ doanh nghiệp mạnh',
-    'threshold_3star': 'Ngưỡng điểm đạt 3 sao',
-    'threshold_4star': 'Ngưỡng điểm đạt 4 sao',
-    'threshold_5star': 'Ngưỡng điểm hạng 5 sao',
-    'base_new_entities': 'Số chủ thể OCOP mới mỗi năm khi không có chi thêm (Đồng Nai cũ)',
-    'entity_uplift_max': 'Mức tăng tương đối tối đa của chủ thể mới nhờ chi khởi nghiệp và xúc tiến',
-    'entity_half_saturation_bn_vnd': 'Mức chi khởi nghiệp và xúc tiến cho một nửa mức tăng tối đa',
-    'base_new_ideas': 'Số ý tưởng sản phẩm mới mỗi năm khi không có chi thêm (Đồng Nai cũ)',
-    'entity_imitation': 'Số chủ thể mới mỗi năm do mỗi chủ thể OCOP đã có trong vùng lan tỏa (hệ số bắt chước q của mô hình khuếch tán Bass), giảm dần khi nguồn sản phẩm tiềm năng của vùng cạn',
-    'ideas_per_new_entity': 'Số ý tưởng sản phẩm do mỗi chủ thể mới mang lại',
-    'idea_uplift_max': 'Mức tăng tương đối tối đa của ý tưởng mới nhờ chi phát triển sản phẩm',
-    'idea_half_saturation_bn_vnd': 'Mức chi phát triển sản phẩm cho một nửa mức tăng ý tưởng',
-    'ideas_per_agritourism_project': 'Số ý tưởng sản phẩm dịch vụ du lịch từ mỗi dự án nông nghiệp - du lịch',
-    'first_evaluation_year': 'Năm tổ chức đợt đánh giá cấp tỉnh đầu tiên',
-    'submission_rate': 'Tỷ lệ ý tưởng sản phẩm tham gia đánh giá, phân hạng mỗi năm',
-    'retry_prob': 'Tỷ lệ sản phẩm chưa đạt được hoàn thiện để đánh giá lại',
-    'candidate_dropout': 'Tỷ lệ ý tưởng sản phẩm dừng phát triển mỗi năm',
-    'upgrade_attempt_rate': 'Tỷ lệ sản phẩm 3 sao/4 sao đăng ký nâng hạng mỗi năm',
-    'upgrade_score_bonus': 'Mức điểm cao hơn của sản phẩm nâng hạng so với sản phẩm mới',
-    'central_first_year': 'Năm đầu tiên tỉnh gửi hồ sơ sản phẩm 5 sao cấp tỉnh lên Trung ương',
-    'central_submission_rate': 'Tỷ lệ sản phẩm 5 sao cấp tỉnh được gửi lên Hội đồng Trung ương mỗi năm',
-    'central_pass_rate': 'Tỷ lệ sản phẩm được Hội đồng Trung ương công nhận 5 sao quốc gia',
-    'central_capacity': 'Số sản phẩm 5 sao quốc gia tối đa được công nhận mỗi năm cho tỉnh',
-    'renewal_base_prob': 'Xác suất sản phẩm được công nhận lại cùng hạng sau 36 tháng',
-    'renewal_gain_max': 'Mức tăng tối đa của xác suất công nhận lại nhờ xúc tiến thương mại và điểm bán',
-    'renewal_half_saturation_mn_vnd': 'Mức chi xúc tiến trên mỗi sản phẩm cho một nửa mức tăng công nhận lại',
-    'downgrade_prob': 'Tỷ lệ sản phẩm không được công nhận lại bị hạ một hạng thay vì hết hiệu lực',
-    'entity_exit_rate': 'Tỷ lệ chủ thể OCOP giải thể mỗi năm (sản phẩm của chủ thể hết hiệu lực)',
-    'display_point_cost_bn_vnd': 'Kinh phí một điểm giới thiệu và bán sản phẩm OCOP',
-    'startup_project_cost_bn_vnd': 'Kinh phí một dự án khởi nghiệp của thanh niên/phụ nữ',
-    'value_chain_project_cost_bn_vnd': 'Kinh phí một dự án chuỗi giá trị sản phẩm chủ lực',
-    'entities_per_startup': 'Số chủ thể OCOP mới do mỗi dự án khởi nghiệp tạo ra',
-    'renewal_gain_per_display_point': 'Mức tăng xác suất công nhận lại trên mỗi điểm bán hoặc trung tâm (tiếp cận thị trường)',
-    'merger_candidates': 'Số ý tưởng sản phẩm đang phát triển ở Bình Phước cũ khi hợp nhất',
-    'merger_leader_coverage': 'Tỷ lệ người đứng đầu chủ thể ở Bình Phước cũ đã được đào tạo khi hợp nhất',
-    'renewal_factor_4star': 'Hệ số công nhận lại cùng hạng của sản phẩm 4 sao so với sản phẩm 3 sao (sản phẩm 5 sao được công nhận lại như 3 sao)',
-    'downgrade_prob_4star': 'Tỷ lệ sản phẩm 4 sao và 5 sao cấp tỉnh không được công nhận lại bị hạ một hạng',
-    'pool_factor': 'Hệ số nhân của ước tính số sản phẩm tiềm năng trong gói dữ liệu (độ bất định của ước tính)',
-    'pool_growth': 'Số sản phẩm tiềm năng mới mỗi năm, tính bằng tỷ lệ so với nguồn sản phẩm tiềm năng ban đầu',
-    'autonomous_share': 'Tỷ lệ ý tưởng và chủ thể mới tự phát, không cần kinh phí chương trình (dòng vào khi kinh phí '
-                        'bằng 0 so với dòng vào ở mức chi cho một nửa hiệu quả tối đa)',
-    'criteria_score_shift': 'Mức thay đổi điểm trung bình của sản phẩm tham gia đánh giá, phân hạng khi áp dụng bộ tiêu chí mới',
-    'criteria_backlog_share': 'Tỷ lệ năng lực đánh giá của năm chuyển đổi dành cho việc đánh giá lại sản phẩm đã được '
-                              'công nhận theo bộ tiêu chí mới',
-    'score_depletion': 'Mức giảm điểm trung bình của sản phẩm mới tham gia đánh giá, phân hạng khi nguồn sản phẩm '
-                       'tiềm năng cạn dần (sản phẩm tốt nhất tham gia trước)',
-    'inflow_sd': 'Độ lệch chuẩn hằng năm của bước ngẫu nhiên trên logarit dòng ý tưởng và chủ thể mới '
-                 '(chỉ trong mô phỏng Monte Carlo)',
-    'submission_sd': 'Độ lệch chuẩn hằng năm của cú sốc trên logarit tỷ lệ tham gia đánh giá, phân hạng (chỉ trong mô phỏng Monte Carlo)',
-}
+# Vietnamese descriptions of every assumption live with the assumption (``vi=`` of its schema
+# field in ocop_sim.config; English: the schema's own description): this is a view of them.
+from .config import ASSUMPTION_NAMES as _ANAMES  # noqa: E402 - config imports nothing of i18n
+from .config import assumption_meta as _ameta  # noqa: E402
+
+ASSUMPTION_VI: dict[str, str] = {_n: _ameta(_n)["vi"] for _n in _ANAMES}
+
+# ----------------------------------------------------------------------------- lever labels
+# Each lever's label and each budget line's spending label come from the lever registry
+# (ocop_sim.levers): a metric of the same name keeps its own label.
+from . import levers as _levers  # noqa: E402 - plain data, imports nothing of the package
+
+for _s in _levers.LEVERS:
+    CATALOGUE.setdefault(_s.name, {"vi": _s.label_vi, "en": _s.label_en})
+    if _s.kind == "budget":
+        CATALOGUE[f"spending_{_s.name}"] = {"vi": _s.spending_vi, "en": _s.spending_en}
 
 #: Source notes: 'judgement' and the calibration note in Vietnamese (the rest are citations).
 SOURCE_VI = {"judgement": "nhận định chuyên gia", "calibrated": "hiệu chỉnh theo số liệu thực tế Đồng Nai 2020–2025"}

@@ -29,6 +29,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from . import levers as _levers  # plain data: the lever registry and the declared responses
+
 L3, L4, LP5, LN5 = 0, 1, 2, 3
 N_LEVELS = 4
 N_AGES = 3
@@ -161,19 +163,47 @@ def inflow_factor(x, autonomous, uplift_max, half):
     return autonomous + (1.0 - autonomous) * (1.0 + uplift_max) * saturating(x, half)
 
 
-@dataclass(frozen=True)
-class Levers:
-    """Lever values of one year (province-wide)."""
+#: Lever values of one year (province-wide): a frozen dataclass with one float per lever of the
+#: registry (:data:`ocop_sim.levers.LEVERS`, in its order); a lever not given is 0.
+Levers = _levers.make_year_levers()
+Levers.__module__ = __name__
 
-    product_development_bn_vnd: float
-    training_bn_vnd: float
-    trade_promotion_bn_vnd: float
-    startup_support_bn_vnd: float
-    infrastructure_bn_vnd: float
-    value_chain_bn_vnd: float
-    display_centres: float
-    agritourism_projects: float
-    training_share_officials: float
+#: The declared responses of the model to levers (:data:`ocop_sim.levers.RESPONSES`).
+RESPONSES = tuple(_levers.RESPONSES)
+
+
+def response_terms(rate: str, lev, P: dict[str, np.ndarray], w_sum: float, n_cert=None) -> list[np.ndarray]:
+    """The terms the declared responses add to ``rate`` (one of :data:`ocop_sim.levers.RATES`).
+
+    Each term is ``gain · x/(x + h)`` with ``x`` the response's levers summed (in their order) and
+    normalised (``per_area_weight``: / ``w_sum`` [bn VND/year per unit of weight];
+    ``per_certified_mn``: × 1000 / ``n_cert`` [mn VND/product/year]), ``h`` its half-saturation
+    and ``gain`` ``(1 − a)(1 + u)`` (form ``inflow``, ``a`` the autonomous share) or ``u``
+    (form ``gain``).  A lever at 0 gives a term of exactly 0.0: adding it changes nothing.
+    The caller adds the terms, in order, to the rate's base value.
+    """
+    out = []
+    for r in RESPONSES:
+        if r.acts_on != rate:
+            continue
+        x = getattr(lev, r.levers[0])
+        for name in r.levers[1:]:
+            x = x + getattr(lev, name)
+        x = x / w_sum if r.normalise == "per_area_weight" else x * 1000.0 / n_cert
+        u = P[r.uplift_max]
+        if r.form == "inflow":
+            auto = P["autonomous_share"]
+            out.append((1.0 - auto) * (1.0 + u) * saturating(x, P[r.half_saturation]))
+        else:
+            out.append(u * saturating(x, P[r.half_saturation]))
+    return out
+
+
+def _add(base, terms):
+    """``base`` plus the terms, left to right (the order the kernel adds them in)."""
+    for t in terms:
+        base = base + t
+    return base
 
 
 def allocate_integers(total: float, shares: np.ndarray) -> np.ndarray:
@@ -256,9 +286,8 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     f["new_projects"] = new_proj
 
     # 3a. new entities ---------------------------------------------------------------------
-    ent_spend = (lev.startup_support_bn_vnd + lev.trade_promotion_bn_vnd) / w_sum
-    ent_uplift = inflow_factor(ent_spend, P["autonomous_share"], P["entity_uplift_max"],
-                               P["entity_half_saturation_bn_vnd"])
+    # the inflow factor: the autonomous share plus the declared responses (ocop_sim.levers.RESPONSES)
+    ent_uplift = _add(P["autonomous_share"], response_terms("entity_inflow", lev, P, w_sum))
     # imitation (Bass diffusion): entities already in an area bring others, less so as its pool
     # of potential products is used up; programme money (promotion, start-up support) moves it as
     # it moves the base rate (with no budget both fall to the autonomous share)
@@ -322,9 +351,7 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     # 3b. new ideas --------------------------------------------------------------------------
     # ideas come from a finite pool of potential products per area and group: the inflow is
     # proportional to what is left of it, never more than is left; the pool grows slowly
-    dev_spend = lev.product_development_bn_vnd / w_sum
-    idea_uplift = inflow_factor(dev_spend, P["autonomous_share"], P["idea_uplift_max"],
-                                P["idea_half_saturation_bn_vnd"])
+    idea_uplift = _add(P["autonomous_share"], response_terms("idea_inflow", lev, P, w_sum))
     left = np.where(state.pool0 > 0, state.pool / np.maximum(state.pool0, 1e-12), 0.0)  # D×A×G
     lam_ideas = ((_col(P["base_new_ideas"] * idea_uplift * inflow_mult, 2) * w[None, :]
                   + _col(P["ideas_per_new_entity"], 2) * new_ent)[..., None] * group_share[None, None, :]) * left
@@ -368,11 +395,9 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     # 6. ageing and renewal ----------------------------------------------------------------
     expiring = cert[..., N_AGES - 1]  # D×A×G×L, certified 3 years ago
     n_cert = np.maximum(cert.sum(axis=(1, 2, 3, 4)), 1.0)
-    promo_per_product = lev.trade_promotion_bn_vnd * 1000.0 / n_cert
     points = projects[:, 0] + projects[:, 1]
-    r = np.clip(P["renewal_base_prob"] + P["renewal_gain_max"] * saturating(
-        promo_per_product, P["renewal_half_saturation_mn_vnd"])
-        + P["renewal_gain_per_display_point"] * points, 0.0, 1.0)
+    r = np.clip(_add(P["renewal_base_prob"], response_terms("renewal_prob", lev, P, w_sum, n_cert))
+                + P["renewal_gain_per_display_point"] * points, 0.0, 1.0)
     # levels renew differently: 4★ renew at their level at a fraction of the 3★ probability and
     # are more often re-rated one level lower; provincial and national 5★ (products that scored
     # 90 or more) renew as 3★ do, and a provincial 5★ not renewed is re-rated 4★ as often as a 4★ 3★

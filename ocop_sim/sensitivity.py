@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .config import (ASSUMPTION_NAMES, COUNT_LEVERS, MAX_BUDGET_BN_VND, SCHEDULE_LEVERS, Scenario,
+from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, COUNT_LEVERS, MAX_BUDGET_BN_VND, SCHEDULE_LEVERS, Scenario,
                      assumption_meta)
 from .simulate import simulate
 
@@ -37,7 +37,7 @@ LEVER_LOW, LEVER_HIGH = 0.5, 1.5
 ASSUMPTION_LOW, ASSUMPTION_HIGH = 0.75, 1.25
 #: Shift of a year-valued assumption without distribution (e.g. first_evaluation_year) [years].
 YEAR_SHIFT = 2.0
-LEVER_NAMES: tuple[str, ...] = SCHEDULE_LEVERS + ("training_share_officials",)
+LEVER_NAMES: tuple[str, ...] = ALL_SCHEDULES  # from the lever registry (ocop_sim.levers)
 
 
 @dataclass(frozen=True)

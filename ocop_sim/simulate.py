@@ -15,7 +15,7 @@ import numpy as np
 
 from . import data as _data
 from . import model
-from .config import (ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, LEVELS, SCHEDULE_LEVERS, Scenario, assumption_meta,
+from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, LEVELS, SCHEDULE_LEVERS, Scenario, assumption_meta,
                      schedule_value)
 
 BLOCK = 500
@@ -170,8 +170,7 @@ def effective_scenario(scenario: Scenario) -> Scenario:
 
 def _lever_values(scenario: Scenario, year: int) -> model.Levers:
     lv = scenario.levers
-    vals = {name: schedule_value(getattr(lv, name), year) for name in SCHEDULE_LEVERS}
-    return model.Levers(training_share_officials=schedule_value(lv.training_share_officials, year), **vals)
+    return model.Levers(**{name: schedule_value(getattr(lv, name), year) for name in ALL_SCHEDULES})
 
 
 def _split(total: float, probs: np.ndarray, n: int, expected: bool, rng: np.random.Generator | None) -> np.ndarray:

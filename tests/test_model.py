@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ocop_sim import model, simulate
-from ocop_sim.config import ASSUMPTION_NAMES, BUDGET_LINES, assumption_meta
+from ocop_sim.config import ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, assumption_meta
 from ocop_sim.simulate import BLOCK, concat_runs, run_draws
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -105,7 +105,8 @@ def test_step_conserves_products_exactly_in_expected_mode(baseline):
 
     geo = data.areas(sc.pack)
     gs = np.array([v["idea_share"] for v in data.groups(sc.pack).values()])
-    st1, f = model.step(st0, 2027, _lever_values(sc, 2027), P, geo.weight, gs / gs.sum(), 5, model.Sampler(None))
+    st1, f = model.step(st0, 2027, _lever_values(sc, 2027), P, geo.weight, gs / gs.sum(), GROUPS.index("tourism"),
+                        model.Sampler(None))
     lhs = st1.cert.sum()
     rhs = st0.cert.sum() + f["new_certified"].sum() - f["lapsed_expiry"].sum() - f["lapsed_exit"].sum()
     assert abs(lhs - rhs) < 1e-9

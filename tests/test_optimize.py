@@ -42,7 +42,7 @@ def test_split_beats_equal_split_on_its_own_objective(plan, best):
     targets = relevant_targets(plan.scenario, folder=plan.path.parent)
     assert _met_share(best.scenario, 40, 2, targets) == pytest.approx(best.objective, abs=1e-12)
     start = plan.scenario.horizon.start
-    equal = plan.scenario.levers.model_copy(update={line: {start: 10.0 / 6} for line in BUDGET_LINES})
+    equal = plan.scenario.levers.model_copy(update={line: {start: 10.0 / len(BUDGET_LINES)} for line in BUDGET_LINES})
     assert _met_share(plan.scenario.model_copy(update={"levers": equal}), 40, 2, targets) == \
         pytest.approx(best.objective_equal, abs=1e-12)
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from ocop_sim import load, model, simulate
 from ocop_sim.calibrate import with_assumptions
-from ocop_sim.config import BUDGET_LINES
+from ocop_sim.config import BUDGET_LINES, GROUPS
 from ocop_sim.simulate import _lever_values, initial_state, parameter_arrays, scenario_events
 
 PARAMS = Path(__file__).resolve().parents[1] / "params"
@@ -56,8 +56,8 @@ def test_levels_renew_at_different_rates(outlook):
     s0 = initial_state(sc, 1, True, P)
     s0 = model.replace(s0, cert=np.ones_like(s0.cert))  # the same stock at every level and age
     geo_w = np.ones(s0.cert.shape[1])
-    gs = np.full(6, 1 / 6)
-    _, f = model.step(s0, 2026, _lever_values(sc, 2026), P, geo_w, gs, 5, model.Sampler(None))
+    gs = np.full(len(GROUPS), 1 / len(GROUPS))
+    _, f = model.step(s0, 2026, _lever_values(sc, 2026), P, geo_w, gs, GROUPS.index("tourism"), model.Sampler(None))
     expiring = s0.cert[..., -1].sum(axis=(1, 2))[0]  # per level
     ren = f["renewed"].sum(axis=(1, 2))[0] / expiring
     r3 = float(f["renewal_prob"][0])
@@ -80,14 +80,14 @@ def test_entities_bring_entities_until_the_pool_runs_out(outlook, left):
     ent = np.full_like(s0.ent, 50.0)
     pool = s0.pool0 * left
     w = np.ones(s0.ent.shape[1])
-    gs = np.full(6, 1 / 6)
+    gs = np.full(len(GROUPS), 1 / len(GROUPS))
     P0 = parameter_arrays(with_assumptions(sc, {"entity_imitation": 0.0}), 1, None)
     has_pool = s0.pool0.sum(axis=-1)[0] > 0
 
     def extra(levers):
         st = model.replace(s0, ent=ent, pool=pool)
-        _, f_q = model.step(st, 2026, levers, P, w, gs, 5, model.Sampler(None))
-        _, f_0 = model.step(st, 2026, levers, P0, w, gs, 5, model.Sampler(None))
+        _, f_q = model.step(st, 2026, levers, P, w, gs, GROUPS.index("tourism"), model.Sampler(None))
+        _, f_0 = model.step(st, 2026, levers, P0, w, gs, GROUPS.index("tourism"), model.Sampler(None))
         return (f_q["new_entities"] - f_0["new_entities"])[0][has_pool]
 
     # with no programme budget the imitation falls to the autonomous share, as the base rate does
