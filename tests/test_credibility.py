@@ -54,19 +54,15 @@ def test_replay_lands_on_the_reported_end_2025_star_mix(replay, metric, actual, 
 
 def test_every_fitted_report_is_inside_its_95_percent_predictive_band(predictive):
     """Each reported figure the posterior was fitted to lies inside the 95 % posterior predictive
-    band (model, process and reporting noise).
-
-    Named exception: old Bình Phước's entities at the merger (99, 06/2025).  That figure is also
-    the merger event's own input, and the observation operator reads a joining area at the end of
-    its first year (its growth in the second half of 2025 included), so the band sits just above
-    it (100–169 with the 12/2026 posterior); it may miss by at most 5 %."""
+    band (model, process and reporting noise).  (Old Bình Phước's stocks at the merger, once a
+    named exception here, are the merger event's own input and no longer fitted nor scored:
+    tests/test_packs.py::test_an_events_own_input_is_not_evidence.)"""
     obs, samples = predictive
     lo, hi = np.quantile(samples, [0.025, 0.975], axis=1)
     outside = [(o["scope"], o["metric"], o["at"], o["value"], round(a, 1), round(b, 1))
                for o, a, b in zip(obs, lo, hi) if not a <= o["value"] <= b]
-    named = [x for x in outside if x[:3] == ("old_binh_phuoc", "entities", 2025.49)]
-    assert all(x[4] <= 1.05 * x[3] for x in named), named
-    assert not [x for x in outside if x not in named], outside
+    assert not outside, outside
+    assert not [o for o in obs if o["scope"] == "old_binh_phuoc"]
 
 
 def test_in_sample_80_percent_bands_are_not_overconfident(predictive):

@@ -16,7 +16,10 @@ Two columns make the series usable by a leak-free observation model:
 * ``known_from``: the date the number was published (a backtest at an earlier cut-off drops it).
 * ``fit``: ``no`` for figures DERIVED by arithmetic from other reported figures (end-2020 = 100 − 55,
   end-2023 = 282 − 94, new entities from the entity stocks): they are shown where a target needs
-  them but add no evidence to a calibration, which already sees the figures they come from.
+  them but add no evidence to a calibration, which already sees the figures they come from; and
+  ``no`` for the figures an event takes as its input (old Bình Phước's 141 products and 99
+  entities at the merger of 07/2025 are the merger event's stocks, ``pack.yaml``): a model that
+  is handed a number cannot be scored on forecasting it, nor learn from it.
 
 Each row of the output is one fact of the input, selected by (date, scope, metric) below and
 renamed to the model's canonical metric names.  Values go through
@@ -119,6 +122,10 @@ PASS_RATES = [  # (round scope in the facts, date, year, scope)
 ]
 
 
+#: Facts that are an event's input (the merger event of the packs adds these stocks): not evidence.
+EVENT_INPUTS = {("2025-06", "old Bình Phước", "products_cum_total"), ("2025-06", "old Bình Phước", "entities_cum")}
+
+
 def main(src: str, dst: list[str]) -> None:
     rows = list(csv.DictReader(open(src, encoding="utf-8")))
     out = []
@@ -137,7 +144,8 @@ def main(src: str, dst: list[str]) -> None:
             "at": "" if metric in FLOWS else at,
             "value": value, "value_kind": kind, "raw_value": r["value"], "date": r["date"],
             "known_from": _known_from(r["date"]), "source_url": r["source_url"], "note": r["note"],
-            "fit": "no" if "DERIVED" in r["note"] and metric != "evaluation_pass_rate" else "yes",
+            "fit": "no" if ("DERIVED" in r["note"] and metric != "evaluation_pass_rate") or key in EVENT_INPUTS
+                   else "yes",
         })
     by_key = {(r["scope"], r["date"], r["metric"]): r for r in rows}
     for rnd, date, year, scope in PASS_RATES:
