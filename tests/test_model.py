@@ -173,17 +173,21 @@ def test_expected_mode_is_the_monte_carlo_mean_one_year_on(baseline_mc_fixed, ba
             assert abs(z) <= 4, f"{metric}/{scope} 2026: Monte Carlo mean {mean:.2f}, expected {e:.2f} ({z:+.1f} SE)"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "expected mode is a mean-field run, not the Monte Carlo mean beyond the first year: the Bass "
-    "imitation term (entities × pool left, two negatively correlated random stocks) and the "
-    "min(Poisson, pool) of new ideas make the mean fall below it, -1.9 % = -20 SE for 3★+ by 2030 "
-    "(measured 2026-11-30, issue 18). The old test hid it under '4 SE + 2 %'. Lead to decide: "
-    "correct the expected mode or state the approximation; strict, so a fix turns this red."))
-def test_expected_mode_is_the_monte_carlo_mean_over_the_horizon(baseline_mc_fixed, baseline_expected):
+def test_expected_mode_is_a_mean_field_run_close_to_the_monte_carlo_mean(baseline_mc_fixed, baseline_expected):
+    """Beyond the first year, expected mode is a mean-field run, not the Monte Carlo mean: the Bass
+    imitation term (entities × pool left, two negatively correlated random stocks) and the
+    min(Poisson, pool) of new ideas make the mean of the sampled runs fall below the run of the
+    means (found by issue 18's oracle: -1.9 % = -20 SE for 3★+ by 2030).  This is the stated
+    approximation (simulate's docstring; the explorer and the calibration use expected mode,
+    reports quote Monte Carlo): the gap is at most 3 % over the horizon and, for the stocks of
+    products and entities, has the sign the concave terms predict."""
     for metric, scope, year in [("products_3star_plus", "old_dong_nai", 2027), ("products_3star_plus", "province", 2030),
                                 ("entities", "province", 2028), ("products_national_5star", "province", 2030)]:
         z, mean, e = _gap_in_standard_errors(baseline_mc_fixed, baseline_expected, metric, scope, year)
-        assert abs(z) <= 4, f"{metric}/{scope} {year}: Monte Carlo mean {mean:.2f}, expected {e:.2f} ({z:+.1f} SE)"
+        gap = (mean - e) / e
+        assert abs(gap) <= 0.03, f"{metric}/{scope} {year}: Monte Carlo mean {mean:.2f}, expected {e:.2f} ({gap:+.1%})"
+        if metric != "products_national_5star":
+            assert mean < e, f"{metric}/{scope} {year}: Monte Carlo mean {mean:.2f} above the mean-field {e:.2f}"
 
 
 def test_uncertain_assumptions_are_sampled_within_bounds(baseline):
