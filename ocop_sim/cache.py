@@ -3,7 +3,7 @@ what it loads.
 
 The key is the SHA-256 of the canonical JSON of
 
-* the resolved scenario's hash (:func:`ocop_sim.scenarios.scenario_hash`: every lever,
+* the resolved scenario's hash (:func:`ocop_sim.scenarios.resolved_hash`: every lever,
   assumption, distribution, event, horizon and pack name),
 * the run settings: draws, seed, mode, sample_assumptions,
 * :data:`ocop_sim.results.MODEL_VERSION` and the package ``__version__``,
@@ -125,7 +125,7 @@ def run_inputs(scenario, draws: int | None = None, seed: int | None = None, mode
     """Everything a run's numbers depend on (what the key hashes and what a loaded entry must match)."""
     from . import __version__
     from .results import MODEL_VERSION
-    from .scenarios import scenario_hash
+    from .scenarios import resolved_hash as scenario_hash  # every field: a cache is never stale
     from .targets import registries_digest
 
     return {"scenario": scenario_hash(scenario), **_settings(scenario, draws, seed, mode, sample_assumptions),
@@ -239,7 +239,7 @@ def save_entry(folder: str | Path, name: str, result, inputs: dict | None = None
     the ``.npz`` path.  ``inputs``: what a later load must match (default: the result's scenario
     hash and settings).  Raises OSError when the folder cannot be written."""
     from .io import safe_child
-    from .scenarios import scenario_hash
+    from .scenarios import resolved_hash as scenario_hash  # every field: a cache is never stale
 
     folder = Path(folder)
     key = _secret(folder, create=True)
@@ -271,7 +271,7 @@ def load_entry(path: str | Path, scenario=None, inputs: dict | None = None):
 
     from .config import Scenario
     from .results import Result
-    from .scenarios import scenario_hash
+    from .scenarios import resolved_hash as scenario_hash  # every field: a cache is never stale
 
     p = Path(path)
     label = str(p)
@@ -356,7 +356,7 @@ def lookup(key: str, folder: str | Path | None = None, scenario=None, inputs: di
 def store(key: str, result, folder: str | Path | None = None, inputs: dict | None = None) -> Path | None:
     """Write ``result`` under ``key`` (atomically, signed); returns the ``.npz`` path, or None with a
     :class:`CacheWarning` when the cache folder cannot be written (the run goes on without cache)."""
-    from .scenarios import scenario_hash
+    from .scenarios import resolved_hash as scenario_hash  # every field: a cache is never stale
 
     d = cache_dir(folder)
     rec = {"key": key, **(inputs or {"scenario": scenario_hash(result.scenario), "draws": int(result.draws),

@@ -248,12 +248,27 @@ def checks_html(df, lang: str = "en") -> str:
 # ----------------------------------------------------------------------------- reproducibility
 
 
-def results_checksum(result) -> str:
+def checksum_arrays(result) -> list[str]:
+    """Names (``group.key``) of the arrays :func:`results_checksum` covers, in its order."""
+    a = result.arrays
+    return [f"{g}.{k}" for g, group in (("stocks", a.stocks), ("flows", a.flows), ("params", a.params),
+                                         ("spending", a.spending)) for k in sorted(group)]
+
+
+def results_checksum(result, arrays: list[str] | None = None) -> str:
     """SHA-256 over every array of a run (stocks, flows, parameters, spending) and its settings.
 
     Equal checksums mean bit-identical numbers; include it in a run manifest as
-    ``results_checksum`` so that ``ocop-sim reproduce`` can confirm a re-run.
+    ``results_checksum`` so that ``ocop-sim reproduce`` can confirm a re-run.  ``arrays``
+    (names from :func:`checksum_arrays`) restricts it to those arrays, in the same order: what
+    a manifest recorded, so that an array added to the model later (a new budget line, a new
+    assumption) does not change it.  KeyError naming the missing ones if the run lacks some.
     """
+    if arrays is not None:
+        missing = sorted(set(arrays) - set(checksum_arrays(result)))
+        if missing:
+            raise KeyError(f"arrays not in this run: {', '.join(missing)}")
+        wanted = set(arrays)
     h = hashlib.sha256()
     h.update(json.dumps({"mode": result.mode, "seed": int(result.seed), "draws": int(result.draws),
                          "years": [int(y) for y in result.years]}, sort_keys=True).encode())
@@ -261,6 +276,8 @@ def results_checksum(result) -> str:
     for group_name, group in (("stocks", a.stocks), ("flows", a.flows), ("params", a.params),
                               ("spending", a.spending)):
         for k in sorted(group):
+            if arrays is not None and f"{group_name}.{k}" not in wanted:
+                continue
             arr = np.ascontiguousarray(np.asarray(group[k], dtype=np.float64))
             h.update(f"{group_name}.{k}:{arr.shape}".encode())
             h.update(arr.tobytes())

@@ -107,7 +107,11 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 
 def _first_summary_difference(old_csv: Path, res) -> str | None:
-    """First value of the re-run's summary that differs from the CSV written by the original run."""
+    """First value of the re-run's summary that differs from the CSV written by the original run.
+
+    Compares exactly the rows the CSV holds (year, metric, scope): a metric added to the model
+    since adds rows to the re-run that the recorded run could not have, and is not compared.
+    """
     import numpy as np
     import pandas as pd
 
@@ -115,8 +119,11 @@ def _first_summary_difference(old_csv: Path, res) -> str | None:
     new = res.summary()
     keys = ["year", "metric", "scope"]
     stats = [c for c in ("mean", "p10", "median", "p90") if c in old.columns]
-    if len(old) != len(new) or not stats:
-        return f"summary table: {len(old)} rows in {old_csv.name}, {len(new)} in the re-run"
+    if not stats or not set(keys) <= set(old.columns):
+        return f"summary table: {old_csv.name} has no {'/'.join(keys)} and statistics columns to compare"
+    new = new[new["metric"].isin(set(old["metric"]))]
+    if len(old) != len(new):
+        return f"summary table: {len(old)} rows in {old_csv.name}, {len(new)} of its metrics in the re-run"
     m = old.merge(new, on=keys, how="outer", suffixes=("_old", "_new"), indicator=True)
     missing = m[m["_merge"] != "both"]
     if len(missing):
@@ -130,19 +137,60 @@ def _first_summary_difference(old_csv: Path, res) -> str | None:
     return None
 
 
+def _compared_arrays(m: dict, res) -> list[str]:
+    """The arrays the manifest's checksum covered: as recorded (``compared``), or, in a manifest
+    written before that was recorded, every stock and flow of the re-run with the parameters and
+    spending of the assumptions and levers its resolved scenario had."""
+    from .checks import checksum_arrays
+
+    rec = m.get("compared")
+    if isinstance(rec, dict) and isinstance(rec.get("results_checksum"), list):
+        return [str(x) for x in rec["results_checksum"]]
+    sc = m["resolved_scenario"]
+    had = {"params": set(sc.get("assumptions") or {}), "spending": set(sc.get("levers") or {})}
+    out = []
+    for name in checksum_arrays(res):
+        group, key = name.split(".", 1)
+        if group not in had or key in had[group]:
+            out.append(name)
+    return out
+
+
+def model_changes(m: dict, scenario) -> list[str]:
+    """How the installed model differs from the one that wrote manifest ``m``: versions recorded
+    and installed, and fields the schema gained since (empty if nothing changed)."""
+    from .config import SCHEMA_VERSION
+    from .results import MODEL_VERSION
+    from .scenarios import added_fields
+
+    out = []
+    for key, now in (("model_version", MODEL_VERSION), ("schema_version", SCHEMA_VERSION)):
+        was = m.get(key)
+        if str(was) != now and not (was is None and key == "schema_version" and now == "1"):
+            out.append(f"{key} {was if was is not None else '(none)'} → {now}")
+    new = added_fields(m["resolved_scenario"], scenario.model_dump(mode="json"))
+    if new:
+        out.append("fields added since: " + ", ".join(new[:8]) + (f" and {len(new) - 8} more" if len(new) > 8 else ""))
+    return out
+
+
 def reproduce(manifest_path: str | Path) -> tuple[bool, str]:
     """Re-run the run a manifest describes; ``(True, message)`` if the numbers are equal.
 
-    Compares the manifest's ``results_checksum`` (:func:`ocop_sim.checks.results_checksum`) when
-    present, and the summary table ``<name>_summary.csv`` written beside the manifest when present
-    (which also names the first differing value).  Raises ScenarioError if the manifest is bad or
-    there is nothing to compare against.
+    First the manifest's integrity: the recorded resolved scenario must hash to what the run
+    recorded (``resolved_hash``, or ``scenario_hash`` of a ``hash_version`` 1 manifest); if not,
+    "the manifest was edited".  Then the re-run is compared on exactly what the manifest
+    recorded: the ``results_checksum`` over the arrays listed in ``compared`` (see
+    :func:`_compared_arrays` for older manifests) and the rows of ``<name>_summary.csv`` beside
+    it.  Where the model changed since the run (:func:`model_changes`: versions, fields added),
+    the message says so with the versions, whether the numbers still agree or not.  Raises
+    ScenarioError if the manifest is bad or there is nothing to compare against.
     """
     from pydantic import ValidationError
 
     from .checks import results_checksum
     from .config import Scenario
-    from .scenarios import ScenarioError, format_validation_error, scenario_hash
+    from .scenarios import ScenarioError, dump_hash, format_validation_error, scenario_hash
     from .simulate import simulate
 
     label = str(manifest_path)
@@ -152,10 +200,18 @@ def reproduce(manifest_path: str | Path) -> tuple[bool, str]:
     except ValidationError as exc:
         e = format_validation_error(label, exc)
         raise ScenarioError(label, f"resolved_scenario.{e.field}".rstrip("."), e.message) from None
-    h = scenario_hash(sc)
-    if h != m["scenario_hash"]:
-        return False, (f"scenario_hash: recorded {m['scenario_hash'][:16]}…, the recorded resolved scenario "
+    recorded = m.get("resolved_hash") if m.get("hash_version", 1) != 1 else m["scenario_hash"]
+    h = dump_hash(m["resolved_scenario"])
+    if h != recorded:
+        what = "scenario_hash (resolved_hash)" if m.get("hash_version", 1) != 1 else "scenario_hash"
+        return False, (f"{what}: recorded {str(recorded)[:16]}…, the recorded resolved scenario "
                        f"hashes to {h[:16]}… (the manifest was edited)")
+    if m.get("hash_version", 1) != 1:  # the identity hash, with the versions the run recorded
+        h2 = scenario_hash(sc, str(m.get("schema_version") or ""), str(m.get("model_version") or ""))
+        if h2 != m["scenario_hash"]:
+            return False, (f"scenario_hash: recorded {m['scenario_hash'][:16]}…, the recorded resolved scenario "
+                           f"hashes to {h2[:16]}… (the manifest was edited, or a default of the schema changed "
+                           f"without a new schema_version)")
     name = m.get("scenario", sc.name)
     if name != sc.name:
         return False, f"scenario: recorded {name!r}, resolved scenario is named {sc.name!r}"
@@ -170,25 +226,33 @@ def reproduce(manifest_path: str | Path) -> tuple[bool, str]:
     notes = []
     from . import __version__
     from .checks import data_hash
-    from .results import MODEL_VERSION
 
     if isinstance(m.get("data_hash"), str) and m["data_hash"] != data_hash(sc.pack):
         notes.append(f"the packaged data of pack {sc.pack} (pack.yaml, actuals.csv) differ from the recorded data_hash")
-    for key, now in (("version", __version__), ("model_version", MODEL_VERSION)):
-        if key in m and str(m[key]) != now:
-            notes.append(f"{key} {m[key]} recorded, {now} installed")
+    if "version" in m and str(m["version"]) != __version__:
+        notes.append(f"version {m['version']} recorded, {__version__} installed")
+    changed = model_changes(m, sc)
+    if changed:
+        notes.insert(0, "the model changed since the run (" + "; ".join(changed) + ")")
+    tail = f" ({'; '.join(notes)})" if notes else ""
     if csv.is_file():
         diff = _first_summary_difference(csv, res)
         if diff is not None:
-            return False, f"first difference: {diff}" + (f" ({'; '.join(notes)})" if notes else "")
+            return False, f"first difference: {diff}{tail}"
+    n_arrays = 0
     if have_sum:
-        got = results_checksum(res)
+        arrays = _compared_arrays(m, res)
+        n_arrays = len(arrays)
+        try:
+            got = results_checksum(res, arrays)
+        except KeyError as exc:
+            return False, f"results_checksum: {exc.args[0]}{tail}"
         if got != m["results_checksum"]:
-            return False, (f"results_checksum: recorded {m['results_checksum'][:16]}…, re-run {got[:16]}…"
-                           + (f" ({'; '.join(notes)})" if notes else ""))
+            return False, f"results_checksum: recorded {m['results_checksum'][:16]}…, re-run {got[:16]}…{tail}"
     what = " and ".join(x for x in (("results checksum" if have_sum else ""),
                                     (f"{csv.name}" if csv.is_file() else "")) if x)
     return True, (f"reproduced {sc.name} ({m['mode']}, draws={m['draws']}, seed={m['seed']}): {what} equal"
+                  + (f" (the checksum over the {n_arrays} arrays the run recorded)" if have_sum else "")
                   + (f"; note: {'; '.join(notes)}" if notes else ""))
 
 

@@ -321,20 +321,29 @@ class Result:
 
         from . import __version__
         from .cache import _data_hash
-        from .checks import results_checksum
-        from .scenarios import scenario_hash
+        from .checks import checksum_arrays, results_checksum
+        from .config import SCHEMA_VERSION
+        from .scenarios import HASH_VERSION, dump_hash, scenario_hash
 
+        resolved = self.scenario.model_dump(mode="json")
         return {
             "scenario": self.scenario.name,
             "scenario_hash": scenario_hash(self.scenario),
+            "hash_version": HASH_VERSION,
+            # integrity of resolved_scenario below: reproduce tells an edited manifest from a changed model
+            "resolved_hash": dump_hash(resolved),
             "mode": self.mode, "seed": self.seed, "draws": self.draws,
             "package": "ocop_sim", "version": __version__, "model_version": MODEL_VERSION,
+            "schema_version": SCHEMA_VERSION,
             "data_hash": _data_hash(self.scenario.pack),
             "results_checksum": results_checksum(self),
+            # what the checksum covers: reproduce compares exactly these arrays (and the summary
+            # CSV's own rows), so that arrays or metrics added later do not fail an old manifest
+            "compared": {"results_checksum": checksum_arrays(self), "summary": "the rows of <scenario>_summary.csv"},
             "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
             "pandas": pandas.__version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "resolved_scenario": self.scenario.model_dump(mode="json"),
+            "resolved_scenario": resolved,
             **extra,
         }
 
@@ -434,3 +443,28 @@ _PROVINCE_ONLY = {"coverage_officials", "trainees", "spending_bn_vnd", *PROJECTS
                   *(f"spending_{k}" for k in BUDGET_LINES)}
 GLOSSARY["submitted"] = {"unit": "products", "kind": "flow", "description": "Products submitted for evaluation"}
 METRICS = tuple(_SERIES) + ("cost_per_product_mn_vnd", "evaluation_pass_rate")
+
+
+def register_metric(name: str, series: Callable, *, unit: str, kind: str, description: str, label_vi: str,
+                    label_en: str, province_only: bool = False) -> None:
+    """Declare an output metric: its series, glossary entry and labels, in one call.
+
+    ``series(result, mask)`` returns a year × draw array for the areas of the boolean ``mask``.
+    Summaries, run tables, Excel, targets, checks and sensitivity ask the registry
+    (:data:`GLOSSARY`, :data:`METRICS`) and pick it up.  ValueError if the name is taken or the
+    kind unknown.
+    """
+    global METRICS
+    from . import i18n
+
+    kinds = ("stock", "flow", "ratio", "flow_ratio")
+    if name in GLOSSARY or name in _SERIES:
+        raise ValueError(f"metric {name!r}: expected a new name, got one already registered")
+    if kind not in kinds:
+        raise ValueError(f"metric {name!r}: expected kind in {kinds}, got {kind!r}")
+    GLOSSARY[name] = {"unit": unit, "kind": kind, "description": description}
+    _SERIES[name] = series
+    if province_only:
+        _PROVINCE_ONLY.add(name)
+    i18n.CATALOGUE.setdefault(name, {"vi": label_vi, "en": label_en})
+    METRICS = METRICS + (name,)

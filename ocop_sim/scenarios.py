@@ -185,10 +185,54 @@ class Loaded:
         return scenario_hash(self.scenario)
 
 
-def scenario_hash(scenario: Scenario) -> str:
-    """SHA-256 of the resolved scenario's canonical JSON."""
-    blob = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+#: Version of :func:`scenario_hash` that manifests record as ``hash_version`` (1, or absent: the
+#: SHA-256 of every resolved field, defaults included; 2: what the scenario sets, with versions).
+HASH_VERSION = 2
+
+
+def scenario_hash(scenario: Scenario, schema_version: str | None = None, model_version: str | None = None) -> str:
+    """SHA-256 identifying a scenario: what it sets plus the schema and model versions.
+
+    Covers the fields whose values differ from the schema's defaults (at any depth, canonical
+    JSON), :data:`ocop_sim.config.SCHEMA_VERSION` and :data:`ocop_sim.results.MODEL_VERSION`.
+    A field added to the schema with a default (a new lever, a new assumption) leaves the hash of
+    every existing scenario unchanged; a change of what a default means must bump one of the two
+    versions.  Cache keys use :func:`resolved_hash` (every field) instead.  ``schema_version`` /
+    ``model_version`` replace the installed ones (to check a hash a manifest recorded).
+    """
+    from .config import SCHEMA_VERSION
+    from .results import MODEL_VERSION
+
+    body = {"hash_version": HASH_VERSION, "schema_version": schema_version or SCHEMA_VERSION,
+            "model_version": model_version or MODEL_VERSION,
+            "set": scenario.model_dump(mode="json", exclude_defaults=True)}
+    return dump_hash(body)
+
+
+def resolved_hash(scenario: Scenario) -> str:
+    """SHA-256 of every resolved field, defaults included (``hash_version`` 1): changes with any
+    schema default, so a cache keyed on it is never stale."""
+    return dump_hash(scenario.model_dump(mode="json"))
+
+
+def dump_hash(data: Any) -> str:
+    """SHA-256 of the canonical JSON (sorted keys, no spaces) of ``data``."""
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def added_fields(recorded: Any, now: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the mappings' keys in ``now`` that ``recorded`` lacks (fields the schema
+    gained since a scenario was dumped); year keys of schedules are not fields and not compared."""
+    out: list[str] = []
+    if not (isinstance(recorded, dict) and isinstance(now, dict)):
+        return out
+    for k, v in now.items():
+        if k not in recorded:
+            out.append(f"{prefix}{k}")
+        elif isinstance(v, dict) and not all(str(x).isdigit() for x in v):
+            out.extend(added_fields(recorded[k], v, f"{prefix}{k}."))
+    return out
 
 
 def _within(path: Path, root: Path) -> bool:
@@ -555,7 +599,8 @@ def changed_keys(parent: dict | None, child: dict) -> list[tuple[str, Any, Any]]
     return [c for c in out if c[0] != "name"]
 
 
-__all__ = ["ScenarioError", "load", "load_many", "Loaded", "scenario_hash", "deep_merge", "read_yaml",
+__all__ = ["ScenarioError", "load", "load_many", "Loaded", "scenario_hash", "resolved_hash", "dump_hash",
+           "added_fields", "HASH_VERSION", "deep_merge", "read_yaml",
            "changed_keys", "ASSUMPTION_NAMES"]
 
 

@@ -179,3 +179,59 @@ def test_recorded_data_hash_mismatch_is_reported(tmp_path, capsys):
     manifest.write_text(json.dumps(m), encoding="utf-8")
     assert main(["reproduce", str(manifest)]) == 0  # same numbers: reproduced, with a note
     assert "note: the packaged data" in capsys.readouterr().out
+
+
+def test_manifest_records_what_it_compared(tmp_path):
+    """A manifest records the hash version, the schema and model versions and the arrays its
+    checksum covers; the scenario hash covers only what the scenario sets."""
+    from ocop_sim.checks import checksum_arrays
+    from ocop_sim.config import SCHEMA_VERSION, Scenario
+    from ocop_sim.results import MODEL_VERSION
+    from ocop_sim.scenarios import HASH_VERSION, scenario_hash
+
+    m = json.loads(_run_out(tmp_path).read_text(encoding="utf-8"))
+    assert (m["hash_version"], m["schema_version"], m["model_version"]) == (HASH_VERSION, SCHEMA_VERSION, MODEL_VERSION)
+    assert m["compared"]["results_checksum"] and all("." in k for k in m["compared"]["results_checksum"])
+    sc = Scenario.model_validate(m["resolved_scenario"])
+    assert m["scenario_hash"] == scenario_hash(sc)
+    # a field set to its default is not "set": the hash is that of the scenario without it
+    bare = Scenario(name="x")
+    assert scenario_hash(bare) == scenario_hash(Scenario.model_validate(bare.model_dump()))
+    assert scenario_hash(bare) != scenario_hash(bare, model_version=MODEL_VERSION + "-next")
+    from ocop_sim.simulate import simulate as run
+
+    assert set(m["compared"]["results_checksum"]) == set(checksum_arrays(run(sc, draws=2, seed=1)))
+
+
+def test_old_manifest_of_another_model_version_says_the_model_changed(tmp_path, capsys):
+    """Not "the manifest was edited": the recorded scenario is intact, the model is not the same;
+    the message names the versions, whether the numbers still agree or not."""
+    m = json.loads(RECORDED.read_text(encoding="utf-8"))
+    m["model_version"] = "1"
+    work = tmp_path / RECORDED.name
+    work.write_text(json.dumps(m), encoding="utf-8")
+    assert main(["reproduce", str(work)]) == 0
+    out = capsys.readouterr().out
+    assert "the model changed since the run (model_version 1 → " in out and "edited" not in out
+    m["results_checksum"] = "0" * 64
+    work.write_text(json.dumps(m), encoding="utf-8")
+    assert main(["reproduce", str(work)]) == 1
+    err = capsys.readouterr().err
+    assert "results_checksum: recorded 0000" in err and "model_version 1 → " in err and "edited" not in err
+
+
+def test_a_metric_added_since_does_not_fail_the_summary(tmp_path, capsys, monkeypatch):
+    """The summary CSV is compared on its own rows: a metric the re-run adds is not a difference."""
+    from ocop_sim import i18n, results
+
+    manifest = _run_out(tmp_path)
+    monkeypatch.setattr(i18n, "CATALOGUE", dict(i18n.CATALOGUE))
+    monkeypatch.setattr(results, "GLOSSARY", dict(results.GLOSSARY))
+    monkeypatch.setattr(results, "_SERIES", dict(results._SERIES))
+    monkeypatch.setattr(results, "METRICS", results.METRICS)
+    results.register_metric("products_4star_plus", results._stock_levels(results._lvl("4star", "p5", "n5")),
+                            unit="products", kind="stock", description="Products at 4★ or above",
+                            label_vi="Sản phẩm đạt 4 sao trở lên", label_en="Products at 4★ or above")
+    capsys.readouterr()
+    assert main(["reproduce", str(manifest)]) == 0, capsys.readouterr().err
+    assert "products_4star_plus" in results.METRICS
