@@ -184,7 +184,7 @@ def _min_line(text: str) -> tuple[str, float]:
 
 
 def cmd_optimize(args) -> int:
-    """Best split of a yearly budget across the six budget lines; writes it as a scenario."""
+    """Best split of a yearly budget across the budget lines of the lever registry; writes it as a scenario."""
     from . import optimize as opt
     from .scenarios import read_yaml
 

@@ -1,4 +1,5 @@
-"""Budget optimisation: the split of a fixed yearly budget across the six budget lines.
+"""Budget optimisation: the split of a fixed yearly budget across the budget lines
+(:data:`ocop_sim.config.BUDGET_LINES`, generated from the lever registry).
 
 From ``from_year`` (default: the horizon's first year) every budget line is held at a constant
 level ``x_i`` [bn VND/year] with ``Σ x_i = budget`` and ``x_i ≥ min_i``; earlier years keep the
@@ -133,7 +134,7 @@ def optimize(scenario: Scenario, budget: float, objective: str = "targets_met", 
              polish: int = 2, folder=None, lines: tuple[str, ...] | None = None) -> OptimizeResult:
     """Best split of ``budget`` [bn VND/year] across :data:`BUDGET_LINES` (see the module docstring).
 
-    ``lines``: the budget lines the budget above the minimums may go to (default: all six); the
+    ``lines``: the budget lines the budget above the minimums may go to (default: all); the
     others stay at their minimum (``min_line``, else 0).  The "equal split" is then equal over them.
 
     ``polish``: rounds of the pattern search on the Monte Carlo objective per step size (0: none;

@@ -104,6 +104,9 @@ def test_sweep_writes_outcomes_and_rules(root, tmp_path, capsys):
     assert main(["sweep", str(root / "params" / "sweep_budget.yaml"), "--out", str(out)]) == 0
     import pandas as pd
 
+    from ocop_sim import load
+
     df = pd.read_csv(out / "outcomes.csv")
-    assert len(df) == 12 and "product_development_bn_vnd" in df.columns
+    sweep = load(root / "params" / "sweep_budget.yaml").scenario.sweep  # one row per sample of the sweep
+    assert len(df) == sweep.n and sweep.method == "lhs" and set(sweep.levers) <= set(df.columns)
     assert (out / "rules.csv").exists() and "Gini" in (out / "rules.txt").read_text(encoding="utf-8")
