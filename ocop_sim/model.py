@@ -41,19 +41,38 @@ PROJECTS = ("display_points", "display_centres", "startup_projects", "agritouris
 
 
 class Sampler:
-    """Draws flows: expected values (``rng is None``) or samples from ``rng``."""
+    """Draws flows: expected values (``rng is None``) or samples.
 
-    def __init__(self, rng: np.random.Generator | None, shocks: np.random.Generator | None = None):
+    ``streams``, when given, maps a flow's name to a ``numpy.random.Generator`` of its own
+    (:class:`ocop_sim.simulate.Streams`: ``SeedSequence(seed, spawn_key=(block, key))``); each
+    named flow then draws from its own stream, kept across years, so that adding a flow, or
+    drawing one more or less often, never shifts the draws of the others.  Unnamed draws, and all
+    draws without ``streams``, come from ``rng``.
+    """
+
+    def __init__(self, rng: np.random.Generator | None, shocks: np.random.Generator | None = None,
+                 streams=None):
         self.rng = rng
         #: a stream of its own for year-to-year shocks: adding or removing a shock never shifts
         #: the flows' draws (and the reverse)
         self.shocks = shocks
+        self._streams = streams
+        self._gens: dict[str, np.random.Generator] = {}
 
     @property
     def expected(self) -> bool:
         return self.rng is None
 
-    def binomial(self, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:
+    def _gen(self, flow: str | None) -> np.random.Generator:
+        """The generator of ``flow`` (created on first use), or ``rng``."""
+        if self._streams is None or flow is None:
+            return self.rng
+        g = self._gens.get(flow)
+        if g is None:
+            g = self._gens[flow] = self._streams(flow)
+        return g
+
+    def binomial(self, n: np.ndarray, p: np.ndarray | float, flow: str | None = None) -> np.ndarray:
         p = np.minimum(np.maximum(p, 0.0), 1.0)  # np.clip's Python wrapper costs more than this
         if self.rng is None:
             return n * p
@@ -62,20 +81,20 @@ class Sampler:
         live = (n_b > 0) & (p_b > 0)
         out = np.zeros(n_b.shape)
         if live.any():
-            out[live] = self.rng.binomial(np.rint(n_b[live]).astype(np.int64), p_b[live])
+            out[live] = self._gen(flow).binomial(np.rint(n_b[live]).astype(np.int64), p_b[live])
         return out
 
-    def poisson(self, lam: np.ndarray) -> np.ndarray:
+    def poisson(self, lam: np.ndarray, flow: str | None = None) -> np.ndarray:
         lam = np.maximum(lam, 0.0)
         if self.rng is None:
             return lam
         live = lam > 0
         out = np.zeros(lam.shape)
         if live.any():
-            out[live] = self.rng.poisson(lam[live])
+            out[live] = self._gen(flow).poisson(lam[live])
         return out
 
-    def split(self, n: np.ndarray, probs: list[np.ndarray]) -> list[np.ndarray]:
+    def split(self, n: np.ndarray, probs: list[np.ndarray], flow: str | None = None) -> list[np.ndarray]:
         """Multinomial split of ``n`` over outcomes with probabilities ``probs`` (summing to 1).
 
         Sampled as sequential conditional binomials, which is exact and vectorises.  Expected
@@ -92,7 +111,7 @@ class Sampler:
         left = np.ones_like(np.asarray(probs[0], dtype=float))
         for p in probs[:-1]:
             cond = np.where(left > 1e-12, np.asarray(p) / np.maximum(left, 1e-12), 0.0)
-            k = self.binomial(remaining, cond)
+            k = self.binomial(remaining, cond, flow)
             out.append(k)
             remaining = remaining - k
             left = left - p
@@ -251,9 +270,9 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
 
     # 7. exit: entities dissolve; their products lapse -------------------------------------
     h = P["entity_exit_rate"]
-    exits = sampler.binomial(state.ent, _col(h, 2))
+    exits = sampler.binomial(state.ent, _col(h, 2), "entity_exits")
     ent = state.ent - exits
-    exit_lapse = sampler.binomial(state.cert, _col(h, 5))
+    exit_lapse = sampler.binomial(state.cert, _col(h, 5), "lapsed_exit")
     cert = state.cert - exit_lapse
     f["entity_exits"] = exits
     f["lapsed_exit"] = exit_lapse.sum(axis=-1)
@@ -295,7 +314,7 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     lam_ent = (_col(P["base_new_entities"] * ent_uplift * inflow_mult, 2) * w[None, :]
                + _col(P["entities_per_startup"] * new_proj[:, 2], 2) * share[None, :]
                + _col(P["entity_imitation"] * ent_uplift * inflow_mult, 2) * ent * left_area)
-    new_ent = sampler.poisson(lam_ent)
+    new_ent = sampler.poisson(lam_ent, "new_entities")
     ent = ent + new_ent
     f["new_entities"] = new_ent
 
@@ -334,15 +353,15 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     # 4. evaluation of submitted candidates -------------------------------------------------
     evaluating = (year >= P["first_evaluation_year"]).astype(float)
     sub_rate = P["submission_rate"] * evaluating * state.submission_scale * sub_shock
-    submitted = sampler.binomial(state.cand, _col(sub_rate, 3))
+    submitted = sampler.binomial(state.cand, _col(sub_rate, 3), "submitted")
     scale = _col(P["score_scale"], 2)
     prem = _col(P["premium_share"], 2)
     prem_bonus = _col(P["premium_score_bonus"], 2)
     probs = [p[..., None] for p in star_probabilities(score_mean, scale, t3, t4, t5, prem, prem_bonus)]
-    failed, n3, n4, n5 = sampler.split(submitted, probs)
-    retry = sampler.binomial(failed, _col(P["retry_prob"], 3))
+    failed, n3, n4, n5 = sampler.split(submitted, probs, "evaluated")
+    retry = sampler.binomial(failed, _col(P["retry_prob"], 3), "retry")
     cand = state.cand - submitted + retry
-    dropout = sampler.binomial(cand, _col(P["candidate_dropout"], 3))
+    dropout = sampler.binomial(cand, _col(P["candidate_dropout"], 3), "dropout")
     f["submitted"] = submitted
     f["failed"] = failed
     new_cert = np.stack([n3, n4, n5, np.zeros_like(n3)], axis=-1)  # D×A×G×L
@@ -358,7 +377,7 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     tour = np.zeros_like(lam_ideas)
     tour[..., tourism_index] = _col(new_proj[:, 3] * P["ideas_per_agritourism_project"], 2) * share[None, :]
     # never more ideas than the pool holds (whole products when sampling)
-    new_ideas = np.minimum(sampler.poisson(lam_ideas + tour), state.pool if sampler.expected
+    new_ideas = np.minimum(sampler.poisson(lam_ideas + tour, "new_ideas"), state.pool if sampler.expected
                            else np.floor(state.pool + 1e-9))
     pool = state.pool - new_ideas + _col(P["pool_growth"], 3) * state.pool0 * act[None, :, None]
     cand = cand - dropout + new_ideas
@@ -371,19 +390,20 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     p_up4 = (up_probs[2] + up_probs[3])[..., None, None]  # P(score >= 4★ threshold)
     p_up5 = up_probs[3][..., None, None]  # P(score >= 5★ threshold)
     rate = _col(P["upgrade_attempt_rate"], 4)
-    att3 = sampler.binomial(cert[..., L3, :], rate)
-    up34 = sampler.binomial(att3, p_up4)
-    att4 = sampler.binomial(cert[..., L4, :], rate)
-    up45 = sampler.binomial(att4, p_up5)
+    att3 = sampler.binomial(cert[..., L3, :], rate, "upgrade_attempts_3star")
+    up34 = sampler.binomial(att3, p_up4, "upgrades_3star_4star")
+    att4 = sampler.binomial(cert[..., L4, :], rate, "upgrade_attempts_4star")
+    up45 = sampler.binomial(att4, p_up5, "upgrades_4star_p5")
     central_on = (year >= P["central_first_year"]).astype(float)
-    sub_c = sampler.binomial(cert[..., LP5, :], _col(P["central_submission_rate"] * central_on, 4))
-    pass_c = sampler.binomial(sub_c, _col(P["central_pass_rate"], 4))
+    sub_c = sampler.binomial(cert[..., LP5, :], _col(P["central_submission_rate"] * central_on, 4),
+                             "central_submitted")
+    pass_c = sampler.binomial(sub_c, _col(P["central_pass_rate"], 4), "central_passed")
     tot = pass_c.sum(axis=(1, 2, 3))
     cap = P["central_capacity"]
     over = tot > cap
     if np.any(over):
         keep = np.where(over, cap / np.maximum(tot, 1e-12), 1.0)
-        pass_c = np.where(_col(over, 4), sampler.binomial(pass_c, _col(keep, 4)), pass_c)
+        pass_c = np.where(_col(over, 4), sampler.binomial(pass_c, _col(keep, 4), "central_capacity"), pass_c)
     cert = cert.copy()
     cert[..., L3, :] -= up34
     cert[..., L4, :] -= up45
@@ -405,7 +425,8 @@ def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight:
     r_lvl = np.stack([r, r * f4, r, r], axis=-1)[:, None, None, :]  # D×1×1×L
     d_lvl = np.stack([P["downgrade_prob"], P["downgrade_prob_4star"], P["downgrade_prob_4star"],
                       P["downgrade_prob_4star"]], axis=-1)[:, None, None, :]
-    renewed, downgraded, lapsed = sampler.split(expiring, [r_lvl, (1 - r_lvl) * d_lvl, (1 - r_lvl) * (1 - d_lvl)])
+    renewed, downgraded, lapsed = sampler.split(expiring, [r_lvl, (1 - r_lvl) * d_lvl, (1 - r_lvl) * (1 - d_lvl)],
+                                                "reevaluated")
     down_to = np.zeros_like(downgraded)
     down_to[..., :-1] = downgraded[..., 1:]  # level l -> l-1; a downgraded 3★ lapses
     lapsed_total = lapsed + np.concatenate([downgraded[..., :1], np.zeros_like(downgraded[..., 1:])], axis=-1)

@@ -366,7 +366,8 @@ class Result:
         return out
 
 
-MODEL_VERSION = "2"  # 2: flows kept at coarser axes (cached results of 1 are not reused)
+MODEL_VERSION = "3"  # 2: flows kept at coarser axes (cached results of 1 are not reused); 3: each flow draws
+# from a random stream of its own (issue 19): Monte Carlo numbers of a seed changed once
 
 
 def _stats(x: np.ndarray, axis: int) -> dict[str, np.ndarray]:

@@ -90,7 +90,8 @@ class Streams:
 
     Every uncertain assumption, the year-to-year shocks, the split of the reported stocks and the
     posterior resampling draw from streams of their own: giving a new assumption a distribution,
-    or adding a shock, never shifts any other draw.  The flows use the block's own stream.
+    or adding a shock, never shifts any other draw.  So do the flows: each named flow of
+    :func:`ocop_sim.model.step` draws from ``"flow:<name>"``.
     """
 
     seed: int
@@ -350,7 +351,9 @@ def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
     for k, v in (overrides or {}).items():
         P[k] = np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
     params_out = {k: v.copy() for k, v in P.items()}
-    sampler = model.Sampler(rng, None if expected or streams is None else streams.get("shocks"))
+    # each flow draws from a named stream of its own ("flow:<name>"), the shocks from theirs
+    sampler = model.Sampler(rng, None if expected or streams is None else streams.get("shocks"),
+                            None if expected or streams is None else (lambda flow: streams.get("flow:" + flow)))
     state = initial_state(scenario, n, expected, P, streams)
     events = scenario_events(scenario) if event_list is None else event_list
     dtype0 = np.float64 if expected else np.float32

@@ -66,12 +66,13 @@ def test_reproduce_round_trip(tmp_path, capsys):
 
 #: A manifest written by ``ocop-sim run params/smoke.yaml --draws 25 --seed 7 --no-cache`` on
 #: 2026-11-30 (re-recorded after the recalibrated posterior and the re-certification data of
-#: commit 0b3592f) and committed: its results_checksum was recorded then, by the run,
+#: commit 0b3592f, and again when each flow got a random stream of its own, issue 19, model
+#: version 3) and committed: its results_checksum was recorded then, by the run,
 #: so the test compares a re-run with a number no code computes at test time.  Regenerate it only
 #: after a deliberate model or data change (same command, copy ``smoke_manifest.json`` here) and
 #: say why in the commit.
 RECORDED = Path(__file__).with_name("data") / "reproduce" / "smoke_manifest.json"
-RECORDED_CHECKSUM = "c590e3903b0f9d1d187a988d9cc581ee7665a96aec3200662e14d43165b596ca"
+RECORDED_CHECKSUM = "fabb22ab02d666eb08a304ed05a76a3da0447952c857a71fcbe5889fe107418d"
 
 
 def test_reproduce_against_the_recorded_checksum(tmp_path, capsys):
@@ -205,8 +206,14 @@ def test_manifest_records_what_it_compared(tmp_path):
 
 def test_old_manifest_of_another_model_version_says_the_model_changed(tmp_path, capsys):
     """Not "the manifest was edited": the recorded scenario is intact, the model is not the same;
-    the message names the versions, whether the numbers still agree or not."""
+    the message names the versions, whether the numbers still agree or not.  (In a manifest of
+    hash_version 2 the versions are part of the scenario hash: editing them is an edit.)"""
+    from ocop_sim.scenarios import dump_hash
+
     m = json.loads(RECORDED.read_text(encoding="utf-8"))
+    for k in ("hash_version", "resolved_hash", "compared", "schema_version"):  # as a model-1 run wrote it
+        m.pop(k)
+    m["scenario_hash"] = dump_hash(m["resolved_scenario"])
     m["model_version"] = "1"
     work = tmp_path / RECORDED.name
     work.write_text(json.dumps(m), encoding="utf-8")
@@ -235,3 +242,24 @@ def test_a_metric_added_since_does_not_fail_the_summary(tmp_path, capsys, monkey
     capsys.readouterr()
     assert main(["reproduce", str(manifest)]) == 0, capsys.readouterr().err
     assert "products_4star_plus" in results.METRICS
+
+
+def test_a_manifest_written_before_the_versioned_hash_still_reproduces(tmp_path, capsys):
+    """A hash_version 1 manifest (scenario_hash over every resolved field, no 'compared', no
+    schema_version): its integrity is checked with the old hash, its checksum over the arrays its
+    resolved scenario implies; editing it is still told apart."""
+    from ocop_sim.scenarios import dump_hash
+
+    m = json.loads(RECORDED.read_text(encoding="utf-8"))
+    for k in ("hash_version", "resolved_hash", "compared", "schema_version"):
+        m.pop(k)
+    m["scenario_hash"] = dump_hash(m["resolved_scenario"])
+    work = tmp_path / RECORDED.name
+    work.write_text(json.dumps(m), encoding="utf-8")
+    assert main(["reproduce", str(work)]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert out.startswith("reproduced smoke") and "model changed" not in out
+    m["resolved_scenario"]["draws"] = 7
+    work.write_text(json.dumps(m), encoding="utf-8")
+    assert main(["reproduce", str(work)]) == 1
+    assert "(the manifest was edited)" in capsys.readouterr().err
