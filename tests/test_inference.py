@@ -215,8 +215,13 @@ def test_simulation_based_calibration_of_the_model(history):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "measured 2026-11-30 (issue 18): from one noisy Monte Carlo history, 12 of the 14 default "
+@pytest.mark.xfail(strict=False, reason=(
+    "not strict since each flow has a random stream of its own (issue 19): the test's seed now gives "
+    "another history, from which all 14 are recovered; the same truth with five other histories "
+    "(history seeds +1..+5, each with its own observation noise; measured 2026-11-30) misses 3, 0, "
+    "1, 0, 1 (submission_rate twice, inflow_sd twice, pool_factor once; the test's code with those seeds), "
+    "so the miss below is a property of the method, not of one draw. "
+    "Before: measured 2026-11-30 (issue 18): from one noisy Monte Carlo history, 12 of the 14 default "
     "parameters' 95 % intervals hold the truth; submission_rate (truth 0.312, interval 0.10-0.28) and "
     "base_new_entities (11.1, interval 3.5-8.0) miss, also at the default 1500 steps (another truth: "
     "entity_imitation and renewal_base_prob miss). The same truth with expected-mode data (no "
