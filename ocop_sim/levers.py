@@ -3,7 +3,7 @@
 A lever is declared once, as a :class:`LeverSpec` in :data:`LEVERS`; from that one declaration
 come the scenario field (:class:`ocop_sim.config.Levers`, its validation, bounds, unit and
 labels), the tuples ``BUDGET_LINES`` / ``COUNT_LEVERS`` / ``SCHEDULE_LEVERS`` /
-``ALL_SCHEDULES``, the model's per-year lever values (:data:`YearLevers`, as
+``ALL_SCHEDULES``, the model's per-year lever values (:func:`make_year_levers`, as
 ``ocop_sim.model.Levers``), the lever matrix of the compiled engine, the i18n labels (the
 lever's own key and ``spending_<line>``), the app's Vietnamese help, the widgets and the Excel
 sheet (both read :func:`ocop_sim.config.lever_meta`).

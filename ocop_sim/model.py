@@ -173,15 +173,6 @@ class State:
         return self.cert.sum(axis=(-1, -2, -3))
 
 
-def inflow_factor(x, autonomous, uplift_max, half):
-    """Inflow relative to its base rate at spending ``x``: ``a + (1 − a)(1 + u)·x/(x + h)``.
-
-    ``a`` (``autonomous_share``) is the inflow with no programme money; the base rate is reached
-    at spending ``x = h`` (with u = 1), and the curve levels off at ``a + (1 − a)(1 + u)``.
-    """
-    return autonomous + (1.0 - autonomous) * (1.0 + uplift_max) * saturating(x, half)
-
-
 #: Lever values of one year (province-wide): a frozen dataclass with one float per lever of the
 #: registry (:data:`ocop_sim.levers.LEVERS`, in its order); a lever not given is 0.
 Levers = _levers.make_year_levers()
