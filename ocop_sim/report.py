@@ -363,16 +363,24 @@ def sensitivity_years(res) -> list[int]:
     return ys
 
 
-def key_sensitivities(ld, res, lang: str = "en", top: int = 8):
+def key_sensitivity_tables(ld, res) -> dict:
+    """The tornado tables (expected mode) of the key-sensitivity section: ``{year: DataFrame}``
+    of :func:`ocop_sim.sensitivity.tornados` for products at 3★+ in :func:`sensitivity_years`."""
+    from .sensitivity import tornados
+
+    return tornados(ld.scenario, SENSITIVITY_METRIC, sensitivity_years(res))
+
+
+def key_sensitivities(ld, res, lang: str = "en", top: int = 8, tables: dict | None = None):
     """Tornado charts (expected mode) of products at 3★+ in 2025 and 2035: one figure, one panel
-    per year, the ``top`` factors each.  About 0.7 s on the baseline."""
+    per year, the ``top`` factors each.  ``tables``: :func:`key_sensitivity_tables` computed
+    earlier (a :class:`ReportBundle`'s), else computed here (about 0.7 s on the baseline)."""
     import matplotlib.pyplot as plt
 
     from . import plots
-    from .sensitivity import tornados
 
     years = sensitivity_years(res)
-    tabs = tornados(ld.scenario, SENSITIVITY_METRIC, years)
+    tabs = key_sensitivity_tables(ld, res) if tables is None else tables
     fig, axes = plt.subplots(1, len(years), figsize=(6.8 * len(years), 0.9 + 0.42 * top), squeeze=False)
     for ax, y in zip(axes[0], years):
         plots.tornado_figure(tabs[y], lang, top=top, ax=ax, title=f"{t(SENSITIVITY_METRIC, lang)}, {y}")
@@ -466,6 +474,244 @@ def matrix_html(matrix, lang: str = "en") -> str:
     return _table([t("target", lang), *[str(c) for c in matrix.columns]], rows)
 
 
+# ----------------------------------------------------------------------------- computed once per scenario
+
+#: Monte Carlo draws of the reality checks' conditional reruns in a report (bounds their time).
+CHECK_DRAWS = 200
+#: Format of a report bundle: bump it when what a bundle holds, or how it is computed, changes.
+BUNDLE_FORMAT = "ocop-sim-report-bundle/1"
+#: A bundle is a few tables: a larger file is not ours.
+MAX_BUNDLE_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class ReportBundle:
+    """What a scenario report computes beyond reading its Result, the same in every language:
+    the lever that moves each target at risk most (summary, parts IV–V: expected-mode tornados),
+    the reality checks with their conditional Monte Carlo reruns (appendix 4) and the
+    key-sensitivity tornados (appendix 5).
+
+    The batch computes it once per scenario in its worker (:func:`compute_bundle`) and hands it
+    to the vi and en kernels as a signed JSON file (:func:`save_bundle`, :func:`load_bundle`;
+    no pickle); a notebook run on its own computes it in its kernel (:func:`report_bundle`).
+    """
+
+    scenario_hash: str
+    seed: int
+    draws: int
+    mode: str
+    #: per target at risk, in the summary's order: (registry, id, (lever, low, base, high) or None)
+    levers: tuple
+    #: :func:`ocop_sim.checks.run_checks` with :data:`CHECK_DRAWS` draws for the reruns
+    checks: Any
+    #: :func:`key_sensitivity_tables`: ``{year: DataFrame}``
+    tornados: dict
+
+
+class _SharedExpectedRuns:
+    """Within the block, an expected-mode run the tornados ask for twice (same scenario: the
+    lever variants of every target's tornado and of the key sensitivities) is computed once.
+
+    Expected runs are deterministic, so the tables are those of separate calls, number for
+    number (the report bundle test compares them)."""
+
+    def __enter__(self):
+        from . import sensitivity
+
+        self._mod, self._orig, memo = sensitivity, getattr(sensitivity, "simulate", None), {}
+        orig = self._orig
+
+        def simulate(scenario, *args, **kwargs):
+            if args or kwargs.get("mode") != "expected" or set(kwargs) - {"mode"}:
+                return orig(scenario, *args, **kwargs)
+            key = scenario.model_dump_json()
+            if key not in memo:
+                memo[key] = orig(scenario, *args, **kwargs)
+            return memo[key]
+
+        if orig is not None:
+            sensitivity.simulate = simulate
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._orig is not None:
+            self._mod.simulate = self._orig
+
+
+def compute_bundle(ld, res, table=None) -> ReportBundle:
+    """Compute a report's :class:`ReportBundle` (tornados, reality checks and their reruns)."""
+    from .checks import run_checks
+    from .document import compute_summary
+
+    table = res.attainment() if table is None else table
+    with _SharedExpectedRuns():
+        s = compute_summary(ld, res, table)
+        tornados = key_sensitivity_tables(ld, res)
+    levers = tuple((str(it["row"]["registry"]), str(it["row"]["id"]),
+                    None if it["lever"] is None else tuple(it["lever"])) for it in s.at_risk)
+    return ReportBundle(scenario_hash=ld.hash, seed=int(res.seed), draws=int(res.draws), mode=str(res.mode),
+                        levers=levers, checks=run_checks(ld.scenario, res, max_under_draws=CHECK_DRAWS),
+                        tornados=tornados)
+
+
+def summary_numbers(ld, res, table, bundle: ReportBundle | None = None):
+    """:func:`ocop_sim.document.compute_summary`, with the levers of the targets at risk taken
+    from ``bundle`` (computed once for every language) instead of computed again."""
+    from .document import compute_summary
+
+    if bundle is None:
+        return compute_summary(ld, res, table)
+    s = compute_summary(ld, res, table, levers=False)
+    if [(str(it["row"]["registry"]), str(it["row"]["id"])) for it in s.at_risk] != [b[:2] for b in bundle.levers]:
+        raise ValueError("report bundle: expected the targets at risk of this run, got others")
+    for it, (_, _, eff) in zip(s.at_risk, bundle.levers):
+        it["lever"] = eff
+    return s
+
+
+def _plain(x: Any) -> Any:
+    """A JSON value of a table cell (numpy scalars as Python numbers)."""
+    import numpy as np
+
+    if isinstance(x, np.bool_):
+        return bool(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    return x
+
+
+def _frame_json(df) -> dict:
+    return {"columns": [str(c) for c in df.columns],
+            "rows": [[_plain(v) for v in row] for row in df.itertuples(index=False, name=None)]}
+
+
+def _frame_from(d: dict):
+    import pandas as pd
+
+    return pd.DataFrame(d["rows"], columns=d["columns"])
+
+
+def bundle_json(bundle: ReportBundle) -> dict:
+    """The bundle as plain JSON data (what :func:`save_bundle` signs)."""
+    return {"scenario_hash": bundle.scenario_hash, "seed": bundle.seed, "draws": bundle.draws, "mode": bundle.mode,
+            "levers": [[r, i, None if e is None else [e[0], *map(float, e[1:])]] for r, i, e in bundle.levers],
+            "checks": _frame_json(bundle.checks),
+            "tornados": {str(y): _frame_json(df) for y, df in bundle.tornados.items()}}
+
+
+def bundle_from_json(d: dict, label: str = "report bundle") -> ReportBundle:
+    """:func:`bundle_json` read back; CacheError naming the field when the data is not a bundle's."""
+    from .cache import CacheError
+
+    try:
+        return ReportBundle(scenario_hash=str(d["scenario_hash"]), seed=int(d["seed"]), draws=int(d["draws"]),
+                            mode=str(d["mode"]),
+                            levers=tuple((str(r), str(i), None if e is None else (str(e[0]), *map(float, e[1:4])))
+                                         for r, i, e in d["levers"]),
+                            checks=_frame_from(d["checks"]),
+                            tornados={int(y): _frame_from(t) for y, t in d["tornados"].items()})
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise CacheError(f"{label}: expected the tables of a report bundle, got something else "
+                         f"({type(exc).__name__}: {exc})") from None
+
+
+def save_bundle(folder: str | Path, name: str, bundle: ReportBundle) -> Path:
+    """Write ``bundle`` as ``name.json`` in ``folder``, signed with the folder's cache key
+    (:mod:`ocop_sim.cache`), atomically; returns the path."""
+    from .cache import _mac, _secret
+
+    folder = Path(folder)
+    key = _secret(folder, create=True)
+    meta = {"format": BUNDLE_FORMAT, "name": name, "bundle": bundle_json(bundle)}
+    meta["mac"] = _mac(key, meta)
+    return atomic_write_text(safe_child(folder, f"{name}.json"), json.dumps(meta, ensure_ascii=False))
+
+
+def load_bundle(path: str | Path, scenario_hash: str | None = None, res=None) -> ReportBundle:
+    """The verified bundle at ``path``: signed by its folder's cache key, of this format and, when
+    given, of this scenario (hash) and this run (seed, draws, mode).  Raises CacheError on any
+    mismatch and FileNotFoundError when there is none."""
+    import hmac
+
+    from .cache import CacheError, _mac, _secret
+
+    p = Path(path)
+    if p.stat().st_size > MAX_BUNDLE_BYTES:
+        raise CacheError(f"{p}: expected a report bundle of at most {MAX_BUNDLE_BYTES} bytes, got {p.stat().st_size}")
+    try:
+        meta = json.loads(p.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise CacheError(f"{p}: expected the JSON of a report bundle, got invalid JSON") from None
+    if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
+        raise CacheError(f"{p}: format: expected {BUNDLE_FORMAT!r}, got "
+                         f"{meta.get('format') if isinstance(meta, dict) else type(meta).__name__!r}")
+    key = _secret(p.parent, create=False)
+    if key is None:
+        raise CacheError(f"{p}: expected a cache key beside it, got none (a foreign bundle)")
+    mac = meta.get("mac")
+    if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, meta)):
+        raise CacheError(f"{p}: mac: expected the signature of this folder's key, got a different one "
+                         "(a foreign or edited bundle)")
+    b = bundle_from_json(meta.get("bundle") if isinstance(meta.get("bundle"), dict) else {}, str(p))
+    want = {"scenario_hash": scenario_hash}
+    if res is not None:
+        want.update(seed=int(res.seed), draws=int(res.draws), mode=str(res.mode))
+    for k, v in want.items():
+        if v is not None and getattr(b, k) != v:
+            raise CacheError(f"{p}: {k}: expected {str(v)[:16]!r}, got {str(getattr(b, k))[:16]!r} "
+                             "(the bundle of another run)")
+    return b
+
+
+def bundle_key(scenario, res) -> str:
+    """Key of a run's bundle in the result cache: the run's inputs (:func:`ocop_sim.cache.run_inputs`:
+    scenario, settings, model and package versions, data, posterior, registries), the bundle's
+    format and the reruns' draws."""
+    import hashlib
+
+    from .cache import run_inputs
+
+    blob = {"format": BUNDLE_FORMAT, "check_draws": CHECK_DRAWS,
+            "run": run_inputs(scenario, int(res.draws), int(res.seed), str(res.mode))}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
+
+
+def cached_bundle(ld, res, table=None, use_cache: bool = True) -> ReportBundle:
+    """:func:`compute_bundle` through the result cache (``--force`` re-renders and unchanged
+    scenarios of a later batch do not compute it again); a cache that cannot be read or written
+    is skipped with a warning, as :func:`ocop_sim.cache.cached_simulate` does."""
+    import warnings
+
+    from .cache import CacheError, CacheWarning, cache_dir
+
+    if not use_cache:
+        return compute_bundle(ld, res, table)
+    p = cache_dir() / f"{bundle_key(ld.scenario, res)}.json"
+    try:
+        return load_bundle(p, ld.hash, res)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except (CacheError, OSError) as exc:
+        warnings.warn(f"report bundle discarded, recomputing: {exc}", CacheWarning, stacklevel=2)
+        p.unlink(missing_ok=True)
+    b = compute_bundle(ld, res, table)
+    try:
+        save_bundle(p.parent, p.stem, b)
+    except (CacheError, OSError) as exc:
+        warnings.warn(f"result cache {p.parent} not used for the report bundle: {exc}", CacheWarning, stacklevel=2)
+    return b
+
+
+def report_bundle(ld, res, path: str | Path | None = None, table=None) -> ReportBundle:
+    """A report's bundle: the one the batch computed (``path``, verified against this scenario and
+    run), or computed here when the notebook runs on its own (``path`` None)."""
+    if path:
+        return load_bundle(path, ld.hash, res)
+    return compute_bundle(ld, res, table)
+
+
 # ----------------------------------------------------------------------------- execution + export
 
 
@@ -490,18 +736,205 @@ def _strip_external(html_text: str) -> str:
 def to_html(nb, title: str, lang: str | None = None) -> str:
     """Self-contained HTML of an executed notebook without code (images embedded as base64);
     ``lang`` (else the notebook's ``lang`` parameter) sets ``<html lang>``."""
-    from nbconvert import HTMLExporter
-
     lang = lang or (nb.metadata.get("papermill", {}).get("parameters", {}).get("lang")) or "en"
-    exp = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                       language_code=lang if lang in ("vi", "en") else "en")
-    body, _ = exp.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _ = _exporter(lang if lang in ("vi", "en") else "en").from_notebook_node(
+        nb, resources={"metadata": {"name": title}})
     return _strip_external(body)
+
+
+_EXPORTERS: dict = {}
+
+
+def _exporter(lang: str):
+    """One HTML exporter per language and process: a new one compiles nbconvert's Jinja templates
+    again (about half a second per report)."""
+    if lang not in _EXPORTERS:
+        from nbconvert import HTMLExporter
+
+        _EXPORTERS[lang] = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                                        language_code=lang)
+    return _EXPORTERS[lang]
 
 
 #: What a report kernel imports while it boots (before it accepts work): the package, pandas
 #: and matplotlib.  The notebook still runs in a fresh kernel process of its own.
-_PRELOAD = "import ocop_sim.report, ocop_sim.plots, ocop_sim.results, matplotlib.pyplot, pandas"
+_PRELOAD = ("import ocop_sim.report, ocop_sim.plots, ocop_sim.results, ocop_sim.document, ocop_sim.data, "
+            "ocop_sim.cache, matplotlib.pyplot, pandas")
+#: ``0`` starts every report kernel as a Python process of its own (``python -m ipykernel_launcher``)
+#: instead of forking it from the worker's kernel template (:class:`_KernelTemplate`).
+FORK_ENV = "OCOP_SIM_FORK_KERNELS"
+
+# The kernel template: a process that imports ipykernel and what the reports import (_PRELOAD),
+# then only forks.  Each child is one report's kernel: a new process (own session and process
+# group), in the environment and folder jupyter_client asked for, that starts IPKernelApp as
+# ``python -m ipykernel_launcher`` would.  The template never runs notebook code, so no report
+# sees another's state; it only spares each kernel ~2 s of imports.  Children are reaped as they
+# end; the template exits when its worker closes the pipe.
+_TEMPLATE_CODE = r"""
+import json, os, signal, sys, traceback
+ctl_in, ctl_out = os.fdopen(os.dup(0), "rb"), os.fdopen(os.dup(1), "wb")
+os.dup2(2, 1)  # whatever the imports print goes to the log, never into the answers
+if sys.path and sys.path[0] == "":
+    del sys.path[0]  # as ipykernel_launcher: the kernel puts it back
+import ipykernel.kernelapp
+exec(sys.argv[1])
+def reap(*_):  # at once (no zombie), and into this process's CPU accounting (resource.RUSAGE_CHILDREN)
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGCHLD, reap)
+for line in ctl_in:
+    req = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setsid()
+            ctl_in.close()
+            ctl_out.close()
+            for sig in (signal.SIGINT, signal.SIGCHLD, signal.SIGTERM, signal.SIGPIPE):
+                signal.signal(sig, signal.SIG_DFL)
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(2, 1)
+            os.environ.clear()
+            os.environ.update(req["env"])
+            os.environ["JPY_PARENT_PID"] = str(os.getppid())
+            if req.get("cwd"):
+                os.chdir(req["cwd"])
+            # the kernel ends with the template (the trait's default was read at import, without it)
+            sys.argv = [sys.executable, *req["argv"], "--IPKernelApp.parent_handle=%d" % os.getppid()]
+            ipykernel.kernelapp.launch_new_instance()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    ctl_out.write(b"pid %d\n" % pid)
+    ctl_out.flush()
+"""
+
+
+class _ForkedProcess:
+    """A :class:`subprocess.Popen`-like handle of a kernel forked by the template (a child of the
+    template, not of this process: it is watched by PID, and the template reaps it)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.returncode = pid, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0  # gone (its exit status went to the template)
+            except PermissionError:
+                pass
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        t0 = time.monotonic()
+        while self.poll() is None:
+            if timeout is not None and time.monotonic() - t0 > timeout:
+                import subprocess
+
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        import signal as _signal
+
+        self.send_signal(_signal.SIGKILL)
+
+    def terminate(self) -> None:
+        import signal as _signal
+
+        self.send_signal(_signal.SIGTERM)
+
+
+class _KernelTemplate:
+    """The worker's kernel template process (see ``_TEMPLATE_CODE``): :meth:`fork` returns the PID
+    of a new kernel process, or None when the template cannot serve (the caller then launches
+    the kernel the usual way)."""
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        self.python = os.path.realpath(sys.executable)
+        argv = KernelSpecManager().get_kernel_spec("python3").argv
+        # the kernel spec's interpreter options (e.g. -Xfrozen_modules=off): the template runs with them
+        self.flags = argv[1:self._launcher(argv)] if self._launcher(argv) else []
+        self.proc = subprocess.Popen([sys.executable, *self.flags, "-c", _TEMPLATE_CODE, _PRELOAD],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+
+    @staticmethod
+    def _launcher(cmd: list[str]) -> int | None:
+        """Index of ``-m ipykernel_launcher`` in a kernel command (None if it is not one)."""
+        return next((i for i in range(1, len(cmd) - 1) if cmd[i:i + 2] == ["-m", "ipykernel_launcher"]), None)
+
+    def fork(self, cmd: list[str], env: dict | None, cwd) -> int | None:
+        i = self._launcher(cmd)
+        if (i is None or cmd[1:i] != self.flags or os.path.realpath(cmd[0]) != self.python
+                or self.proc.poll() is not None):
+            return None
+        try:
+            req = {"argv": list(cmd[i + 2:]), "env": dict(os.environ if env is None else env),
+                   "cwd": str(cwd) if cwd else None}
+            self.proc.stdin.write(json.dumps(req).encode() + b"\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline().strip()
+        except (OSError, ValueError):
+            return None
+        return int(line[4:]) if line.startswith(b"pid ") and line[4:].isdigit() else None
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001 - stuck or gone: make sure it is gone
+            self.kill()
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+
+
+_TEMPLATE: _KernelTemplate | None = None
+
+
+def _provisioner_class():
+    """A jupyter_client provisioner that forks the kernel from this worker's template."""
+    from jupyter_client.provisioning import LocalProvisioner
+
+    class ForkProvisioner(LocalProvisioner):
+        async def launch_kernel(self, cmd, **kwargs):
+            pid = _TEMPLATE.fork(cmd, kwargs.get("env"), kwargs.get("cwd")) if _TEMPLATE is not None else None
+            if pid is None:
+                return await super().launch_kernel(cmd, **kwargs)
+            self.process = _ForkedProcess(pid)
+            self.pid = self.pgid = pid  # it leads its own session (the signal falls back to the PID before that)
+            self.cwd = kwargs.get("cwd") or os.getcwd()
+            return self.connection_info
+
+    return ForkProvisioner
 
 
 class _WarmKernels:
@@ -527,6 +960,11 @@ class _WarmKernels:
         if stopping():
             raise RuntimeError("the run is being stopped: no new kernel")
         km = AsyncKernelManager(kernel_name="python3", **_kernel_transport())
+        if _TEMPLATE is not None:  # forked from the worker's template: the imports are done
+            import uuid
+
+            km.kernel_id = str(uuid.uuid4())
+            km.provisioner = _provisioner_class()(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
         _STARTING.append(km)  # a signal while it boots must still find it (_kill_kernels)
         try:
             run_sync(km.start_kernel)(extra_arguments=[f"--IPKernelApp.exec_lines={_PRELOAD}"])
@@ -619,6 +1057,8 @@ def _kill_kernels() -> None:
                 getattr(km, clean)()
             except Exception:  # noqa: BLE001 - best effort while stopping
                 pass
+    if _TEMPLATE is not None:
+        _TEMPLATE.kill()
     try:  # whatever is left of this process's kernels (their files carry its PID: ours alone)
         from jupyter_core.paths import jupyter_runtime_dir
 
@@ -711,7 +1151,7 @@ def _worker_init(log: str | None = None) -> None:
     import papermill  # noqa: F401  - warm the import once per worker
     import nbconvert  # noqa: F401
 
-    global _WARM
+    global _WARM, _TEMPLATE
     from multiprocessing.util import Finalize
 
     _WARM = _WarmKernels()
@@ -719,7 +1159,14 @@ def _worker_init(log: str | None = None) -> None:
     from .signals import install_worker_handler
 
     install_worker_handler(_kill_kernels)  # SIGTERM/SIGINT: kernels killed, their files removed
-    _WARM.prepare()  # boots while the worker's first task (a simulation) runs
+    if os.environ.get(FORK_ENV, "1") != "0" and hasattr(os, "fork"):
+        try:  # imports while the worker's first task (a simulation) runs; kernels fork from it
+            _TEMPLATE = _KernelTemplate()
+            Finalize(_TEMPLATE, _TEMPLATE.close, exitpriority=5)  # after the kernels it forked
+        except OSError:
+            _TEMPLATE = None
+    else:
+        _WARM.prepare()  # boots while the worker's first task (a simulation) runs
 
 
 def _simulate_task(path: str, out: str, draws: int | None, seed: int | None, langs: tuple[str, ...],
@@ -736,12 +1183,17 @@ def _simulate_task(path: str, out: str, draws: int | None, seed: int | None, lan
     try:
         ld = load(path, allow_outside=True)
         name = ld.scenario.name
+        hand = Path(handoff) if handoff else Path(out) / CACHE_DIR
         if precomputed:
             res = load_result(precomputed)
             cache = Path(precomputed)
         else:
             res = cached_simulate(ld.scenario, draws=draws, seed=seed, use_cache=use_cache)
-            cache = save_result(res, safe_child(Path(handoff) if handoff else Path(out) / CACHE_DIR, f"{name}.npz"))
+            cache = save_result(res, safe_child(hand, f"{name}.npz"))
+        tab = res.attainment()
+        # what every language's report computes (tornados, reality checks and their reruns): once,
+        # here, while the kernels only format and draw
+        bundle = save_bundle(hand, f"{name}.report", cached_bundle(ld, res, tab, use_cache))
         folder = safe_child(out, name)
         notes = []
         try:
@@ -756,8 +1208,8 @@ def _simulate_task(path: str, out: str, draws: int | None, seed: int | None, lan
                 for lang in langs:
                     p = write_workbook(res, ld, safe_child(stage, f"{name}_{lang}.xlsx"), lang)
                     files[f"excel_{lang}"] = str(folder / Path(p).relative_to(stage))
-        tab = res.attainment()
-        return {"ok": True, "name": name, "path": path, "cache": str(cache), "files": files, "notes": notes,
+        return {"ok": True, "name": name, "path": path, "cache": str(cache), "bundle": str(bundle),
+                "files": files, "notes": notes,
                 "attainment": tab.to_dict("records"), "total_cost_bn_vnd": float(res.spending().to_numpy().sum()),
                 "title": {"vi": ld.scenario.title.vi, "en": ld.scenario.title.en}}
     except Exception as exc:  # noqa: BLE001
@@ -818,7 +1270,7 @@ def _sim_files(rec: dict) -> list[str]:
 
 def _write_sim_marker(folder: Path, key: dict, r: dict) -> None:
     """After a scenario's tables and workbooks: what the index needs (targets, files, titles)."""
-    _write_record(folder, "tables", key, {"result": {k: v for k, v in r.items() if k not in ("cache", "notes")}})
+    _write_record(folder, "tables", key, {"result": {k: v for k, v in r.items() if k not in ("cache", "bundle", "notes")}})
 
 
 def _finished_sim(folder: Path, key: dict, langs) -> dict | None:
@@ -829,7 +1281,7 @@ def _finished_sim(folder: Path, key: dict, langs) -> dict | None:
         return None
     if not all(Path(p).is_file() for p in _sim_files(r)):
         return None
-    return {**r, "notes": [], "cache": ""}
+    return {**r, "notes": [], "cache": "", "bundle": ""}
 
 
 def _finished(folder: Path, stem: str, key: dict) -> dict | None:
@@ -851,10 +1303,12 @@ def _render_marked(template: Path, params: dict, folder: Path, stem: str, title:
 
 
 def _render_task(path: str, cache: str, out: str, name: str, lang: str, draws, seed, timeout,
-                 title: str, template: str | None = None, key: dict | None = None) -> RenderOutcome:
+                 title: str, template: str | None = None, key: dict | None = None,
+                 bundle: str | None = None) -> RenderOutcome:
     folder = safe_child(out, name)
     params = {"scenario": str(Path(path).resolve()), "draws": draws, "seed": seed, "lang": lang,
-              "output_dir": str(folder), "result_cache": str(Path(cache).resolve())}
+              "output_dir": str(folder), "result_cache": str(Path(cache).resolve()),
+              "report_bundle": str(Path(bundle).resolve()) if bundle else None}
     return _render_marked(Path(template) if template else REPORT_NOTEBOOK, params, folder, f"{name}_{lang}", title,
                           name, lang, timeout, key)
 
@@ -1108,7 +1562,8 @@ def _run_batch(paths: list[str], out: str | Path, jobs: int = 2, langs: tuple[st
                             continue
                         title = r["title"][lang] or r["name"]
                         f = pool.submit(_render_task, r["path"], r["cache"], str(out), r["name"], lang, draws, seed,
-                                        timeout, title, str(template) if template else None, keys[r["name"]])
+                                        timeout, title, str(template) if template else None, keys[r["name"]],
+                                        r.get("bundle"))
                         futs[f] = ("render", r["name"])
             elif kind in ("render", "compare", "calibration") and r is not None:
                 batch.outcomes.append(r)

@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-PARAMETERS = {"scenario", "scenarios", "draws", "seed", "lang", "output_dir", "result_cache", "result_caches", "until"}
+PARAMETERS = {"scenario", "scenarios", "draws", "seed", "lang", "output_dir", "result_cache", "result_caches", "until",
+              "report_bundle"}
 
 
 def test_expected_notebooks_exist():
