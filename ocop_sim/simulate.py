@@ -466,6 +466,11 @@ def simulate(scenario: Scenario, draws: int | None = None, seed: int | None = No
         Seed; default: the scenario's ``seed``.
     mode : {"monte_carlo", "expected"}
         Expected values (one draw, fractional counts) or sampled flows and assumptions.
+        Expected mode is a mean-field run: each year's flows are the means of the sampled flows
+        given the state, so it equals the Monte Carlo mean one year on; later the concave terms
+        (imitation × pool left, ideas capped by the pool) put the Monte Carlo mean below it, by
+        at most ~2–3 % over the horizon (tests/test_model.py measures the bound).  The explorer
+        and the calibration use it; reports quote Monte Carlo.
     sample_assumptions : bool
         In Monte Carlo mode, draw uncertain assumptions from their distributions (True) or keep
         them at their values (False: flow noise only).
