@@ -212,7 +212,8 @@ def _configure_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--steps", type=_steps, default=1000,
                    help="sampler steps per chunk (convergence is checked after each)")
-    p.add_argument("--max-steps", type=_steps, default=16000, help="most sampler steps before refusing")
+    p.add_argument("--max-steps", type=_steps, default=32000,
+                   help="most sampler steps before refusing (a fit stops as soon as it converges)")
     p.add_argument("--path", action="store_true",
                    help="also infer the yearly inflow path (inflow_shock_YYYY; slower to converge)")
 
