@@ -50,18 +50,16 @@ except Exception:  # noqa: BLE001 - any import failure means: no compiled engine
 
 #: Column of each assumption in the packed D × n_assumptions matrix.
 COLUMNS: dict[str, int] = {name: j for j, name in enumerate(ASSUMPTION_NAMES)}
-#: Columns of the lever matrix (T × n_levers), in the order of :class:`ocop_sim.model.Levers` (the
-#: lever registry's order).
-LEVER_COLUMNS: tuple[str, ...] = _levers.lever_names()
-# lever columns the equations use by name (a new lever is appended: these do not move)
-_LV_PD = LEVER_COLUMNS.index("product_development_bn_vnd")
-_LV_TR = LEVER_COLUMNS.index("training_bn_vnd")
-_LV_SS = LEVER_COLUMNS.index("startup_support_bn_vnd")
-_LV_INF = LEVER_COLUMNS.index("infrastructure_bn_vnd")
-_LV_VC = LEVER_COLUMNS.index("value_chain_bn_vnd")
-_LV_DC = LEVER_COLUMNS.index("display_centres")
-_LV_AGT = LEVER_COLUMNS.index("agritourism_projects")
-_LV_TSO = LEVER_COLUMNS.index("training_share_officials")
+#: Levers the kernel's equations use by name (projects bought, training, development support in
+#: the quality index): always the first columns of the lever matrix, in this order, so that the
+#: compiled (and disk-cached) kernel's column constants never depend on the registry's order.
+KERNEL_LEVERS: tuple[str, ...] = ("product_development_bn_vnd", "training_bn_vnd", "startup_support_bn_vnd",
+                                  "infrastructure_bn_vnd", "value_chain_bn_vnd", "display_centres",
+                                  "agritourism_projects", "training_share_officials")
+#: Columns of the lever matrix (T × n_levers): :data:`KERNEL_LEVERS`, then every other lever of the
+#: registry (:data:`ocop_sim.levers.LEVERS`) in its order; the responses find theirs by name.
+LEVER_COLUMNS: tuple[str, ...] = KERNEL_LEVERS + tuple(n for n in _levers.lever_names() if n not in KERNEL_LEVERS)
+_LV_PD, _LV_TR, _LV_SS, _LV_INF, _LV_VC, _LV_DC, _LV_AGT, _LV_TSO = range(len(KERNEL_LEVERS))
 
 
 def response_table(responses=None) -> np.ndarray:
@@ -130,7 +128,7 @@ _C_DP4 = COLUMNS["downgrade_prob_4star"]
 _L3, _L4, _LP5, _LN5 = model.L3, model.L4, model.LP5, model.LN5
 _NL, _NK = model.N_LEVELS, model.N_AGES
 assert (_NL, _NK) == (4, 3) and tuple(model.PROJECTS).index("value_chain_projects") == 4
-assert tuple(f for f in model.Levers.__dataclass_fields__) == LEVER_COLUMNS
+assert set(model.Levers.__dataclass_fields__) == set(LEVER_COLUMNS) and len(LEVER_COLUMNS) == len(set(LEVER_COLUMNS))
 assert set(BUDGET_LINES) <= set(SCHEDULE_LEVERS) <= set(LEVER_COLUMNS)
 
 

@@ -21,7 +21,8 @@ def test_everything_is_generated_from_the_registry():
     names = levers.lever_names()
     assert tuple(config.Levers.model_fields) == names
     assert tuple(f.name for f in dataclasses.fields(model.Levers)) == names
-    assert engine.LEVER_COLUMNS == names
+    assert set(engine.LEVER_COLUMNS) == set(names) and len(engine.LEVER_COLUMNS) == len(names)
+    assert engine.LEVER_COLUMNS[:len(engine.KERNEL_LEVERS)] == engine.KERNEL_LEVERS  # fixed kernel columns
     assert config.BUDGET_LINES == levers.lever_names("budget")
     assert config.COUNT_LEVERS == levers.lever_names("count")
     assert set(config.ALL_SCHEDULES) == set(names) == set(sensitivity.LEVER_NAMES)
