@@ -382,7 +382,7 @@ class Calibration:
 
 
 def calibrate(scenario: Scenario, until: int | None = None, names=DEFAULT_PARAMS, actuals=None,
-              pooled: dict | None = None, seed: int = 0, n_steps: int = 1500, max_steps: int = 12000,
+              pooled: dict | None = None, seed: int = 0, n_steps: int = 1500, max_steps: int = 32000,
               min_ess: float = 400, max_rhat: float = 1.01, require: bool = True, progress=None,
               path: bool = False, n_walkers: int | None = None) -> Calibration:
     """Posterior of ``names`` given the reports known by ``until`` (all when None).
