@@ -757,9 +757,11 @@ def _exporter(lang: str):
 
 
 #: What a report kernel imports while it boots (before it accepts work): the package, pandas
-#: and matplotlib.  The notebook still runs in a fresh kernel process of its own.
+#: and matplotlib, and what loading a scenario with a posterior imports (bayes: scipy.special).
+#: The notebook still runs in a fresh kernel process of its own.
 _PRELOAD = ("import ocop_sim.report, ocop_sim.plots, ocop_sim.results, ocop_sim.document, ocop_sim.data, "
-            "ocop_sim.cache, matplotlib.pyplot, pandas")
+            "ocop_sim.cache, ocop_sim.bayes, ocop_sim.checks, ocop_sim.targets, ocop_sim.posterior, "
+            "matplotlib.pyplot, matplotlib_inline.backend_inline, IPython.display, pandas")
 #: ``0`` starts every report kernel as a Python process of its own (``python -m ipykernel_launcher``)
 #: instead of forking it from the worker's kernel template (:class:`_KernelTemplate`).
 FORK_ENV = "OCOP_SIM_FORK_KERNELS"
