@@ -404,16 +404,42 @@ def block_rng(seed: int, block: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
 
 
-def run_draws(scenario: Scenario, start: int, stop: int, seed: int, sample_assumptions: bool = True) -> RunArrays:
-    """Monte Carlo draws ``start..stop`` (must start on a block boundary)."""
+def _block_numpy(scenario: Scenario, n: int, seed: int, block: int, sample_assumptions: bool) -> RunArrays:
+    return run_block(scenario, n, block_rng(seed, block), sample_assumptions, streams=Streams(int(seed), block))
+
+
+def _block_compiled(scenario: Scenario, n: int, seed: int, block: int, sample_assumptions: bool) -> RunArrays:
+    from .engine_mc import run_monte_carlo
+
+    return run_monte_carlo(scenario, n, seed, block, sample_assumptions)
+
+
+def _block_auto(scenario: Scenario, n: int, seed: int, block: int, sample_assumptions: bool) -> RunArrays:
+    from .engine import AVAILABLE
+
+    return (_block_compiled if AVAILABLE else _block_numpy)(scenario, n, seed, block, sample_assumptions)
+
+
+#: Monte Carlo engines by name: ``"numpy"`` (the reference: :func:`run_block`, draw for draw what the
+#: golden files hold), ``"compiled"`` (numba, :func:`ocop_sim.engine_mc.run_monte_carlo`: equal in
+#: distribution, not draw for draw), ``"auto"`` (compiled where numba is installed, else numpy).
+ENGINES = {"numpy": _block_numpy, "compiled": _block_compiled, "auto": _block_auto}
+
+
+def run_draws(scenario: Scenario, start: int, stop: int, seed: int, sample_assumptions: bool = True,
+              engine: str = "numpy") -> RunArrays:
+    """Monte Carlo draws ``start..stop`` (must start on a block boundary) with the engine named
+    ``engine`` (:data:`ENGINES`)."""
     if start % BLOCK:
         raise ValueError(f"chunks must start on a multiple of {BLOCK}, got {start}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    run = ENGINES[engine]
     total = stop - start
     out: RunArrays | None = None
     for b0 in range(start, stop, BLOCK):
         n = min(BLOCK, stop - b0)
-        part = run_block(scenario, n, block_rng(seed, b0 // BLOCK), sample_assumptions,
-                         streams=Streams(int(seed), b0 // BLOCK))
+        part = run(scenario, n, int(seed), b0 // BLOCK, sample_assumptions)
         if out is None:
             if n == total:
                 return part
@@ -453,7 +479,7 @@ def concat_runs(parts: list[RunArrays]) -> RunArrays:
 
 
 def simulate(scenario: Scenario, draws: int | None = None, seed: int | None = None, mode: str = "monte_carlo",
-             sample_assumptions: bool = True, executor=None):
+             sample_assumptions: bool = True, executor=None, engine: str = "numpy"):
     """Simulate a scenario.
 
     Parameters
@@ -476,21 +502,27 @@ def simulate(scenario: Scenario, draws: int | None = None, seed: int | None = No
         them at their values (False: flow noise only).
     executor : optional
         An executor from :mod:`ocop_sim.executors` to run chunks of draws in parallel.
+    engine : {"numpy", "compiled", "auto"}
+        Monte Carlo engine (:data:`ENGINES`): the numpy reference (default), the numba kernel
+        (equal in distribution, reproducible for a seed, faster: benchmarks/bench_engine.py), or
+        the kernel where numba is installed.  Ignored in expected mode.
     """
     from .results import Result
 
     if mode not in _MODES:
         raise ValueError(f"mode: expected one of {', '.join(_MODES)}, got {mode!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
     seed = scenario.seed if seed is None else int(seed)
     if mode == "expected":
         arrays = run_block(scenario, 1, None)
         return Result(scenario=scenario, arrays=arrays, mode=mode, seed=seed, draws=1)
     draws = scenario.draws if draws is None else int(draws)
     if executor is None:
-        arrays = run_draws(scenario, 0, draws, seed, sample_assumptions)
+        arrays = run_draws(scenario, 0, draws, seed, sample_assumptions, engine)
     else:
         chunks = draw_chunks(draws, executor.workers)
-        parts = executor.map(run_draws, [(scenario, a, b, seed, sample_assumptions) for a, b in chunks])
+        parts = executor.map(run_draws, [(scenario, a, b, seed, sample_assumptions, engine) for a, b in chunks])
         arrays = concat_runs(parts)
     return Result(scenario=scenario, arrays=arrays, mode=mode, seed=seed, draws=draws)
 
