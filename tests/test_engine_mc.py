@@ -189,6 +189,21 @@ def test_equal_in_distribution(name, n, sample_assumptions):
     assert not bad, "\n".join(bad)
 
 
+def test_a_fitted_inflow_path_in_distribution():
+    """Years whose log inflow is given (inference's posterior predictive) take it; later years walk on."""
+    sc = load("history.yaml")
+    n = 1500
+    rng = np.random.default_rng(4)
+    path = {y: rng.normal(0.0, 0.3, n) for y in range(2020, 2024)}
+    fast = sim.concat_runs([engine_mc.run_monte_carlo(sc, 500, 9, b, inflow_path={y: v[b * 500:(b + 1) * 500]
+                                                                                  for y, v in path.items()})
+                            for b in range(3)])
+    ref = sim.concat_runs([numpy_block(sc, 500, 9, b, inflow_path={y: v[b * 500:(b + 1) * 500] for y, v in path.items()})
+                           for b in range(3)])
+    bad = compare(fast, ref)
+    assert not bad, "\n".join(bad)
+
+
 def test_the_comparison_can_fail():
     """A kernel with one rate off by 50 % is caught: the tolerances are not too loose."""
     sc = load("smoke.yaml")
