@@ -882,7 +882,12 @@ class _KernelTemplate:
         argv = KernelSpecManager().get_kernel_spec("python3").argv
         # the kernel spec's interpreter options (e.g. -Xfrozen_modules=off): the template runs with them
         self.flags = argv[1:self._launcher(argv)] if self._launcher(argv) else []
-        self.proc = subprocess.Popen([sys.executable, *self.flags, "-c", _TEMPLATE_CODE, _PRELOAD],
+        # the last argument names the run's runtime folder and this worker, as kernels' connection
+        # files do: the template and every kernel forked from it carry it in their command line
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        tag = str(Path(jupyter_runtime_dir()) / f"kernel-ocop-{os.getpid()}-template")
+        self.proc = subprocess.Popen([sys.executable, *self.flags, "-c", _TEMPLATE_CODE, _PRELOAD, tag],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
 
     @staticmethod

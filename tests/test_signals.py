@@ -98,7 +98,9 @@ def test_signal_to_report_stops_workers_and_kernels(tmp_path, runtime, sig):
         fam = _family(proc.pid, runtime)
         kernels = {pid for pid, (_, _, cmd) in _procs().items() if str(runtime) in cmd}
         assert kernels and len(fam) >= 3, (fam, kernels)  # main, workers, kernels
-        assert any("ipc" in p.name for p in runtime.iterdir())  # kernels talk over Unix sockets, not TCP
+        # kernels talk over Unix sockets, not TCP (a kernel forked from the worker's template binds
+        # them once the template has imported the package)
+        assert _wait_for(lambda: any("ipc" in p.name for p in runtime.iterdir()), 60)
         os.kill(proc.pid, sig)
         code = proc.wait(timeout=60)
     finally:
