@@ -5,10 +5,11 @@ Usage: python tools/backtest_prior_leak.py UNTIL [PRIOR ...] [--events]
 Runs the leak-free backtest of params/history.yaml at ``UNTIL`` (without pooling), once as is and
 once with the named priors (default ``renewal_factor_4star``) allowed whatever their
 ``known_from`` date: a deliberate leak of later knowledge.  With ``--events``, a third run also
-keeps the pack's events dated after the cut-off (the 2023 criteria change of 148/QĐ-TTg, the
-2022 entity push...).  Prints the coverage, the bias per metric and the 4★ forecasts of each, as
+keeps the non-exogenous events dated after the cut-off (exogenous ones, such as the 2023
+criteria change of 148/QĐ-TTg and the 2025 merger in the Đồng Nai pack, are in every backtest:
+its forecasts are conditional on them, so for that pack the third run equals the second).  Prints the coverage, the bias per metric and the 4★ forecasts of each, as
 JSON.  Issue 15's closing note uses it to show that the 4★ bias at the 2021 cut-off comes from
-knowledge published later (the national star mix of 04/2024, the 2023 criteria), unknown in 2021.
+knowledge published later (the national star mix of 04/2024), unknown in 2021.
 """
 from __future__ import annotations
 
