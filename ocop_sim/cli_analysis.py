@@ -232,7 +232,8 @@ def _configure_optimize(p: argparse.ArgumentParser) -> None:
 
 def cmd_sweep(args) -> int:
     """Run a scenario's sweep: block as one batch; writes outcomes.csv and rules.csv/.txt."""
-    from .io import atomic_write_text, safe_child
+    from .io import atomic_write_text, check_out_dir, safe_child
+    from .locks import OutputLock
     from .sweep import RULES_EXPLANATION, rules_table, run_sweep
 
     ld = _load(args)
@@ -241,13 +242,14 @@ def cmd_sweep(args) -> int:
         raise UsageError(f"{args.scenario}: sweep: expected a 'sweep:' block in the scenario, got none")
     out = Path(args.out)
     paths = [safe_child(out, n) for n in ("outcomes.csv", "rules.csv", "rules.txt")]
-    with executor_from_args(args) as executor:
+    check_out_dir(out)  # a file or a read-only folder: exit 2 now, not after the sweep
+    # one run per folder, as run and report: a second sweep on the same --out fails fast (exit 2)
+    with OutputLock(out), executor_from_args(args) as executor:
         outcomes = run_sweep(sc, executor=executor, folder=ld.path.parent)
-    rules = rules_table(outcomes, sc.sweep)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(paths[0], outcomes.to_csv(index=False))
-    atomic_write_text(paths[1], rules.to_csv(index=False))
-    atomic_write_text(paths[2], RULES_EXPLANATION + "\n\n" + "\n".join(rules["text"]) + "\n")
+        rules = rules_table(outcomes, sc.sweep)
+        atomic_write_text(paths[0], outcomes.to_csv(index=False))
+        atomic_write_text(paths[1], rules.to_csv(index=False))
+        atomic_write_text(paths[2], RULES_EXPLANATION + "\n\n" + "\n".join(rules["text"]) + "\n")
     print(RULES_EXPLANATION)
     print("\n".join(rules["text"]))
     print(f"wrote {len(outcomes)} samples to {paths[0]}, {len(rules)} rules to {paths[1]}")

@@ -101,6 +101,9 @@ def test_second_run_on_a_locked_out_fails_fast_naming_folder_and_pid(tmp_path, c
         _one_line_exit2(capsys, code, str(out), f"PID {holder.pid}", "in use by another ocop-sim run")
         code = main(["report", SMOKE, "--out", str(out), "--quiet", "--lang", "en", "--draws", "5"])
         _one_line_exit2(capsys, code, str(out), f"PID {holder.pid}")
+        code = main(["sweep", str(ROOT / "params" / "sweep_budget.yaml"), "--out", str(out)])
+        _one_line_exit2(capsys, code, str(out), f"PID {holder.pid}", "in use by another ocop-sim run")
+        assert sorted(p.name for p in out.iterdir()) == [".ocop-sim.lock"]  # nothing written
     finally:
         holder.kill()
         holder.wait()
