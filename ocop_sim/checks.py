@@ -297,3 +297,18 @@ def summary_digest(result, metrics: tuple[str, ...] = ("products_3star_plus", "p
     """A few headline numbers (mean over draws per year, province) for a readable comparison."""
     years = [int(y) for y in result.years]
     return {m: dict(zip(map(str, years), (float(v) for v in result.series(m).mean(axis=1)))) for m in metrics}
+
+
+def format_checks(df, lang: str = "en") -> tuple[str, int]:
+    """Plain-text lines of :func:`run_checks` output and the number that failed."""
+    from .i18n import t  # as the other functions here: i18n imports this module's neighbours
+    if not len(df):
+        return t("checks_none", lang), 0
+    label = "label_vi" if lang == "vi" else "label_en"
+    lines = []
+    for _, r in df.iterrows():
+        word = "PASS" if r["passed"] else "FAIL"
+        lines.append(f"{word}  {r['id']}: {r[label]}" + ("" if r["passed"] else f"  [{r['detail']}]"))
+    n_bad = int((~df["passed"].astype(bool)).sum())
+    lines.append(t("checks_passed_of", lang).format(ok=len(df) - n_bad, n=len(df)))
+    return "\n".join(lines), n_bad

@@ -188,8 +188,7 @@ def _run_one(ld, args, executor, out, cached_simulate) -> None:
     print(format_start(res, args.lang))
     print(format_targets(table, args.lang))
     if args.checks:
-        from .checks import run_checks
-        from .cli_ops import format_checks
+        from .checks import format_checks, run_checks
 
         print(format_checks(run_checks(sc, res), args.lang)[0])
     if out is not None:  # the set is staged and moved into place together (old set or new, never a mix)

@@ -20,7 +20,7 @@ SUMMARY_RTOL = 1e-12
 def cmd_check(args) -> int:
     """Run scenarios and evaluate their reality checks (exit 1 if any check fails)."""
     from .cache import cached_simulate
-    from .checks import run_checks
+    from .checks import format_checks, run_checks
     from .scenarios import load
 
     from .resources import check_memory
@@ -38,22 +38,6 @@ def cmd_check(args) -> int:
         print(text)
         failed += n_bad
     return 1 if failed else 0
-
-
-def format_checks(df, lang: str = "en") -> tuple[str, int]:
-    """Plain-text lines of :func:`ocop_sim.checks.run_checks` output and the number that failed."""
-    from .i18n import t
-
-    if not len(df):
-        return t("checks_none", lang), 0
-    label = "label_vi" if lang == "vi" else "label_en"
-    lines = []
-    for _, r in df.iterrows():
-        word = "PASS" if r["passed"] else "FAIL"
-        lines.append(f"{word}  {r['id']}: {r[label]}" + ("" if r["passed"] else f"  [{r['detail']}]"))
-    n_bad = int((~df["passed"].astype(bool)).sum())
-    lines.append(t("checks_passed_of", lang).format(ok=len(df) - n_bad, n=len(df)))
-    return "\n".join(lines), n_bad
 
 
 def _configure_check(p) -> None:
