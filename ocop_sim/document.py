@@ -26,7 +26,7 @@ import numpy as np
 
 from . import fmt
 from .i18n import CATALOGUE, assumption_source, assumption_text, key_label, lever_label, registry_title, scope_label
-from .i18n import t, term, unit_text
+from .i18n import scenario_title, scenario_titles, t, term, unit_text  # noqa: F401 - scenario_titles: notebooks use doc.scenario_titles
 
 #: Status colours (colour-blind safe: blue / orange / vermillion of Okabe–Ito, light tints for
 #: table cells) and a symbol, so the word never depends on the colour alone.
@@ -297,11 +297,6 @@ def report_date(res):
     return (ts or dt.datetime.now(fmt.VN_TZ)).date()
 
 
-def scenario_title(ld, lang: str) -> str:
-    return getattr(ld.scenario.title, lang) or getattr(ld.scenario.title, "vi" if lang == "en" else "en") or \
-        t("scenario", lang)
-
-
 def header_html(ld, res, lang: str = "en") -> str:
     """The document's header: issuing body, motto, place and date, title, the scenario's
     description, and the *Căn cứ* (legal bases)."""
@@ -379,7 +374,7 @@ def _target_year(row, res) -> int:
 def compute_summary(ld, res, table=None, n_risk: int = 3, levers: bool = True) -> Summary:
     """Numbers of the executive summary: headline, counts by outlook, the ``n_risk`` targets
     with the lowest probabilities and the lever that moves each most, changes, trust."""
-    from .report import trust_sentence
+    from .trust import trust_sentence
 
     table = res.attainment() if table is None else table
     s = Summary()
@@ -654,7 +649,7 @@ def outlook_targets_html(table, lang: str = "en") -> str:
 
 def outlook_html(ld, res, table, lang: str = "en") -> str:
     """Part III: milestones, then the targets ahead with the trust sentence."""
-    from .report import trust_sentence
+    from .trust import trust_sentence
 
     parts = ['<div class="ocopdoc">', f"<h2>{esc(t('part_3', lang))}</h2>", milestones_html(res, lang),
              f"<h3>{esc(t('sec_targets', lang))} — "
@@ -895,7 +890,7 @@ def setup(lang: str = "en") -> None:
     (warnings belong in the logs of the batch, not in a planning document)."""
     import warnings
 
-    from .report import setup_figures
+    from .plots import setup_figures
 
     setup_figures()
     warnings.simplefilter("ignore")
@@ -904,28 +899,14 @@ def setup(lang: str = "en") -> None:
 # ----------------------------------------------------------------------------- several scenarios
 
 
-def scenario_titles(runs, lang: str = "en") -> dict[str, str]:
-    """``{scenario name: its title in lang}`` for the runs of a comparison; a title shared by
-    several scenarios is numbered, "(1)", "(2)", so that every column can be told apart."""
-    from collections import Counter
-
-    titles = {ld.scenario.name: scenario_title(ld, lang) for ld, _ in runs}
-    counts, seen = Counter(titles.values()), Counter()
-    for name, title in titles.items():
-        if counts[title] > 1:
-            seen[title] += 1
-            titles[name] = f"{title} ({seen[title]})"
-    return titles
-
-
 def titled(frame, runs, lang: str = "en"):
     """A frame whose columns are scenario names, with the scenarios' titles as columns."""
     return frame.rename(columns=scenario_titles(runs, lang))
 
 
 def cost_attainment(runs, lang: str = "en"):
-    """:func:`ocop_sim.report.cost_attainment` with the scenarios' titles (column ``label``)."""
-    from .report import cost_attainment as _ca
+    """:func:`ocop_sim.plots.cost_attainment` with the scenarios' titles (column ``label``)."""
+    from .plots import cost_attainment as _ca
 
     df = _ca(runs)
     df["label"] = df["scenario"].map(scenario_titles(runs, lang))

@@ -652,3 +652,23 @@ def registry_title(path_or_id: str, lang: str = "en") -> str:
         return str(raw["registry"][f"title_{lang}"])
     except Exception:  # noqa: BLE001 - not a readable registry: a neutral label
         return t("key_targets", lang)
+
+
+def scenario_title(ld, lang: str) -> str:
+    """A loaded scenario's title in ``lang`` (the other language's, else the word "scenario")."""
+    return getattr(ld.scenario.title, lang) or getattr(ld.scenario.title, "vi" if lang == "en" else "en") or \
+        t("scenario", lang)
+
+
+def scenario_titles(runs, lang: str = "en") -> dict[str, str]:
+    """``{scenario name: its title in lang}`` for the runs of a comparison; a title shared by
+    several scenarios is numbered, "(1)", "(2)", so that every column can be told apart."""
+    from collections import Counter
+
+    titles = {ld.scenario.name: scenario_title(ld, lang) for ld, _ in runs}
+    counts, seen = Counter(titles.values()), Counter()
+    for name, title in titles.items():
+        if counts[title] > 1:
+            seen[title] += 1
+            titles[name] = f"{title} ({seen[title]})"
+    return titles

@@ -338,3 +338,21 @@ def tornado_figure(df, lang: str = "en", top: int = 10, ax=None, title: str | No
     return ax
 
 
+def setup_figures() -> None:
+    """Matplotlib settings of the reports (inline PNG of moderate size)."""
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (9, 4.5), "axes.titlesize": 11})
+
+
+def cost_attainment(runs):
+    """Total spending over the horizon [bn VND] and expected number of targets met per scenario."""
+    import pandas as pd
+
+    rows = []
+    for ld, res in runs:
+        tab = res.attainment()
+        tab = tab[tab["status"].isin(["met", "at_risk", "missed"])]
+        rows.append({"scenario": ld.scenario.name, "total_cost_bn_vnd": float(res.spending().to_numpy().sum()),
+                     "targets_met": float(tab["probability"].sum()), "targets": int(len(tab))})
+    return pd.DataFrame(rows)

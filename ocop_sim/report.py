@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from .i18n import assumption_text, fmt_number, fmt_percent, source_text, t, unit_text
+from .plots import cost_attainment, setup_figures  # noqa: F401 - notebooks and tests call them here
+from .trust import trust_sentence
 from .io import atomic_write_bytes, atomic_write_text, safe_child
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -96,13 +98,6 @@ def load_runs(scenarios: list, result_caches: list | None = None, draws: int | N
               seed: int | None = None) -> list:
     caches = list(result_caches) if result_caches else [None] * len(scenarios)
     return [load_run(s, c, draws, seed) for s, c in zip(scenarios, caches)]
-
-
-def setup_figures() -> None:
-    """Matplotlib settings of the reports (inline PNG of moderate size)."""
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (9, 4.5), "axes.titlesize": 11})
 
 
 # ----------------------------------------------------------------------------- table builders
@@ -207,27 +202,6 @@ def evaluation_html(table, lang: str = "en") -> str:
                      (esc(_date_text(str(r.get("reported_date") or ""), lang) or "—"), ""), (link, ""),
                      (esc(t(st, lang)), f' style="background:{_STATUS_CSS.get(st, "#fff")}" data-status="{esc(st)}"')])
     return _table(headers, rows, cls="ocop targets evaluation")
-
-
-def trust_sentence(scenario, lang: str = "en") -> str:
-    """One plain sentence saying how far the probabilities can be trusted, from the backtest
-    scores recorded with the scenario's posterior (``ocop-sim calibrate … --backtest``)."""
-    bt = None
-    if scenario.posterior:
-        from .posterior import load_meta
-
-        from .scenarios import params_file
-
-        bt = load_meta(str(params_file(scenario.posterior))).get("backtest")
-    if not bt or not bt.get("cutoffs"):
-        return t("trust_none", lang)
-    cuts = bt["cutoffs"]
-    years = [c["until"] for c in cuts]
-    cov80 = bt.get("coverage_80", float("nan"))
-    n = sum(int(c.get("n_quantities", 0)) for c in cuts)
-    return t("trust_measured", lang).format(
-        first=min(years), last=max(years), share=fmt_percent(cov80, lang, 0), n=n,
-        worst=fmt_percent(min(c["coverage"]["80"] for c in cuts), lang, 0))
 
 
 def outlook_html(table, scenario, lang: str = "en") -> str:
@@ -443,19 +417,6 @@ def probability_matrix(runs, lang: str = "en"):
     m = pd.DataFrame(cols)
     m.index = [labels[k] for k in m.index]
     return m
-
-
-def cost_attainment(runs):
-    """Total spending over the horizon [bn VND] and expected number of targets met per scenario."""
-    import pandas as pd
-
-    rows = []
-    for ld, res in runs:
-        tab = res.attainment()
-        tab = tab[tab["status"].isin(["met", "at_risk", "missed"])]
-        rows.append({"scenario": ld.scenario.name, "total_cost_bn_vnd": float(res.spending().to_numpy().sum()),
-                     "targets_met": float(tab["probability"].sum()), "targets": int(len(tab))})
-    return pd.DataFrame(rows)
 
 
 def matrix_html(matrix, lang: str = "en") -> str:
@@ -1678,7 +1639,7 @@ def _csv_label(path: str | Path, lang: str) -> str:
 def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: str) -> str:
     """The index page: links to every report and the cross-scenario target table."""
     rendered = {(o.name, o.lang): o for o in batch.outcomes if o.ok}
-    from .document import scenario_titles
+    from .i18n import scenario_titles
 
     titles = scenario_titles([(ld, None) for ld in loaded], lang)  # readers see titles, never file names
     titles.update({"compare": t("compare_title", lang), "calibration": t("cal_fit_title", lang)})
