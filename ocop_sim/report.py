@@ -1639,7 +1639,7 @@ def _csv_label(path: str | Path, lang: str) -> str:
 def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: str) -> str:
     """The index page: links to every report and the cross-scenario target table."""
     rendered = {(o.name, o.lang): o for o in batch.outcomes if o.ok}
-    from .i18n import scenario_titles
+    from .document import scenario_titles  # also registers the document texts the index uses (col_result)
 
     titles = scenario_titles([(ld, None) for ld in loaded], lang)  # readers see titles, never file names
     titles.update({"compare": t("compare_title", lang), "calibration": t("cal_fit_title", lang)})
