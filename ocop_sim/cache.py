@@ -110,35 +110,44 @@ def _posterior_hash(scenario) -> str:
     return h.hexdigest()
 
 
-def _settings(scenario, draws: int | None, seed: int | None, mode: str, sample_assumptions: bool) -> dict:
-    """The run settings as :func:`ocop_sim.simulate` resolves them (defaults filled in)."""
+def _settings(scenario, draws: int | None, seed: int | None, mode: str, sample_assumptions: bool,
+              engine: str = "numpy") -> dict:
+    """The run settings as :func:`ocop_sim.simulate` resolves them (defaults filled in).  The
+    engine enters only when it is not the numpy reference, so the keys of numpy runs stay what
+    they were before there was a choice."""
+    from .simulate import resolve_engine
+
     seed = scenario.seed if seed is None else int(seed)
+    engine = resolve_engine(engine)
     if mode == "expected":
-        draws, sample_assumptions = 1, False
+        draws, sample_assumptions, engine = 1, False, "numpy"
     else:
         draws = scenario.draws if draws is None else int(draws)
-    return {"draws": draws, "seed": seed, "mode": mode, "sample_assumptions": bool(sample_assumptions)}
+    out = {"draws": draws, "seed": seed, "mode": mode, "sample_assumptions": bool(sample_assumptions)}
+    if engine != "numpy":
+        out["engine"] = engine
+    return out
 
 
 def run_inputs(scenario, draws: int | None = None, seed: int | None = None, mode: str = "monte_carlo",
-               sample_assumptions: bool = True) -> dict:
+               sample_assumptions: bool = True, engine: str = "numpy") -> dict:
     """Everything a run's numbers depend on (what the key hashes and what a loaded entry must match)."""
     from . import __version__
     from .results import MODEL_VERSION
     from .scenarios import resolved_hash as scenario_hash  # every field: a cache is never stale
     from .targets import registries_digest
 
-    return {"scenario": scenario_hash(scenario), **_settings(scenario, draws, seed, mode, sample_assumptions),
+    return {"scenario": scenario_hash(scenario), **_settings(scenario, draws, seed, mode, sample_assumptions, engine),
             "model_version": MODEL_VERSION, "package_version": __version__,
             "data": _data_hash(scenario.pack), "posterior": _posterior_hash(scenario),
             "registries": registries_digest(scenario)}
 
 
 def cache_key(scenario, draws: int | None = None, seed: int | None = None, mode: str = "monte_carlo",
-              sample_assumptions: bool = True) -> str:
-    """SHA-256 hex key of a run: scenario hash, run settings, model and package versions, data files,
-    posterior and target registries."""
-    blob = run_inputs(scenario, draws, seed, mode, sample_assumptions)
+              sample_assumptions: bool = True, engine: str = "numpy") -> str:
+    """SHA-256 hex key of a run: scenario hash, run settings (engine included), model and package
+    versions, data files, posterior and target registries."""
+    blob = run_inputs(scenario, draws, seed, mode, sample_assumptions, engine)
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
 
 
@@ -234,6 +243,45 @@ def _arrays_from(blob: bytes, label: str, draws: int, has_initial: bool):
                      spending=groups["spending"], initial=groups["initial"] if has_initial else None)
 
 
+def write_signed_json(folder: str | Path, name: str, meta: dict) -> Path:
+    """Write ``meta`` (plain JSON data with a ``format``) as ``name.json`` in ``folder``, signed with
+    the folder's key (created when missing), atomically; returns the path.  :func:`read_signed_json`
+    reads it back.  The result cache's metadata and the report bundles are written this way."""
+    from .io import safe_child
+
+    folder = Path(folder)
+    meta = {**meta, "mac": _mac(_secret(folder, create=True), meta)}
+    return atomic_write_text(safe_child(folder, f"{name}.json"), json.dumps(meta, ensure_ascii=False))
+
+
+def read_signed_json(path: str | Path, fmt: str, what: str, noun: str, max_bytes: int) -> dict:
+    """The JSON mapping at ``path`` after checking it is a regular file of at most ``max_bytes``,
+    valid JSON of format ``fmt`` and signed with the key of its own folder (:func:`write_signed_json`).
+
+    ``what`` names the file in messages ("metadata of a cache entry"), ``noun`` its kind ("entry").
+    Raises CacheError naming the file, the field and what was expected; FileNotFoundError when
+    there is no file."""
+    p = Path(path)
+    st = p.stat()
+    if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
+        raise CacheError(f"{p}: expected {what} of at most {max_bytes} bytes, got {st.st_size}")
+    try:
+        meta = json.loads(p.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise CacheError(f"{p}: expected the JSON {what}, got invalid JSON") from None
+    if not isinstance(meta, dict) or meta.get("format") != fmt:
+        raise CacheError(f"{p}: format: expected {fmt!r}, got "
+                         f"{meta.get('format') if isinstance(meta, dict) else type(meta).__name__!r}")
+    key = _secret(p.parent, create=False)
+    if key is None:
+        raise CacheError(f"{p}: expected a cache key {KEY_FILE} beside it, got none (a foreign {noun})")
+    mac = meta.get("mac")
+    if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, meta)):
+        raise CacheError(f"{p}: mac: expected the signature of this folder's key, got a different one "
+                         f"(a foreign or edited {noun})")
+    return meta
+
+
 def save_entry(folder: str | Path, name: str, result, inputs: dict | None = None) -> Path:
     """Write ``result`` as ``name.npz`` + signed ``name.json`` in ``folder`` (atomically); returns
     the ``.npz`` path.  ``inputs``: what a later load must match (default: the result's scenario
@@ -242,7 +290,7 @@ def save_entry(folder: str | Path, name: str, result, inputs: dict | None = None
     from .scenarios import resolved_hash as scenario_hash  # every field: a cache is never stale
 
     folder = Path(folder)
-    key = _secret(folder, create=True)
+    _secret(folder, create=True)  # the key first: an unwritable folder fails before any file is written
     blob = _arrays_blob(result.arrays)
     meta = {"format": FORMAT, "name": name,
             "inputs": inputs if inputs is not None else {"scenario": scenario_hash(result.scenario),
@@ -253,10 +301,10 @@ def save_entry(folder: str | Path, name: str, result, inputs: dict | None = None
             "has_initial": result.arrays.initial is not None,
             "resolved_scenario": result.scenario.model_dump(mode="json"),
             "npz_sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob),
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    meta["mac"] = _mac(key, meta)
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "run_created": str(result.created), "engine": str(result.engine)}
     p = atomic_write_bytes(safe_child(folder, f"{name}{_SUFFIX}"), blob)
-    atomic_write_text(safe_child(folder, f"{name}.json"), json.dumps(meta, ensure_ascii=False))
+    write_signed_json(folder, name, meta)
     return p
 
 
@@ -276,28 +324,9 @@ def load_entry(path: str | Path, scenario=None, inputs: dict | None = None):
     p = Path(path)
     label = str(p)
     jp = p.with_suffix(".json")
-    try:
-        st = jp.stat()
-    except FileNotFoundError:
-        if p.exists():
-            raise CacheError(f"{label}: expected its signed metadata {jp.name} beside it, got none") from None
-        raise  # no entry
-    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_META_BYTES:
-        raise CacheError(f"{jp}: expected a metadata file of at most {MAX_META_BYTES} bytes, got {st.st_size}")
-    try:
-        meta = json.loads(jp.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise CacheError(f"{jp}: expected JSON metadata of a cache entry, got invalid JSON") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CacheError(f"{jp}: format: expected {FORMAT!r}, got "
-                         f"{meta.get('format') if isinstance(meta, dict) else type(meta).__name__!r}")
-    key = _secret(p.parent, create=False)
-    if key is None:
-        raise CacheError(f"{jp}: expected a cache key {KEY_FILE} beside it, got none (a foreign entry)")
-    mac = meta.get("mac")
-    if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, meta)):
-        raise CacheError(f"{jp}: mac: expected the signature of this cache's key, got a different one "
-                         "(a foreign or edited entry)")
+    if not jp.exists() and p.exists():
+        raise CacheError(f"{label}: expected its signed metadata {jp.name} beside it, got none")
+    meta = read_signed_json(jp, FORMAT, "metadata of a cache entry", "entry", MAX_META_BYTES)
     rec = meta.get("inputs")
     if not isinstance(rec, dict):
         raise CacheError(f"{jp}: inputs: expected a mapping, got {type(rec).__name__}")
@@ -323,7 +352,11 @@ def load_entry(path: str | Path, scenario=None, inputs: dict | None = None):
                                                           for x in (seed, draws, n)):
         raise CacheError(f"{jp}: expected mode, seed, draws of a run, got {mode!r}, {seed!r}, {draws!r}")
     arrays = _arrays_from(blob, label, n, bool(meta.get("has_initial")))
-    return Result(scenario=scenario, arrays=arrays, mode=mode, seed=seed, draws=draws)
+    engine = meta.get("engine", "numpy")
+    if engine not in ("numpy", "compiled"):
+        raise CacheError(f"{jp}: engine: expected 'numpy' or 'compiled', got {engine!r}")
+    return Result(scenario=scenario, arrays=arrays, mode=mode, seed=seed, draws=draws,
+                  created=str(meta.get("run_created") or meta.get("created", "")), engine=engine)
 
 
 def _discard(p: Path) -> None:
@@ -370,14 +403,14 @@ def store(key: str, result, folder: str | Path | None = None, inputs: dict | Non
 
 def cached_simulate(scenario, draws: int | None = None, seed: int | None = None, mode: str = "monte_carlo",
                     cache_dir: str | Path | None = None, use_cache: bool = True, executor=None,
-                    sample_assumptions: bool = True):
+                    sample_assumptions: bool = True, engine: str = "numpy"):
     """:func:`ocop_sim.simulate` through the cache.
 
     Parameters
     ----------
     scenario : Scenario
         The resolved scenario.
-    draws, seed, mode, sample_assumptions, executor
+    draws, seed, mode, sample_assumptions, executor, engine
         As for :func:`ocop_sim.simulate` (the executor does not enter the key: every executor
         gives bit-for-bit the same result).
     cache_dir : path, optional
@@ -389,14 +422,14 @@ def cached_simulate(scenario, draws: int | None = None, seed: int | None = None,
 
     if not use_cache:
         return simulate(scenario, draws=draws, seed=seed, mode=mode, sample_assumptions=sample_assumptions,
-                        executor=executor)
-    inputs = run_inputs(scenario, draws, seed, mode, sample_assumptions)
+                        executor=executor, engine=engine)
+    inputs = run_inputs(scenario, draws, seed, mode, sample_assumptions, engine)
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
     hit = lookup(key, cache_dir, scenario, inputs)
     if hit is not None:
         return hit
     res = simulate(scenario, draws=draws, seed=seed, mode=mode, sample_assumptions=sample_assumptions,
-                   executor=executor)
+                   executor=executor, engine=engine)
     store(key, res, cache_dir, inputs)
     return res
 

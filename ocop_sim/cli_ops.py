@@ -204,7 +204,10 @@ def reproduce(manifest_path: str | Path) -> tuple[bool, str]:
     if not have_sum and not csv.is_file():
         raise ScenarioError(label, "results_checksum", f"expected a results checksum in the manifest or "
                             f"{csv.name} beside it, got neither (nothing to compare the re-run with)")
-    res = simulate(sc, draws=m["draws"], seed=m["seed"], mode=m["mode"])
+    engine = m.get("engine", "numpy")  # manifests before the choice of engine: the numpy reference
+    if engine not in ("numpy", "compiled"):
+        raise ScenarioError(label, "engine", f"expected 'numpy' or 'compiled', got {engine!r}")
+    res = simulate(sc, draws=m["draws"], seed=m["seed"], mode=m["mode"], engine=engine)
     if res.draws != m["draws"] or res.seed != m["seed"]:
         return False, f"settings: recorded draws={m['draws']}, seed={m['seed']}; re-run draws={res.draws}, seed={res.seed}"
     notes = []

@@ -174,6 +174,7 @@ CATALOGUE.update({
 })
 
 
+
 def t(key: str, lang: str = "en") -> str:
     """Label of ``key`` in ``lang`` ('vi' or 'en'); KeyError if missing."""
     if lang not in LANGS:
@@ -672,3 +673,12 @@ def scenario_titles(runs, lang: str = "en") -> dict[str, str]:
             seen[title] += 1
             titles[name] = f"{title} ({seen[title]})"
     return titles
+
+
+# the planning document's, the comparison's and the calibration report's texts (plain data)
+from .texts_document import DOCUMENT_TEXTS as _DOCUMENT_TEXTS  # noqa: E402 - imports nothing of the package
+
+_clash = sorted(set(_DOCUMENT_TEXTS) & set(CATALOGUE))
+if _clash:  # a key in two places would depend on the order of imports
+    raise RuntimeError(f"ocop_sim/texts_document.py repeats catalogue keys of i18n.py: {_clash}")
+CATALOGUE.update(_DOCUMENT_TEXTS)

@@ -24,7 +24,7 @@ from typing import Any
 from .i18n import assumption_text, fmt_number, fmt_percent, source_text, t, unit_text
 from .plots import cost_attainment, setup_figures  # noqa: F401 - notebooks and tests call them here
 from .trust import trust_sentence
-from .io import atomic_write_bytes, atomic_write_text, safe_child
+from .io import atomic_write_text, safe_child
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 REPORT_NOTEBOOK = NOTEBOOKS / "scenario_report.ipynb"
@@ -581,40 +581,19 @@ def bundle_from_json(d: dict, label: str = "report bundle") -> ReportBundle:
 def save_bundle(folder: str | Path, name: str, bundle: ReportBundle) -> Path:
     """Write ``bundle`` as ``name.json`` in ``folder``, signed with the folder's cache key
     (:mod:`ocop_sim.cache`), atomically; returns the path."""
-    from .cache import _mac, _secret
+    from .cache import write_signed_json
 
-    folder = Path(folder)
-    key = _secret(folder, create=True)
-    meta = {"format": BUNDLE_FORMAT, "name": name, "bundle": bundle_json(bundle)}
-    meta["mac"] = _mac(key, meta)
-    return atomic_write_text(safe_child(folder, f"{name}.json"), json.dumps(meta, ensure_ascii=False))
+    return write_signed_json(folder, name, {"format": BUNDLE_FORMAT, "name": name, "bundle": bundle_json(bundle)})
 
 
 def load_bundle(path: str | Path, scenario_hash: str | None = None, res=None) -> ReportBundle:
     """The verified bundle at ``path``: signed by its folder's cache key, of this format and, when
     given, of this scenario (hash) and this run (seed, draws, mode).  Raises CacheError on any
     mismatch and FileNotFoundError when there is none."""
-    import hmac
-
-    from .cache import CacheError, _mac, _secret
+    from .cache import CacheError, read_signed_json
 
     p = Path(path)
-    if p.stat().st_size > MAX_BUNDLE_BYTES:
-        raise CacheError(f"{p}: expected a report bundle of at most {MAX_BUNDLE_BYTES} bytes, got {p.stat().st_size}")
-    try:
-        meta = json.loads(p.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise CacheError(f"{p}: expected the JSON of a report bundle, got invalid JSON") from None
-    if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
-        raise CacheError(f"{p}: format: expected {BUNDLE_FORMAT!r}, got "
-                         f"{meta.get('format') if isinstance(meta, dict) else type(meta).__name__!r}")
-    key = _secret(p.parent, create=False)
-    if key is None:
-        raise CacheError(f"{p}: expected a cache key beside it, got none (a foreign bundle)")
-    mac = meta.get("mac")
-    if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, meta)):
-        raise CacheError(f"{p}: mac: expected the signature of this folder's key, got a different one "
-                         "(a foreign or edited bundle)")
+    meta = read_signed_json(p, BUNDLE_FORMAT, "report bundle", "bundle", MAX_BUNDLE_BYTES)
     b = bundle_from_json(meta.get("bundle") if isinstance(meta.get("bundle"), dict) else {}, str(p))
     want = {"scenario_hash": scenario_hash}
     if res is not None:
@@ -1639,7 +1618,7 @@ def _csv_label(path: str | Path, lang: str) -> str:
 def index_html(out: Path, loaded, sims: dict, batch: BatchResult, langs, lang: str) -> str:
     """The index page: links to every report and the cross-scenario target table."""
     rendered = {(o.name, o.lang): o for o in batch.outcomes if o.ok}
-    from .document import scenario_titles  # also registers the document texts the index uses (col_result)
+    from .i18n import scenario_titles
 
     titles = scenario_titles([(ld, None) for ld in loaded], lang)  # readers see titles, never file names
     titles.update({"compare": t("compare_title", lang), "calibration": t("cal_fit_title", lang)})

@@ -80,6 +80,13 @@ class Result:
     mode: str
     seed: int
     draws: int
+    #: when the run was computed (UTC, ISO 8601): the manifest's and the reports' "made at", kept by
+    #: the result cache, so that a report rendered again from a cached run says the same
+    created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                         compare=False)
+    #: the Monte Carlo engine that made the draws (``simulate.resolve_engine``): "numpy" (the
+    #: reference, and every expected-mode run) or "compiled"
+    engine: str = "numpy"
     #: views computed once per run (masks, counted series): the arrays never change after a run
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -332,7 +339,7 @@ class Result:
             "hash_version": HASH_VERSION,
             # integrity of resolved_scenario below: reproduce tells an edited manifest from a changed model
             "resolved_hash": dump_hash(resolved),
-            "mode": self.mode, "seed": self.seed, "draws": self.draws,
+            "mode": self.mode, "seed": self.seed, "draws": self.draws, "engine": self.engine,
             "package": "ocop_sim", "version": __version__, "model_version": MODEL_VERSION,
             "schema_version": SCHEMA_VERSION,
             "data_hash": _data_hash(self.scenario.pack),
@@ -342,7 +349,7 @@ class Result:
             "compared": {"results_checksum": checksum_arrays(self), "summary": "the rows of <scenario>_summary.csv"},
             "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
             "pandas": pandas.__version__,
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "created": self.created,
             "resolved_scenario": resolved,
             **extra,
         }

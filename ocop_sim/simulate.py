@@ -426,6 +426,19 @@ def _block_auto(scenario: Scenario, n: int, seed: int, block: int, sample_assump
 ENGINES = {"numpy": _block_numpy, "compiled": _block_compiled, "auto": _block_auto}
 
 
+def resolve_engine(engine: str) -> str:
+    """The engine that runs: ``"numpy"`` or ``"compiled"`` (``"auto"`` resolved).  A Result, its
+    manifest and the result cache record this name: the two engines agree in distribution, not
+    draw for draw, so a run is reproduced with the engine that made it."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "auto":
+        from .engine import AVAILABLE
+
+        return "compiled" if AVAILABLE else "numpy"
+    return engine
+
+
 def run_draws(scenario: Scenario, start: int, stop: int, seed: int, sample_assumptions: bool = True,
               engine: str = "numpy") -> RunArrays:
     """Monte Carlo draws ``start..stop`` (must start on a block boundary) with the engine named
@@ -505,14 +518,14 @@ def simulate(scenario: Scenario, draws: int | None = None, seed: int | None = No
     engine : {"numpy", "compiled", "auto"}
         Monte Carlo engine (:data:`ENGINES`): the numpy reference (default), the numba kernel
         (equal in distribution, reproducible for a seed, faster: benchmarks/bench_engine.py), or
-        the kernel where numba is installed.  Ignored in expected mode.
+        the kernel where numba is installed.  Ignored in expected mode.  The result records
+        the engine that ran (:func:`resolve_engine`).
     """
     from .results import Result
 
     if mode not in _MODES:
         raise ValueError(f"mode: expected one of {', '.join(_MODES)}, got {mode!r}")
-    if engine not in ENGINES:
-        raise ValueError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    engine = resolve_engine(engine)
     seed = scenario.seed if seed is None else int(seed)
     if mode == "expected":
         arrays = run_block(scenario, 1, None)
@@ -524,7 +537,7 @@ def simulate(scenario: Scenario, draws: int | None = None, seed: int | None = No
         chunks = draw_chunks(draws, executor.workers)
         parts = executor.map(run_draws, [(scenario, a, b, seed, sample_assumptions, engine) for a, b in chunks])
         arrays = concat_runs(parts)
-    return Result(scenario=scenario, arrays=arrays, mode=mode, seed=seed, draws=draws)
+    return Result(scenario=scenario, arrays=arrays, mode=mode, seed=seed, draws=draws, engine=engine)
 
 
 _MODES = ("monte_carlo", "expected")

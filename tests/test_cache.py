@@ -50,6 +50,21 @@ def test_hit_returns_identical_result_without_simulating(smoke, tmp_path, counti
     assert not list(tmp_path.glob("*.pkl"))  # no pickle on disk
 
 
+def test_a_cached_run_keeps_the_time_it_was_computed(smoke, tmp_path):
+    """A report rendered again from a cached run says when the run was made, not when it was read:
+    two renders of one cached run are the same document (tests/test_report_bundle.py)."""
+    from ocop_sim.simulate import simulate
+
+    res = simulate(smoke, draws=8, seed=1)
+    res = res.__class__(scenario=res.scenario, arrays=res.arrays, mode=res.mode, seed=res.seed, draws=res.draws,
+                        created="2026-01-02T03:04:05+00:00")
+    back = cache.load_entry(cache.save_entry(tmp_path, "run", res), smoke)
+    assert back.created == "2026-01-02T03:04:05+00:00"
+    assert back.manifest()["created"] == res.manifest()["created"] == "2026-01-02T03:04:05+00:00"
+    fresh = simulate(smoke, draws=8, seed=1)
+    assert fresh.created != res.created and fresh.manifest()["created"] == fresh.created
+
+
 def test_defaults_resolve_like_simulate(smoke, tmp_path):
     assert cache.cache_key(smoke) == cache.cache_key(smoke, draws=smoke.draws, seed=smoke.seed)
     # expected mode ignores draws and sample_assumptions, as simulate does

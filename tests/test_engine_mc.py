@@ -170,6 +170,50 @@ def test_auto_is_compiled_here_and_numpy_stays_the_default():
                                   sim.simulate(sc, 40, 3, engine="compiled").arrays.stocks["certified"])
 
 
+def test_the_engine_is_recorded_keyed_and_reproduced(tmp_path, capsys, monkeypatch):
+    """A run says which engine made its draws (Result, manifest, cache entry); the cache keeps the
+    two engines' runs apart; ``reproduce`` re-runs a manifest with its engine, and the numbers of
+    the other engine are not accepted for it."""
+    import json
+
+    from ocop_sim import cache
+    from ocop_sim.cli import main
+
+    sc = load("smoke.yaml")
+    assert sim.simulate(sc, 30, 2, engine="auto").engine == "compiled"
+    assert sim.simulate(sc, 30, 2).engine == "numpy" and sim.simulate(sc, mode="expected", engine="compiled").engine == "numpy"
+    assert cache.cache_key(sc, 30, 2) != cache.cache_key(sc, 30, 2, engine="compiled") == cache.cache_key(sc, 30, 2, engine="auto")
+    # a numpy run's key has no engine field: entries made before the choice still hit
+    assert "engine" not in cache.run_inputs(sc, 30, 2)
+    monkeypatch.setenv("OCOP_SIM_CACHE", str(tmp_path / "cache"))
+    a = cache.cached_simulate(sc, 30, 2, engine="compiled")
+    b = cache.cached_simulate(sc, 30, 2, engine="compiled")  # read back from the entry
+    assert b.engine == "compiled" and np.array_equal(a.arrays.stocks["certified"], b.arrays.stocks["certified"])
+    c = cache.cached_simulate(sc, 30, 2)
+    assert c.engine == "numpy" and not np.array_equal(c.arrays.stocks["certified"], a.arrays.stocks["certified"])
+
+    out = tmp_path / "run"
+    assert main(["run", str(ROOT / "params" / "smoke.yaml"), "--draws", "25", "--seed", "7", "--out", str(out),
+                 "--no-cache", "--engine", "compiled"]) == 0
+    assert "engine=compiled" in capsys.readouterr().out
+    manifest = out / "smoke_manifest.json"
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    assert m["engine"] == "compiled"
+    assert main(["reproduce", str(manifest)]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    m["engine"] = "numpy"  # the same draws cannot come from the other engine
+    other = tmp_path / "other" / "smoke_manifest.json"
+    other.parent.mkdir()
+    other.write_text(json.dumps(m), encoding="utf-8")
+    assert main(["reproduce", str(other)]) == 1
+    assert "results_checksum" in capsys.readouterr().err
+    m["engine"] = "gpu"
+    other.write_text(json.dumps(m), encoding="utf-8")
+    assert main(["reproduce", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert str(other) in err and "engine" in err and "'numpy' or 'compiled'" in err
+
+
 # ----------------------------------------------------------------------------- in distribution
 
 

@@ -215,25 +215,21 @@ def test_simulation_based_calibration_of_the_model(history):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "not strict since each flow has a random stream of its own (issue 19): the test's seed now gives "
-    "another history, from which all 14 are recovered; the same truth with five other histories "
-    "(history seeds +1..+5, each with its own observation noise; measured 2026-11-30) misses 3, 0, "
-    "1, 0, 1 (submission_rate twice, inflow_sd twice, pool_factor once; the test's code with those seeds), "
-    "so the miss below is a property of the method, not of one draw. "
-    "Before: measured 2026-11-30 (issue 18): from one noisy Monte Carlo history, 12 of the 14 default "
-    "parameters' 95 % intervals hold the truth; submission_rate (truth 0.312, interval 0.10-0.28) and "
-    "base_new_entities (11.1, interval 3.5-8.0) miss, also at the default 1500 steps (another truth: "
-    "entity_imitation and renewal_base_prob miss). The same truth with expected-mode data (no "
-    "process noise) is recovered (all but inflow_sd, which such data cannot show): the likelihood "
-    "runs the expected mode, whose mean drifts below the Monte Carlo mean (tests/test_model.py "
-    "horizon xfail). For the lead (inference.py)."))
-def test_calibration_recovers_every_default_parameter_from_noisy_monte_carlo_data(history):
+def test_calibration_recovers_the_default_parameters_from_noisy_monte_carlo_data(history):
     """Draw true values from the documented priors, simulate ONE Monte Carlo history with them
     (process noise: binomial/Poisson flows, the inflow random walk), add the observation noise of
     the likelihood (negative binomial with the true obs_cv; shares ± SHARE_SD), and fit with
     :func:`ocop_sim.inference.calibrate` on its defaults (parameters, priors, walkers, no path)
-    except fewer steps (1000 of 1500, for CI time): every true value lies in its 95 % interval."""
+    except fewer steps (1000 of 1500, for CI time): the true values lie in their 95 % intervals but
+    for as many misses as chance allows.
+
+    With 14 parameters and honest 95 % intervals the number of misses is about Binomial(14, 0.05):
+    0, 1, 2, 3 with probabilities 0.49, 0.36, 0.12, 0.03 and 4 or more with 0.004, so more than
+    three misses says the method is wrong, not unlucky.  Measured 2026-11-30 with this truth and six
+    histories (the test's seed, and +1..+5): 0, 3, 0, 1, 0, 1 misses (submission_rate twice,
+    inflow_sd twice, pool_factor once), 0.83 on average against 0.70 expected; asking that all 14
+    hold (as this test did before) fails an honest method half the time.  Simulation-based
+    calibration (above) tests the same property over many truths."""
     from ocop_sim import simulate
     from ocop_sim.calibrate import model_value, with_assumptions
 
@@ -259,4 +255,4 @@ def test_calibration_recovers_every_default_parameter_from_noisy_monte_carlo_dat
     assert set(fitted) >= set(names), fitted
     missed = {n: (round(float(truth[n]), 4), round(float(lo[j]), 4), round(float(hi[j]), 4))
               for j, n in enumerate(fitted) if n in truth and not lo[j] <= truth[n] <= hi[j]}
-    assert not missed, f"true value outside the 95 % interval: {missed}"
+    assert len(missed) <= 3, f"{len(missed)} of {len(fitted)} true values outside their 95 % intervals: {missed}"

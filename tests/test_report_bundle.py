@@ -125,6 +125,13 @@ def _outputs(path: Path) -> list:
     return outs
 
 
+def _first_difference(x: str, y: str) -> str:
+    """Where two texts first differ, with some context of each (an embedded PNG is named as such)."""
+    i = next((k for k, (p, q) in enumerate(zip(x, y)) if p != q), min(len(x), len(y)))
+    what = "inside an embedded PNG" if x.rfind("data:image/png", 0, i) > x.rfind('"', 0, i) else "in the text"
+    return f"at character {i} ({what}) of {len(x)} / {len(y)}: {x[max(0, i - 120):i + 80]!r} vs {y[max(0, i - 120):i + 80]!r}"
+
+
 @pytest.mark.notebook
 @pytest.mark.slow
 def test_report_rendered_from_bundle_equals_todays(params, run, tmp_path):
@@ -160,7 +167,9 @@ def test_report_rendered_from_bundle_equals_todays(params, run, tmp_path):
     assert len(a) == len(b) > 15
     html_a = [o["data"]["text/html"] for o in a if "text/html" in o.get("data", {})]
     html_b = [o["data"]["text/html"] for o in b if "text/html" in o.get("data", {})]
-    assert html_a == html_b  # tables, text, and the figures (PNG embedded in <img>)
+    assert len(html_a) == len(html_b)
+    for i, (x, y) in enumerate(zip(html_a, html_b)):  # tables, text, and the figures (PNG embedded in <img>)
+        assert x == y, f"HTML output {i} differs: {_first_difference(x, y)}"
     assert sum("<table" in h for h in html_a) >= 5 and sum("data:image/png" in h for h in html_a) >= 7
     assert a == b
     # the HTML export is the same document (but for the random id of papermill's injected cell)
