@@ -256,6 +256,71 @@ def _add_responses(base, rate, RT, lev, p, w_sum, n_cert, auto):
 # ----------------------------------------------------------------------------- the kernel
 
 
+@_helpers_jit
+def _training(i, d, A, tr_, tso, h, p, opool, toff, tl, ent, kept, untr, cov, F_toff, F_tlead, F_cov, S_cov):
+    """1. Training and coverage of draw/variant ``d`` in year ``i``, in place: officials trained
+    (``toff``), entity leaders trained (``tl``) and the leaders' coverage of each area (``cov``);
+    ``kept``/``untr`` are scratch (A,).  Shared by the expected and the Monte Carlo kernels (the
+    same equations: numpy's ``model.step`` is the reference for both)."""
+    trainees = tr_ * 1000.0 / p[_C_CPT]
+    t_off = trainees * tso
+    t_lead = (trainees - t_off) * p[_C_LTR]
+    turnover = p[_C_TURN]
+    toff_new = _fmin(opool[d], toff[d] * (1 - turnover) + t_off)
+    fac = (1 - turnover) * (1 - h)
+    unt_sum = 0.0
+    for a in range(A):
+        kept[a] = _fmin(tl[d, a] * fac, ent[d, a])
+        untr[a] = _fmax(ent[d, a] - kept[a], 0.0)
+        unt_sum += untr[a]
+    lead_sum = 0.0
+    for a in range(A):
+        if unt_sum > 0:
+            alloc = t_lead * untr[a] / _fmax(unt_sum, 1e-12)
+        else:
+            alloc = 0.0
+        if alloc >= untr[a]:
+            tl_new = ent[d, a]
+        else:
+            tl_new = kept[a] + alloc
+        tl[d, a] = tl_new
+        lead_sum += _fmin(alloc, untr[a])
+        if ent[d, a] > 0:
+            cov[a] = tl_new / _fmax(ent[d, a], 1e-12)
+        else:
+            cov[a] = 0.0
+    F_toff[i, d] = _fmin(t_off, opool[d])
+    F_tlead[i, d] = lead_sum
+    toff[d] = toff_new
+    cov_off = toff_new / _fmax(opool[d], 1e-12)
+    F_cov[i, d] = cov_off
+    S_cov[i, d] = cov_off
+
+
+@_helpers_jit
+def _quality(i, d, A, G, p, pd_, share, cov, projects, cand, pool, pool0, score_shift, score, F_quality, F_score):
+    """2. Quality index and mean evaluation score of each area of draw/variant ``d`` in year ``i``
+    (from the candidates and the pool at the start of the year, before they are updated) into
+    ``score`` (A,) and the flows.  Shared by the expected and the Monte Carlo kernels."""
+    s_vc = _sat(projects[d, 4], p[_C_VCH])
+    for a in range(A):
+        cand_area = 0.0
+        pool_a = 0.0
+        pool0_a = 0.0
+        for g in range(G):
+            cand_area += cand[d, a, g]
+            pool_a += pool[d, a, g]
+            pool0_a += pool0[d, a, g]
+        dev_per_cand = pd_ * 1000.0 * share[a] / _fmax(cand_area, 1.0)
+        s_dev = _sat(dev_per_cand, p[_C_DEVH])
+        q = _clip01(p[_C_QWT] * cov[a] + p[_C_QWD] * s_dev + p[_C_QWV] * s_vc)
+        used = _clip01(1.0 - pool_a / _fmax(pool0_a, 1e-12))
+        sm = (p[_C_SB] + score_shift[d]) + p[_C_SQG] * q - p[_C_SDEP] * used
+        score[a] = sm
+        F_quality[i, d, a] = q
+        F_score[i, d, a] = sm
+
+
 def _step_expected(i, year, lev, RT, Pm, weight, act, gs, tourism, sub_scale, score_shift, LI,
                    cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
                    S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
@@ -348,59 +413,10 @@ def _step_expected(i, year, lev, RT, Pm, weight, act, gs, tourism, sub_scale, sc
             F_newent[i, d, a] = ne
 
         # 1. training and coverage
-        trainees = tr_ * 1000.0 / p[_C_CPT]
-        t_off = trainees * tso
-        t_lead = (trainees - t_off) * p[_C_LTR]
-        turnover = p[_C_TURN]
-        toff_new = _fmin(opool[d], toff[d] * (1 - turnover) + t_off)
-        fac = (1 - turnover) * (1 - h)
-        unt_sum = 0.0
-        for a in range(A):
-            kept[a] = _fmin(tl[d, a] * fac, ent[d, a])
-            untr[a] = _fmax(ent[d, a] - kept[a], 0.0)
-            unt_sum += untr[a]
-        lead_sum = 0.0
-        for a in range(A):
-            if unt_sum > 0:
-                alloc = t_lead * untr[a] / _fmax(unt_sum, 1e-12)
-            else:
-                alloc = 0.0
-            if alloc >= untr[a]:
-                tl_new = ent[d, a]
-            else:
-                tl_new = kept[a] + alloc
-            tl[d, a] = tl_new
-            lead_sum += _fmin(alloc, untr[a])
-            if ent[d, a] > 0:
-                cov[a] = tl_new / _fmax(ent[d, a], 1e-12)
-            else:
-                cov[a] = 0.0
-        F_toff[i, d] = _fmin(t_off, opool[d])
-        F_tlead[i, d] = lead_sum
-        toff[d] = toff_new
-        cov_off = toff_new / _fmax(opool[d], 1e-12)
-        F_cov[i, d] = cov_off
-        S_cov[i, d] = cov_off
+        _training(i, d, A, tr_, tso, h, p, opool, toff, tl, ent, kept, untr, cov, F_toff, F_tlead, F_cov, S_cov)
 
         # 2. quality and the mean score (state.cand, state.pool: not updated yet)
-        s_vc = _sat(projects[d, 4], p[_C_VCH])
-        for a in range(A):
-            cand_area = 0.0
-            pool_a = 0.0
-            pool0_a = 0.0
-            for g in range(G):
-                cand_area += cand[d, a, g]
-                pool_a += pool[d, a, g]
-                pool0_a += pool0[d, a, g]
-            dev_mn = pd_ * 1000.0 * share[a]
-            dev_per_cand = dev_mn / _fmax(cand_area, 1.0)
-            s_dev = _sat(dev_per_cand, p[_C_DEVH])
-            q = _clip01(p[_C_QWT] * cov[a] + p[_C_QWD] * s_dev + p[_C_QWV] * s_vc)
-            used = _clip01(1.0 - pool_a / _fmax(pool0_a, 1e-12))
-            sm = (p[_C_SB] + score_shift[d]) + p[_C_SQG] * q - p[_C_SDEP] * used
-            score[a] = sm
-            F_quality[i, d, a] = q
-            F_score[i, d, a] = sm
+        _quality(i, d, A, G, p, pd_, share, cov, projects, cand, pool, pool0, score_shift, score, F_quality, F_score)
 
         # 4. evaluation of submitted candidates, 3b. new ideas (per area and group)
         evaluating = 1.0 if year >= p[_C_FEY] else 0.0
