@@ -332,11 +332,17 @@ def eval_rows(scenario: Scenario, fs: list[Factor], metric: str, scope: str, yea
 
 
 def _model_func(scenario: Scenario, fs: list[Factor], metric: str, scope: str, years, executor=None) -> Callable:
+    """``func(X)`` for SALib: the rows of ``X`` evaluated by :func:`eval_rows`; with an executor, a
+    timed pilot of rows runs here and the rest serially or in chunks over the executor, whichever
+    the measured cost says is faster (:func:`ocop_sim.executors.map_planned`)."""
+    from .executors import map_planned
+
     def func(X: np.ndarray) -> np.ndarray:
+        X = np.atleast_2d(np.asarray(X, float))
         if executor is None or getattr(executor, "workers", 1) <= 1 or len(X) < 2:
             return eval_rows(scenario, fs, metric, scope, years, X)
-        chunks = [c for c in np.array_split(np.asarray(X, float), executor.workers) if len(c)]
-        parts = executor.map(eval_rows, [(scenario, fs, metric, scope, years, c) for c in chunks])
+        parts = map_planned(executor, eval_rows, len(X), lambda a, b: (scenario, fs, metric, scope, years, X[a:b]),
+                            what="sensitivity rows")
         return np.vstack(parts)
     return func
 

@@ -514,7 +514,10 @@ def simulate(scenario: Scenario, draws: int | None = None, seed: int | None = No
         In Monte Carlo mode, draw uncertain assumptions from their distributions (True) or keep
         them at their values (False: flow noise only).
     executor : optional
-        An executor from :mod:`ocop_sim.executors` to run chunks of draws in parallel.
+        An executor from :mod:`ocop_sim.executors` to run chunks of draws in parallel where they
+        are long enough to pay for it: the first block runs here, timed, and the rest serially or
+        in chunks of whole blocks (:func:`ocop_sim.executors.map_planned`).  The numbers do not
+        depend on the plan.
     engine : {"numpy", "compiled", "auto"}
         Monte Carlo engine (:data:`ENGINES`): the numpy reference (default), the numba kernel
         (equal in distribution, reproducible for a seed, faster: benchmarks/bench_engine.py), or
@@ -531,11 +534,16 @@ def simulate(scenario: Scenario, draws: int | None = None, seed: int | None = No
         arrays = run_block(scenario, 1, None)
         return Result(scenario=scenario, arrays=arrays, mode=mode, seed=seed, draws=1)
     draws = scenario.draws if draws is None else int(draws)
-    if executor is None:
+    if executor is None or getattr(executor, "workers", 1) <= 1:
         arrays = run_draws(scenario, 0, draws, seed, sample_assumptions, engine)
     else:
-        chunks = draw_chunks(draws, executor.workers)
-        parts = executor.map(run_draws, [(scenario, a, b, seed, sample_assumptions, engine) for a, b in chunks])
+        from .executors import map_planned
+
+        # the tasks are blocks: the pilot is the first block, every chunk starts on a block boundary,
+        # so the draws are the same whatever the plan; one chunk a worker (each sends back its arrays)
+        parts = map_planned(executor, run_draws, math.ceil(draws / BLOCK),
+                            lambda a, b: (scenario, a * BLOCK, min(b * BLOCK, draws), seed, sample_assumptions, engine),
+                            what=f"blocks of {BLOCK} draws", pilot_rounds=1, chunks_per_worker=1)
         arrays = concat_runs(parts)
     return Result(scenario=scenario, arrays=arrays, mode=mode, seed=seed, draws=draws, engine=engine)
 

@@ -3,7 +3,8 @@
 The design comes from a :class:`ocop_sim.config.Sweep` (a scenario's ``sweep:`` block).  Lever
 inputs are multipliers of the lever's schedule (from ``from_year`` on, see
 :func:`ocop_sim.sensitivity.scale_lever`); assumption inputs are values.  Samples are run in
-chunks through an executor (:func:`ocop_sim.executors.make_executor`); each sample is one
+chunks through an executor (:func:`ocop_sim.executors.make_executor`) where they are long enough
+to pay for it (:func:`ocop_sim.executors.map_planned`); each sample is one
 expected-mode run, or a Monte Carlo run with ``draws`` draws and the scenario's seed (common
 random numbers across samples).
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Scenario, Sweep
+from .executors import map_planned
 from .sensitivity import scale_lever, set_assumption
 from .simulate import simulate
 from .targets import COMPARISONS, MET_AT, scenario_registries, target_values
@@ -95,7 +97,14 @@ def run_chunk(scenario: Scenario, sweep: Sweep, rows: list[dict], targets: list)
 
 def run_sweep(scenario: Scenario, sweep: Sweep | None = None, executor=None, chunk: int | None = None,
               folder=None):
-    """Run the sweep as one batch; returns the tidy outcomes DataFrame (row i = sample i)."""
+    """Run the sweep as one batch; returns the tidy outcomes DataFrame (row i = sample i).
+
+    With an ``executor`` the first samples run here, timed, and the rest run serially or in chunks
+    over the executor, whichever the measured cost says is faster
+    (:func:`ocop_sim.executors.map_planned`; the decision is logged on ``ocop_sim.executors``).
+    ``chunk``: samples per chunk instead, every chunk mapped over the executor.  The outcomes do
+    not depend on either.
+    """
     import pandas as pd
 
     from .scenarios import ScenarioError
@@ -109,14 +118,13 @@ def run_sweep(scenario: Scenario, sweep: Sweep | None = None, executor=None, chu
     X = design(sweep)
     targets = _targets(scenario, folder)
     rows = X.to_dict("records")
-    workers = getattr(executor, "workers", 1) if executor is not None else 1
-    size = chunk or max(1, -(-len(rows) // max(1, 4 * workers)))
-    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
-    args = [(scenario, sweep, c, targets) for c in chunks]
-    if executor is None:
-        parts = [run_chunk(*a) for a in args]
-    else:
-        parts = executor.map(run_chunk, args)
+    if chunk:  # the caller's chunking: every chunk through the executor
+        chunks = [rows[i:i + chunk] for i in range(0, len(rows), chunk)]
+        args = [(scenario, sweep, c, targets) for c in chunks]
+        parts = [run_chunk(*a) for a in args] if executor is None else executor.map(run_chunk, args)
+    else:  # a timed pilot here, then the rest serially or in chunks over the executor (by cost)
+        parts = map_planned(executor, run_chunk, len(rows), lambda a, b: (scenario, sweep, rows[a:b], targets),
+                            what="sweep samples")
     recs = [r for p in parts for r in p]
     out = pd.concat([X.reset_index(drop=True), pd.DataFrame(recs)], axis=1)
     out.insert(0, "sample", np.arange(len(out)))
