@@ -39,6 +39,21 @@ def test_committed_runs_carry_the_machine_and_every_printed_ratio():
             printed = [x for x in sec["lines"] if "RATIO" in x]
             assert len(sec["ratios"]) >= len(printed), (f, name)
             assert {r["line"] for r in sec["ratios"]} == set(printed), (f, name)
+        if "goals" in run:  # runs since the goal records (bench.goal) existed
+            _check_goals(run)
+
+
+def _check_goals(run: dict) -> None:
+    """Every goal record is complete, its ``met`` follows from value, comparison and goal, its line
+    was printed in its section, and every printed goal has a record."""
+    for g in run["goals"]:
+        assert set(g) >= {"section", "what", "value", "unit", "goal", "comparison", "met", "line"}, g
+        assert isinstance(g["met"], bool) and g["comparison"] in ("<=", ">="), g
+        assert g["met"] == (g["value"] <= g["goal"] if g["comparison"] == "<=" else g["value"] >= g["goal"]), g
+        assert g["line"] in run["sections"][g["section"]]["lines"], g
+        assert g["line"].endswith(f": {'met' if g['met'] else 'not met'})"), g
+    printed = {x for sec in run["sections"].values() for x in sec["lines"] if re.search(r"\(goal [<>]=", x)}
+    assert printed == {g["line"] for g in run["goals"]}
 
 
 def test_readme_figures_equal_the_committed_runs_they_cite():
@@ -74,6 +89,34 @@ def test_bench_json_parses_what_bench_prints():
     assert [(r["label"], r["value"]) for r in out["ratios"]] == [
         ("first / forced", 2.5), ("naive / ocop-sim report", 1.47), ("first run 1.22 s, cached re-run 102 ms", 12.0)]
     assert (102.0, "ms") in {(f["value"], f["unit"]) for f in out["figures"]}
+
+
+def test_bench_json_records_each_goal_with_whether_it_is_met(monkeypatch):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    monkeypatch.setattr(bench, "GOALS", [])
+    tee = bench._Tee(io.StringIO())
+    monkeypatch.setattr(sys, "stdout", tee)
+    for section, args, kw in [("engine", ("expected run", 0.9996, "ms", "<=", 1), {"digits": 3}),
+                              ("engine", ("expected run, rounded", 1.0004, "ms", "<=", 1), {"digits": 3}),
+                              ("engine", ("PySD loop / ocop-sim batched", 499.96, "x", ">=", 500), {"digits": 1}),
+                              ("mc", ("peak memory", 1.2, "GiB", "<=", 1.5), {"text": "PEAK MEMORY: {value}"}),
+                              ("calibration", ("min bulk ESS", 399.4, "", ">=", 400), {"digits": 0})]:
+        tee.section = section
+        monkeypatch.setattr(bench, "_SECTION", [section])
+        bench.goal(*args, **kw)
+    monkeypatch.setattr(sys, "stdout", sys.__stdout__)
+    run = bench.results_json(tee, ["--quick"], True, "t0", {"cpus": 2})
+    assert [(g["section"], g["value"], g["met"]) for g in run["goals"]] == [
+        ("engine", 1.0, True), ("engine", 1.0, True), ("engine", 500.0, True), ("mc", 1.2, True),
+        ("calibration", 399.0, False)]
+    assert run["goals"][2]["line"].startswith("RATIO PySD loop / ocop-sim batched: 500.0x   (goal >= 500x: met)")
+    assert run["goals"][3]["line"] == "PEAK MEMORY: 1.20 GiB   (goal <= 1.5 GiB: met)"
+    assert [r["value"] for r in run["sections"]["engine"]["ratios"]] == [500.0]
+    _check_goals(run)
 
 
 @pytest.mark.parametrize("bad", ["1.22 s, re-run 102 ms: 13×", "1.25 s, re-run 102 ms: 12×"])
