@@ -122,6 +122,9 @@ class Executor:
     workers: int = 1
     overhead_s: float = 0.0
     task_overhead_s: float = 0.0
+    #: least work in a chunk [s] when stated (``min_chunk_s=0`` with ``overhead_s=0``: map whenever
+    #: more than one task is left, as tests of parallel equality want); None: the planner's default
+    min_chunk_s: float | None = None
 
     def map(self, fn: Callable, args_list: Sequence[tuple], return_exceptions: bool = False) -> list:
         raise NotImplementedError
@@ -182,10 +185,12 @@ class LocalPoolExecutor(Executor):
             return self._overhead
         return POOL_START_S if self._pool is None else POOL_MAP_S
 
-    def __init__(self, jobs: int = 2, start_method: str = "spawn", overhead_s: float | None = None):
+    def __init__(self, jobs: int = 2, start_method: str = "spawn", overhead_s: float | None = None,
+                 min_chunk_s: float | None = None):
         if int(jobs) < 1:
             raise ValueError(f"jobs: expected a whole number >= 1, got {jobs!r}")
         self._overhead = None if overhead_s is None else float(overhead_s)
+        self.min_chunk_s = None if min_chunk_s is None else float(min_chunk_s)
         self.workers = int(jobs)
         self._ctx = multiprocessing.get_context(start_method)
         self._pool: ProcessPoolExecutor | None = None
@@ -259,6 +264,8 @@ class DaskExecutor(Executor):
     overhead_s : float, optional
         What one ``map`` costs [s]: default :data:`DASK_START_S` until the first ``map``,
         :data:`DASK_MAP_S` after.
+    min_chunk_s : float, optional
+        Least work in a chunk [s] (:attr:`Executor.min_chunk_s`).
     """
 
     task_overhead_s = DASK_TASK_S
@@ -271,10 +278,11 @@ class DaskExecutor(Executor):
         return DASK_MAP_S if self._warm else DASK_START_S
 
     def __init__(self, address: str = LOCAL_DASK, n_workers: int = 2, retries: int = 1,
-                 overhead_s: float | None = None):
+                 overhead_s: float | None = None, min_chunk_s: float | None = None):
         from distributed import Client, LocalCluster
 
         self._overhead = None if overhead_s is None else float(overhead_s)
+        self.min_chunk_s = None if min_chunk_s is None else float(min_chunk_s)
         self.retries = int(retries)
         self._cluster = None
         if address == LOCAL_DASK:
@@ -405,6 +413,8 @@ def map_planned(executor, fn: Callable, n_tasks: int, args_for: Callable[[int, i
         return parts
     overhead = float(getattr(executor, "overhead_s", 0.0))
     task_overhead = float(getattr(executor, "task_overhead_s", 0.0))
+    if min_chunk_s is None:
+        min_chunk_s = getattr(executor, "min_chunk_s", None)
     least = max(MIN_CHUNK_S, 10 * task_overhead) if min_chunk_s is None else float(min_chunk_s)
     chunks = plan_chunks(rest, per_task, workers, overhead, task_overhead, least,
                          max(1, chunks_per_worker) * workers)

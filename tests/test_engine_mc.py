@@ -146,8 +146,9 @@ def test_same_seed_same_numbers_and_independent_of_the_split():
                              sim.run_draws(sc, 500, 1100, 5, engine="compiled")])
     with SerialExecutor() as ex:
         serial = sim.simulate(sc, 1100, 5, executor=ex, engine="compiled").arrays
-    with LocalPoolExecutor(2) as ex:
+    with LocalPoolExecutor(2, overhead_s=0, min_chunk_s=0) as ex:  # maps the blocks after the pilot
         pool = sim.simulate(sc, 1100, 5, executor=ex, engine="compiled").arrays
+        assert ex._pool is not None
     for other in (again, parts, serial, pool):
         for part in ("stocks", "flows", "initial", "params"):
             for k, v in getattr(one, part).items():

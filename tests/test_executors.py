@@ -103,14 +103,18 @@ def test_bit_for_bit_serial_pool_dask(smoke, tmp_path):
     ref = simulate(smoke, draws=draws, seed=11)
     with SerialExecutor() as ex:
         _assert_identical(ref, simulate(smoke, draws=draws, seed=11, executor=ex))
-    with LocalPoolExecutor(2) as ex:
+    # overhead 0 and no least chunk: the planner maps the blocks after its pilot (a run this short
+    # would otherwise stay here, and the comparison would be serial against serial)
+    with LocalPoolExecutor(2, overhead_s=0, min_chunk_s=0) as ex:
         pooled = simulate(smoke, draws=draws, seed=11, executor=ex)
+        assert ex._pool is not None  # the pool did run chunks
     _assert_identical(ref, pooled)
-    with DaskExecutor("local-dask") as ex:  # a real LocalCluster with 2 worker processes
+    with DaskExecutor("local-dask", overhead_s=0, min_chunk_s=0) as ex:  # a real LocalCluster with 2 worker processes
         assert ex.workers == 2
         pids = ex.client.run(os.getpid)  # two separate worker processes, not threads of this one
         assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
         dasked = simulate(smoke, draws=draws, seed=11, executor=ex)
+        assert ex._warm  # the cluster did run chunks
         # a Dask worker dying mid-task: the nanny restarts it and the scheduler reruns the task
         assert ex.map(_die_once, [(str(tmp_path / "dask_died"), i) for i in range(3)]) == [0, 2, 4]
         # a failing task on Dask is named (run_draws refuses chunks off block boundaries)

@@ -10,7 +10,6 @@ import pytest
 from ocop_sim import load, simulate
 from ocop_sim.checks import results_checksum
 from ocop_sim.cli import main
-from ocop_sim.executors import make_executor
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "params" / "smoke.yaml"
@@ -36,9 +35,12 @@ def test_same_seed_same_numbers_across_runs(smoke):
 
 def test_serial_and_two_process_pool_identical(smoke):
     serial = simulate(smoke.scenario, draws=1100, seed=9)
-    with make_executor(jobs=2) as ex:
+    from ocop_sim.executors import LocalPoolExecutor
+
+    with LocalPoolExecutor(2, overhead_s=0, min_chunk_s=0) as ex:  # maps the blocks after the pilot
         assert ex.workers == 2
         pooled = simulate(smoke.scenario, draws=1100, seed=9, executor=ex)
+        assert ex._pool is not None
     _same(serial, pooled)
     assert results_checksum(serial) == results_checksum(pooled)
 

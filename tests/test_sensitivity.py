@@ -159,13 +159,14 @@ def test_eval_rows_batch_equals_one_run_per_row(smoke):
 
 def test_sobol_through_a_process_pool_equals_serial(smoke):
     from ocop_sim import sensitivity as S
-    from ocop_sim.executors import make_executor
+    from ocop_sim.executors import LocalPoolExecutor
 
     sc = smoke.scenario
     kw = dict(method="sobol", n=8, top=None, seed=1,
               fs=[f for f in S.factors(sc) if f.name in ("submission_rate", "score_base", "training_bn_vnd")])
     serial = S.global_indices(sc, "products_3star_plus", [2028], **kw)
-    with make_executor(jobs=2) as ex:
+    with LocalPoolExecutor(2, overhead_s=0, min_chunk_s=0) as ex:  # maps the rows after the pilot
         pooled = S.global_indices(sc, "products_3star_plus", [2028], executor=ex, **kw)
+        assert ex._pool is not None
     num = serial.select_dtypes("number").columns
     np.testing.assert_array_equal(serial[num].to_numpy(), pooled[num].to_numpy())
