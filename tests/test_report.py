@@ -96,13 +96,14 @@ def batch(params, tmp_path_factory):
     """Run `ocop-sim report` once; the 'broken' scenario gets a corrupt result cache, so its
     notebooks fail at run time inside the kernel (first code cell)."""
     from ocop_sim import cli, report
+    from ocop_sim.io import atomic_write_bytes
 
     out = tmp_path_factory.mktemp("reports") / "out"
     real = report.save_result
 
     def corrupt_for_broken(res, path):
         if res.scenario.name == "broken":
-            return report.atomic_write_bytes(path, b"not a pickle")
+            return atomic_write_bytes(path, b"not a pickle")
         return real(res, path)
 
     err = io.StringIO()
