@@ -55,6 +55,7 @@ export OCOP_REQUIRE_BROWSER
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	bash tools/setup_browser.sh $(PY)
+	$(PY) -c "from ocop_sim import engine, engine_mc; engine.warm_up(); engine_mc.warm_up()"  # compile once, not in both workers
 	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 ## Benchmarks (not tests): speed and memory ratios measured side by side
