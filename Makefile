@@ -54,8 +54,9 @@ OCOP_REQUIRE_BROWSER ?= 1
 export OCOP_REQUIRE_BROWSER
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	bash tools/setup_browser.sh $(PY)
-	$(PY) -c "from ocop_sim import engine, engine_mc; engine.warm_up(); engine_mc.warm_up()"  # compile once, not in both workers
+	@# the numba kernels compile once (not in both test processes), beside the browser's set-up
+	$(PY) -c "from ocop_sim import engine, engine_mc; engine.warm_up(); engine_mc.warm_up()" & pid=$$!; \
+		bash tools/setup_browser.sh $(PY) || { wait $$pid; exit 1; }; wait $$pid
 	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 ## Benchmarks (not tests): speed and memory ratios measured side by side

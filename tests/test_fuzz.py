@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PARAMS = ROOT / "params"
 EXAMPLES = int(os.environ.get("OCOP_FUZZ_EXAMPLES", "0") or 0)
 
-settings.register_profile("ocop_ci", derandomize=True, deadline=None, max_examples=400, database=None,
+settings.register_profile("ocop_ci", derandomize=True, deadline=None, max_examples=200, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                                  HealthCheck.data_too_large])
 settings.register_profile("ocop_heavy", derandomize=False, deadline=None, max_examples=max(EXAMPLES, 1),
