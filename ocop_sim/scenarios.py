@@ -578,10 +578,6 @@ def resolve_registry_path(reg: str, folder: Path) -> Path | None:
     return p
 
 
-def load_many(paths: list[str | Path], **kw) -> list[Loaded]:
-    return [load(p, **kw) for p in paths]
-
-
 def changed_keys(parent: dict | None, child: dict) -> list[tuple[str, Any, Any]]:
     """Flattened keys whose value differs between the parent's and the child's merged mapping."""
     if parent is None:
@@ -599,7 +595,7 @@ def changed_keys(parent: dict | None, child: dict) -> list[tuple[str, Any, Any]]
     return [c for c in out if c[0] != "name"]
 
 
-__all__ = ["ScenarioError", "load", "load_many", "Loaded", "scenario_hash", "resolved_hash", "dump_hash",
+__all__ = ["ScenarioError", "load", "Loaded", "scenario_hash", "resolved_hash", "dump_hash",
            "added_fields", "HASH_VERSION", "deep_merge", "read_yaml",
            "changed_keys", "ASSUMPTION_NAMES"]
 
