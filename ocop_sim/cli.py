@@ -33,14 +33,23 @@ def _int_arg(text: str) -> int:
         raise ValueError(text) from None
 
 
-def _draws(text: str) -> int:
-    try:
-        v = _int_arg(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of draws, got {text!r}") from None
-    if not 1 <= v <= MAX_DRAWS:
-        raise argparse.ArgumentTypeError(f"expected draws in 1..{MAX_DRAWS}, got {v}")
-    return v
+def bounded_int(noun: str, low: int, high: int):
+    """An argparse ``type`` for a whole number of ``noun`` in ``low..high`` (the shared number rule,
+    :func:`_int_arg`); its errors say what was expected: "expected draws in 1..100000, got 0"."""
+    def parse(text: str) -> int:
+        try:
+            v = _int_arg(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number of {noun}, got {text!r}") from None
+        if not low <= v <= high:
+            raise argparse.ArgumentTypeError(f"expected {noun} in {low}..{high}, got {v}")
+        return v
+
+    parse.__name__ = noun.replace(" ", "_")
+    return parse
+
+
+_draws = bounded_int("draws", 1, MAX_DRAWS)
 
 
 def _seed(text: str) -> int:
@@ -53,14 +62,7 @@ def _seed(text: str) -> int:
     return v
 
 
-def _jobs(text: str) -> int:
-    try:
-        v = _int_arg(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of jobs, got {text!r}") from None
-    if not 1 <= v <= 64:
-        raise argparse.ArgumentTypeError(f"expected jobs in 1..64, got {v}")
-    return v
+_jobs = bounded_int("jobs", 1, 64)
 
 
 def _load_all(paths: list[str], allow_outside: bool = False):

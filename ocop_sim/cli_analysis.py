@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cli import EXTRA_COMMANDS, UsageError, _draws, _jobs, _scheduler, _seed, executor_from_args
+from .cli import EXTRA_COMMANDS, UsageError, _draws, _jobs, _scheduler, _seed, bounded_int, executor_from_args
 from .scenarios import check_child_out
 
 
@@ -96,8 +96,10 @@ def _configure_sensitivity(p: argparse.ArgumentParser) -> None:
     p.add_argument("--years", type=_year, nargs="+", default=None, help="years of the global indices")
     p.add_argument("--scope", default="province")
     p.add_argument("--method", choices=["oat", "morris", "sobol"], default="oat")
-    p.add_argument("--n", type=_draws, default=64, help="Sobol base samples / Morris trajectories")
-    p.add_argument("--top", type=_draws, default=10, help="rows shown (oat) / factors kept (morris, sobol)")
+    p.add_argument("--n", type=bounded_int("samples", 1, 100_000), default=64,
+                   help="Sobol base samples / Morris trajectories")
+    p.add_argument("--top", type=bounded_int("rows", 1, 10_000), default=10,
+                   help="rows shown (oat) / factors kept (morris, sobol)")
     p.add_argument("--seed", type=_seed, default=None)
     p.add_argument("--jobs", type=_jobs, default=1, help="worker processes (morris, sobol)")
     p.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS",

@@ -33,6 +33,11 @@ def plan_path(plan_folder):
      "min-line"),
     (["optimize", "{s}", "--budget", "5", "--objective", "weighted", "--out", "{o}"], "--weights"),
     (["sweep", "{s}", "--out", "{d}"], "sweep"),
+    # bounded whole numbers name what they count (rows, samples), not "draws"
+    (["sensitivity", "{s}", "--metric", "products_3star_plus", "--year", "2028", "--top", "0"],
+     "--top: expected rows in 1..10000, got 0"),
+    (["sensitivity", "{s}", "--metric", "products_3star_plus", "--year", "2028", "--method", "sobol", "--n", "x"],
+     "--n: expected a whole number of samples, got 'x'"),
 ])
 def test_bad_arguments_exit_2_nothing_written(smoke_path, plan_path, tmp_path, capsys, argv, word):
     o, d = tmp_path / "x.yaml", tmp_path / "sweepout"
