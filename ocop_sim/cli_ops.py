@@ -51,7 +51,7 @@ def _configure_check(p) -> None:
 # ----------------------------------------------------------------------------- reproduce
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
+def read_run_manifest(path: str | Path) -> dict[str, Any]:
     """Read a run manifest (JSON); a missing, unreadable or malformed one is a ScenarioError."""
     from .scenarios import ScenarioError
 
@@ -178,7 +178,7 @@ def reproduce(manifest_path: str | Path) -> tuple[bool, str]:
     from .simulate import simulate
 
     label = str(manifest_path)
-    m = read_manifest(manifest_path)
+    m = read_run_manifest(manifest_path)
     try:
         sc = Scenario.model_validate(m["resolved_scenario"])
     except ValidationError as exc:

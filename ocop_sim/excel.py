@@ -715,7 +715,7 @@ def _read_manifest(book: _Book) -> tuple[dict[str, Any], dict[str, str]]:
     return out, where
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
+def read_workbook_manifest(path: str | Path) -> dict[str, Any]:
     """The manifest sheet of a workbook as ``{key: value}``."""
     return _read_manifest(_Book(path))[0]
 
@@ -854,4 +854,4 @@ def import_workbook(workbook: str | Path, out: str | Path, base: str | Path | Lo
 
 
 __all__ = ["write_workbook", "workbook_bytes", "read_changes", "import_workbook", "write_scenario",
-           "base_from_manifest", "read_manifest", "changed_names", "neutralise", "WORKBOOK_FORMAT", "COLUMNS", "MAX_XLSX_BYTES"]
+           "base_from_manifest", "read_workbook_manifest", "changed_names", "neutralise", "WORKBOOK_FORMAT", "COLUMNS", "MAX_XLSX_BYTES"]

@@ -529,7 +529,7 @@ def test_export_xlsx_cli(folder, tmp_path, capsys):
     out = tmp_path / "s.xlsx"
     assert main(["export-xlsx", str(folder / "plan.yaml"), "--out", str(out), "--mode", "expected",
                  "--lang", "vi"]) == 0
-    m = excel.read_manifest(out)
+    m = excel.read_workbook_manifest(out)
     assert m["lang"] == "vi" and m["mode"] == "expected" and m["scenario"] == "plan"
     assert main(["export-xlsx", str(folder / "plan.yaml"), "--out", str(tmp_path / "s.csv")]) == 2
     assert not (tmp_path / "s.csv").exists()

@@ -444,12 +444,12 @@ def test_mutated_cache_entries(cache_entry, data):
                       .map(__import__("json").dumps)))
 def test_random_manifests(work, text):
     """``reproduce``'s manifest reader: a manifest or a ScenarioError naming the file, nothing else."""
-    from ocop_sim.cli_ops import read_manifest
+    from ocop_sim.cli_ops import read_run_manifest
 
     TRIED["manifest"] += 1
     p = _write(work.parent / "m.json", text.encode("utf-8", "surrogatepass"))
     try:
-        m = read_manifest(p)
+        m = read_run_manifest(p)
     except ScenarioError as exc:
         assert "\n" not in str(exc) and str(exc).startswith(str(p)), str(exc)
         OUTCOMES["manifest:error"] += 1
