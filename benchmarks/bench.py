@@ -235,7 +235,7 @@ def reduced_batched(overrides: dict[str, np.ndarray]) -> np.ndarray:
                         projects=z((n, len(model.PROJECTS))), active=np.array([True]), pool=np.full((n, 1, 1), p.pool0),
                         pool0=np.full((n, 1, 1), p.pool0), lapsed_cum=z((n, 1, model.N_LEVELS)), log_inflow=z(n),
                         score_shift=z(n))
-    lev, sampler, one = model.Levers(training_share_officials=0.25), model.Sampler(None), np.array([1.0])
+    lev, sampler, one = model.YearLevers(training_share_officials=0.25), model.Sampler(None), np.array([1.0])
     out = []
     for year in range(pm.START, pm.END + 1):
         state, _ = model.step(state, year, lev, P, one, one, 0, sampler)

@@ -165,7 +165,7 @@ def run_package(p: ReducedParams | None = None) -> np.ndarray:
     sc = _scenario()
     P = parameter_arrays(sc, 1, None)
     p = p or reduced_params()
-    lev = model.Levers(training_share_officials=0.25)  # every other lever of the registry: 0 (off)
+    lev = model.YearLevers(training_share_officials=0.25)  # every other lever of the registry: 0 (off)
     state = model.State(cand=np.full((1, 1, 1), p.cand0), cert=np.zeros((1, 1, 1, model.N_LEVELS, model.N_AGES)),
                         ent=np.zeros((1, 1)), trained_lead=np.zeros((1, 1)), trained_off=np.zeros(1),
                         officials_pool=np.full(1, 180.0), projects=np.zeros((1, len(model.PROJECTS))),

@@ -128,7 +128,7 @@ _C_DP4 = COLUMNS["downgrade_prob_4star"]
 _L3, _L4, _LP5, _LN5 = model.L3, model.L4, model.LP5, model.LN5
 _NL, _NK = model.N_LEVELS, model.N_AGES
 assert (_NL, _NK) == (4, 3) and tuple(model.PROJECTS).index("value_chain_projects") == 4
-assert set(model.Levers.__dataclass_fields__) == set(LEVER_COLUMNS) and len(LEVER_COLUMNS) == len(set(LEVER_COLUMNS))
+assert set(model.YearLevers.__dataclass_fields__) == set(LEVER_COLUMNS) and len(LEVER_COLUMNS) == len(set(LEVER_COLUMNS))
 assert set(BUDGET_LINES) <= set(SCHEDULE_LEVERS) <= set(LEVER_COLUMNS)
 
 

@@ -4,7 +4,7 @@ A lever is declared once, as a :class:`LeverSpec` in :data:`LEVERS`; from that o
 come the scenario field (:class:`ocop_sim.config.Levers`, its validation, bounds, unit and
 labels), the tuples ``BUDGET_LINES`` / ``COUNT_LEVERS`` / ``SCHEDULE_LEVERS`` /
 ``ALL_SCHEDULES``, the model's per-year lever values (:func:`make_year_levers`, as
-``ocop_sim.model.Levers``), the lever matrix of the compiled engine, the i18n labels (the
+``ocop_sim.model.YearLevers``), the lever matrix of the compiled engine, the i18n labels (the
 lever's own key and ``spending_<line>``), the app's Vietnamese help, the widgets and the Excel
 sheet (both read :func:`ocop_sim.config.lever_meta`).
 
@@ -207,7 +207,7 @@ def make_year_levers() -> type:
 
     A lever not given is 0 (off); :func:`ocop_sim.simulate._lever_values` always gives all.
     """
-    return make_dataclass("Levers", [(s.name, float, field(default=0.0)) for s in LEVERS], frozen=True,
+    return make_dataclass("YearLevers", [(s.name, float, field(default=0.0)) for s in LEVERS], frozen=True,
                           namespace={"__doc__": "Lever values of one year (province-wide), generated from "
                                                 "ocop_sim.levers.LEVERS."})
 

@@ -175,8 +175,8 @@ class State:
 
 #: Lever values of one year (province-wide): a frozen dataclass with one float per lever of the
 #: registry (:data:`ocop_sim.levers.LEVERS`, in its order); a lever not given is 0.
-Levers = _levers.make_year_levers()
-Levers.__module__ = __name__
+YearLevers = _levers.make_year_levers()
+YearLevers.__module__ = __name__
 
 #: The declared responses of the model to levers (:data:`ocop_sim.levers.RESPONSES`).
 RESPONSES = tuple(_levers.RESPONSES)
@@ -242,7 +242,7 @@ def _col(x: np.ndarray, ndim: int) -> np.ndarray:
     return x.reshape(_COL_SHAPES[ndim]) if type(x) is np.ndarray else np.asarray(x).reshape(_COL_SHAPES[ndim])
 
 
-def step(state: State, year: int, lev: Levers, P: dict[str, np.ndarray], weight: np.ndarray,
+def step(state: State, year: int, lev: YearLevers, P: dict[str, np.ndarray], weight: np.ndarray,
          group_share: np.ndarray, tourism_index: int, sampler: Sampler) -> tuple[State, dict[str, np.ndarray]]:
     """Advance the state by one year; returns the new state and the year's flows.
 

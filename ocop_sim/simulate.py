@@ -169,9 +169,9 @@ def effective_scenario(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"assumptions": type(scenario.assumptions).model_validate(vals)})
 
 
-def _lever_values(scenario: Scenario, year: int) -> model.Levers:
+def _lever_values(scenario: Scenario, year: int) -> model.YearLevers:
     lv = scenario.levers
-    return model.Levers(**{name: schedule_value(getattr(lv, name), year) for name in ALL_SCHEDULES})
+    return model.YearLevers(**{name: schedule_value(getattr(lv, name), year) for name in ALL_SCHEDULES})
 
 
 def _split(total: float, probs: np.ndarray, n: int, expected: bool, rng: np.random.Generator | None) -> np.ndarray:
