@@ -786,12 +786,7 @@ class ExpectedRunner:
         Pm0 = Pm.copy()
         params_out = {k: (Pm0[:, COLUMNS[k]] if k in COLUMNS else v) for k, v in P.items()}
         state = self._initial(n, P)
-        initial = {k: np.asarray(v, np.float64)[None] for k, v in (
-            ("certified", state.cert.sum(axis=-1)), ("candidates", state.cand), ("entities", state.ent),
-            ("trained_leaders", state.trained_lead),
-            ("coverage_officials", state.trained_off / np.maximum(state.officials_pool, 1e-12)),
-            ("projects", state.projects), ("active", np.broadcast_to(state.active, (n,) + state.active.shape)),
-            ("lapsed_cum", state.lapsed_cum))}
+        initial = _sim.initial_outputs(state, n, np.float64)
         T = len(years)
         A, G, L = len(weight), len(GROUPS), model.N_LEVELS
         tourism = GROUPS.index("tourism")

@@ -43,13 +43,13 @@ from . import data as _data
 from . import engine as _e
 from . import model
 from .config import BUDGET_LINES, GROUPS, Scenario
-from .engine import (_C_AUTO, _C_BNE, _C_BNI, _C_CCAP, _C_CFY, _C_CPR, _C_CPT, _C_CSR, _C_DEVH, _C_DP,
+from .engine import (_C_AUTO, _C_BNE, _C_BNI, _C_CCAP, _C_CFY, _C_CPR, _C_CSR, _C_DP,
                      _C_DP4, _C_DPC, _C_DROP, _C_EIM, _C_EPS, _C_EXIT, _C_F4, _C_FEY, _C_IPAT, _C_IPNE,
-                     _C_LTR, _C_PBON, _C_PG, _C_PREM, _C_QWD, _C_QWT, _C_QWV, _C_RBP, _C_RETRY, _C_RGDP,
-                     _C_SB, _C_SCALE, _C_SDEP, _C_SPC, _C_SQG, _C_SUBR, _C_T3, _C_T4, _C_T5, _C_TURN,
-                     _C_UAR, _C_UBON, _C_VCC, _C_VCH, _L3, _L4, _LN5, _LP5, _LV_AGT, _LV_DC, _LV_INF,
+                     _C_PBON, _C_PG, _C_PREM, _C_RBP, _C_RETRY, _C_RGDP,
+                     _C_SCALE, _C_SPC, _C_SUBR, _C_T3, _C_T4, _C_T5,
+                     _C_UAR, _C_UBON, _C_VCC, _L3, _L4, _LN5, _LP5, _LV_AGT, _LV_DC, _LV_INF,
                      _LV_PD, _LV_SS, _LV_TR, _LV_TSO, _LV_VC, _NK, COLUMNS, LEVER_COLUMNS,
-                     _add_responses, _clip01, _fmax, _fmin, _helpers_jit, _jit, _mix, _quality, _sat, _training)
+                     _add_responses, _clip01, _fmax, _fmin, _helpers_jit, _jit, _mix, _quality, _training)
 
 _sim = _e._sim
 _C_ISD = COLUMNS["inflow_sd"]
@@ -474,12 +474,7 @@ def run_monte_carlo(scenario: Scenario, n: int, seed: int, block: int, sample_as
     state = _sim.initial_state(scenario, n, False, P, streams)
     events = _sim.scenario_events(scenario) if event_list is None else list(event_list)
     f32 = np.float32
-    initial = {k: np.asarray(v, f32)[None] for k, v in (
-        ("certified", state.cert.sum(axis=-1)), ("candidates", state.cand), ("entities", state.ent),
-        ("trained_leaders", state.trained_lead),
-        ("coverage_officials", state.trained_off / np.maximum(state.officials_pool, 1e-12)),
-        ("projects", state.projects), ("active", np.broadcast_to(state.active, (n,) + state.active.shape)),
-        ("lapsed_cum", state.lapsed_cum))}
+    initial = _sim.initial_outputs(state, n, f32)
     years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
     T = len(years)
     A, G, L = len(weight), len(GROUPS), model.N_LEVELS

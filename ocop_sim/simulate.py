@@ -15,7 +15,7 @@ import numpy as np
 
 from . import data as _data
 from . import model
-from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, LEVELS, SCHEDULE_LEVERS, Scenario, assumption_meta,
+from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, LEVELS, Scenario, assumption_meta,
                      schedule_value)
 
 BLOCK = 500
@@ -356,13 +356,7 @@ def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
                             None if expected or streams is None else (lambda flow: streams.get("flow:" + flow)))
     state = initial_state(scenario, n, expected, P, streams)
     events = scenario_events(scenario) if event_list is None else event_list
-    dtype0 = np.float64 if expected else np.float32
-    initial = {k: np.asarray(v, dtype0)[None] for k, v in (
-        ("certified", state.cert.sum(axis=-1)), ("candidates", state.cand), ("entities", state.ent),
-        ("trained_leaders", state.trained_lead),
-        ("coverage_officials", state.trained_off / np.maximum(state.officials_pool, 1e-12)),
-        ("projects", state.projects), ("active", np.broadcast_to(state.active, (n,) + state.active.shape)),
-        ("lapsed_cum", state.lapsed_cum))}
+    initial = initial_outputs(state, n, np.float64 if expected else np.float32)
     years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
     T = len(years)
     dtype = np.float64 if expected else np.float32
@@ -402,6 +396,17 @@ def run_block(scenario: Scenario, n: int, rng: np.random.Generator | None,
 
 def block_rng(seed: int, block: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+
+
+def initial_outputs(state: model.State, n: int, dtype) -> dict[str, np.ndarray]:
+    """The starting state of ``n`` draws as ``RunArrays.initial`` holds it (one leading year axis,
+    ``dtype``): what the numpy model and both compiled kernels report of the year before the run."""
+    return {k: np.asarray(v, dtype)[None] for k, v in (
+        ("certified", state.cert.sum(axis=-1)), ("candidates", state.cand), ("entities", state.ent),
+        ("trained_leaders", state.trained_lead),
+        ("coverage_officials", state.trained_off / np.maximum(state.officials_pool, 1e-12)),
+        ("projects", state.projects), ("active", np.broadcast_to(state.active, (n,) + state.active.shape)),
+        ("lapsed_cum", state.lapsed_cum))}
 
 
 def _block_numpy(scenario: Scenario, n: int, seed: int, block: int, sample_assumptions: bool) -> RunArrays:
