@@ -399,9 +399,18 @@ def map_planned(executor, fn: Callable, n_tasks: int, args_for: Callable[[int, i
         return []
     if workers <= 1:
         return [fn(*args_for(0, n))]
+    overhead = float(getattr(executor, "overhead_s", 0.0))
+    task_overhead = float(getattr(executor, "task_overhead_s", 0.0))
+    if min_chunk_s is None:
+        min_chunk_s = getattr(executor, "min_chunk_s", None)
+    least = max(MIN_CHUNK_S, 10 * task_overhead) if min_chunk_s is None else float(min_chunk_s)
+    # the pilot runs on until pilot_s of work only where its measure decides something: with no
+    # overhead and no least chunk (an executor that maps whenever more than one task is left) the
+    # plan is parallel whatever the cost, so the pilot is pilot_rounds ranges, however fast they are
+    timed = overhead > 0 or least > 0
     parts: list = []
     done, step, spent, rounds, per_task = 0, 1, 0.0, 0, 0.0
-    while done < n and (spent < pilot_s or rounds < pilot_rounds):
+    while done < n and (rounds < pilot_rounds or (timed and spent < pilot_s)):
         b = min(n, done + step)
         t0 = clock()
         parts.append(fn(*args_for(done, b)))
@@ -411,12 +420,7 @@ def map_planned(executor, fn: Callable, n_tasks: int, args_for: Callable[[int, i
     if rest == 0:
         log.info("ran %d %s serially: all in the pilot (%.2f s), %s not used", n, what, spent, _name(executor))
         return parts
-    overhead = float(getattr(executor, "overhead_s", 0.0))
-    task_overhead = float(getattr(executor, "task_overhead_s", 0.0))
-    if min_chunk_s is None:
-        min_chunk_s = getattr(executor, "min_chunk_s", None)
-    least = max(MIN_CHUNK_S, 10 * task_overhead) if min_chunk_s is None else float(min_chunk_s)
-    chunks = plan_chunks(rest, per_task, workers, overhead, task_overhead, least,
+    chunks = plan_chunks(rest, per_task, workers, overhead, task_overhead if timed else 0.0, least,
                          max(1, chunks_per_worker) * workers)
     est = rest * per_task
     if chunks is None:
