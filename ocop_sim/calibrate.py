@@ -62,14 +62,13 @@ class ObservationOperator:
             else:
                 self._ratio.append(None)
                 self._rows.append(o)
-        self._row_of = {}
-        k = 0
-        for j, rat in enumerate(self._ratio):
-            if rat is None:
-                self._row_of[j] = k
-                k += 1
-            else:
-                k += 2
+        # where each report's value comes from: its row, or a ratio of two rows
+        plain = [(j, r) for j, (r, rat) in enumerate(zip(self._row_index(), self._ratio)) if rat is None]
+        self._plain_out = np.array([j for j, _ in plain], dtype=int)
+        self._plain_rows = np.array([r for _, r in plain], dtype=int)
+        self._ratio_out = np.array([j for j, rat in enumerate(self._ratio) if rat is not None], dtype=int)
+        self._num = np.array([rat[0] for rat in self._ratio if rat is not None], dtype=int)
+        self._den = np.array([rat[1] for rat in self._ratio if rat is not None], dtype=int)
         self._key = None
         self.W = sparse.csr_matrix((0, 0))
         self._gather: list = []
@@ -81,19 +80,42 @@ class ObservationOperator:
         key = self._layout(r)
         if key != self._key:
             self._build(r, key)
-        V = r.n_draws
+        return self._values(r.arrays, r.n_draws, r)
+
+    @property
+    def reusable(self) -> bool:
+        """Built, and every report read through the matrix (:meth:`values` needs no Result)."""
+        return self._key is not None and not self.direct
+
+    def values(self, arrays) -> np.ndarray:
+        """:meth:`__call__` of run arrays of the layout last seen, without checking the layout:
+        for a caller that runs one scenario and one event list many times (a calibration), after
+        a first call has built (and checked) the matrix.  Requires :attr:`reusable`."""
+        if not self.reusable:
+            raise ValueError("ObservationOperator.values: call the operator on a Result first "
+                             "(or some report is not linear)")
+        return self._values(arrays, next(iter(arrays.stocks.values())).shape[1])
+
+    def _values(self, arrays, V: int, r=None) -> np.ndarray:
         rows = np.empty((len(self._rows), V))
         if len(self.linear):
-            rows[self.linear] = self.W @ self._gathered(r)
+            rows[self.linear] = self.W @ self._gathered(arrays, V)
         for j in self.direct:
             rows[j] = model_value(r, self._rows[j])
         out = np.empty((len(self.obs), V))
-        for j, rat in enumerate(self._ratio):
-            if rat is None:
-                out[j] = rows[self._row_of[j]]
-            else:  # as Result.value: NaN where nothing was submitted
-                num, den = rows[rat[0]], rows[rat[1]]
-                out[j] = np.where(den > 0, num / np.maximum(den, 1e-12), np.nan)
+        out[self._plain_out] = rows[self._plain_rows]
+        if len(self._ratio_out):  # as Result.value: NaN where nothing was submitted
+            num, den = rows[self._num], rows[self._den]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[self._ratio_out] = np.where(den > 0, num / np.maximum(den, 1e-12), np.nan)
+        return out
+
+    def _row_index(self) -> list[int]:
+        """The first probed row of each report."""
+        out, k = [], 0
+        for rat in self._ratio:
+            out.append(k)
+            k += 1 if rat is None else 2
         return out
 
     @staticmethod
@@ -108,10 +130,10 @@ class ObservationOperator:
         act = r.arrays.stocks["active"][:, 0].tobytes() + (b"" if init is None else init["active"][:, 0].tobytes())
         return (r.scenario.pack, tuple(int(y) for y in r.years), init is not None, act, shapes)
 
-    def _gathered(self, r) -> np.ndarray:
+    def _gathered(self, arrays, V: int) -> np.ndarray:
         """The elements the matrix reads (used columns × draws): ``_features(r, used)[cols]``."""
-        V = r.n_draws
-        parts = [self._arrays(r, w)[n].reshape(T, V, per)[t, :, e] for w, n, T, per, t, e in self._gather]
+        where = {"stocks": arrays.stocks, "flows": arrays.flows, "initial": arrays.initial or {}}
+        parts = [where[w][n].reshape(T, V, per)[t, :, e] for w, n, T, per, t, e in self._gather]
         return np.concatenate(parts, axis=0) if parts else np.zeros((0, V))
 
     @staticmethod

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import bayes, scoring
+from . import bayes, engine, scoring
 from .calibrate import ObservationOperator, model_value
 from .config import ASSUMPTION_NAMES, Horizon, Scenario, assumption_meta
 from .packs import collapsed_run, decimal_date, load_pack
@@ -287,9 +287,20 @@ class ObservationModel:
         self.count = ~self.share
         self.h = np.array([max(o["at"] - start, 0.5) for o in obs])[:, None]
         self._share_const = math.log(SHARE_SD * math.sqrt(2 * math.pi))
+        self._lgy1 = np.array([math.lgamma(v + 1.0) for v in self.y[:, 0]])
 
     def __call__(self, mu: np.ndarray, obs_cv: np.ndarray, inflow_sd: np.ndarray) -> np.ndarray:
         """Log-likelihood (V,) of the reports given model values ``mu`` (n_obs × V)."""
+        if _obs_kernel is not None:  # compiled: one pass over reports × variants, no temporaries
+            out = np.empty(mu.shape[1])
+            _obs_kernel(self.y[:, 0], self._lgy1, self.w[:, 0], self.share, self.h[:, 0], np.ascontiguousarray(mu, dtype=float),
+                        np.ascontiguousarray(obs_cv, dtype=float), np.ascontiguousarray(inflow_sd, dtype=float),
+                        SHARE_SD, self._share_const, out)
+            return out
+        return self.reference(mu, obs_cv, inflow_sd)
+
+    def reference(self, mu: np.ndarray, obs_cv: np.ndarray, inflow_sd: np.ndarray) -> np.ndarray:
+        """The same in numpy (what the compiled pass is tested against)."""
         ll = np.empty(mu.shape)
         sh, c = self.share, self.count
         if sh.any():
@@ -299,6 +310,36 @@ class ObservationModel:
             ll[c] = nb_logpmf(self.y[c], mu[c], cv2)
         ll = np.where(np.isfinite(ll), ll, -np.inf)
         return (self.w * ll).sum(axis=0)
+
+
+def _obs_loglik(y, lgy1, w, share, h, mu, obs_cv, inflow_sd, share_sd, share_const, out):
+    """:meth:`ObservationModel.reference` as one loop (compiled by numba)."""
+    n_obs, V = mu.shape
+    for v in range(V):
+        acc = 0.0
+        c2 = obs_cv[v] * obs_cv[v]
+        s2 = inflow_sd[v] * inflow_sd[v]
+        for j in range(n_obs):
+            m = mu[j, v]
+            if m != m:
+                ll = -np.inf
+            elif share[j]:
+                z = (y[j] - m) / share_sd
+                ll = -0.5 * z * z - share_const
+            else:
+                m = m if m > 1e-6 else 1e-6
+                cv2 = c2 + s2 * h[j] / 3.0
+                r = 1.0 / (cv2 if cv2 > 1e-8 else 1e-8)
+                yj = y[j]
+                ll = (math.lgamma(yj + r) - math.lgamma(r) - lgy1[j] + r * math.log(r / (r + m))
+                      + yj * math.log(m / (r + m)))
+            if not math.isfinite(ll):
+                ll = -np.inf
+            acc += w[j] * ll
+        out[v] = acc
+
+
+_obs_kernel = engine._jit(_obs_loglik) if engine.AVAILABLE else None
 
 
 def log_likelihood(mu: np.ndarray, obs, obs_cv: np.ndarray, inflow_sd: np.ndarray, start: int,
@@ -353,7 +394,11 @@ def make_loglik(kn: Knowledge, names: tuple[str, ...]):
     def loglik(X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(X)
         ov = {n: X[:, j] for n, j in zip(model_names, i_model)}
-        mu = model_values(fast, obs, ov, events, inflow_path(names, X) or None, operator, runner)
+        path_ = inflow_path(names, X) or None
+        if runner is not None and operator.reusable:  # the matrix is built and checked: no Result
+            mu = operator.values(runner(len(X), ov, path_))
+        else:
+            mu = model_values(fast, obs, ov, events, path_, operator, runner)
         cv = X[:, i_cv] if i_cv is not None else np.full(len(X), 0.1)
         # a fitted path carries the inflow's year-to-year variation itself; without one, its
         # variance enters the observation model (growing with the years since the start)
@@ -384,7 +429,7 @@ class Calibration:
 def calibrate(scenario: Scenario, until: int | None = None, names=DEFAULT_PARAMS, actuals=None,
               pooled: dict | None = None, seed: int = 0, n_steps: int = 1500, max_steps: int = 32000,
               min_ess: float = 400, max_rhat: float = 1.01, require: bool = True, progress=None,
-              path: bool = False, n_walkers: int | None = None) -> Calibration:
+              path: bool = False, n_walkers: int | None = None, moves: str = bayes.DEFAULT_MOVES) -> Calibration:
     """Posterior of ``names`` given the reports known by ``until`` (all when None).
 
     With ``inflow_sd`` among ``names`` and ``path``, the yearly innovations of the inflow random
@@ -412,7 +457,7 @@ def calibrate(scenario: Scenario, until: int | None = None, names=DEFAULT_PARAMS
     walkers = n_walkers or max(4 * len(names), 96) + (max(4 * len(names), 96) % 2)
     post = bayes.sample_posterior(make_loglik(kn, names), pri, n_walkers=walkers, n_steps=n_steps,
                                   max_steps=max_steps, seed=seed, min_ess=min_ess, max_rhat=max_rhat,
-                                  progress=progress)
+                                  progress=progress, moves=moves)
     post.meta.update({"scenario": scenario.name, "pack": load_pack(scenario.pack).name, "until": until,
                       "observations": len(kn.observations), "pooled": sorted(pooled or {}),
                       "priors": pri.describe(), "dropped_events": list(kn.dropped_events),

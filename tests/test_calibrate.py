@@ -120,3 +120,13 @@ def test_the_operator_matrix_equals_reading_every_report_one_by_one(until):
         assert a.shape == (len(obs), V)
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True)
     assert len(op.linear) >= 0.9 * len(obs)  # the matrix, not the slow path, reads nearly all reports
+    # a calibration's fast path: run arrays straight from the runner, no Result and no layout check
+    from ocop_sim import engine
+
+    runner = engine.ExpectedRunner(fast, events)
+    ov = {n: pri[n].sample(rng, 5) for n in names}
+    if op.reusable:
+        np.testing.assert_allclose(op.values(runner(5, ov)), inf.model_values(fast, obs, ov, events),
+                                   rtol=1e-9, atol=1e-9, equal_nan=True)
+    with pytest.raises(ValueError, match="call the operator on a Result first"):
+        ObservationOperator(obs).values(runner(5, ov))

@@ -38,6 +38,29 @@ def test_negative_binomial_matches_scipy(mu, cv, y):
     assert stats.nbinom(n=r, p=r / (r + mu)).var() == pytest.approx(mu + cv ** 2 * mu ** 2)
 
 
+def test_the_compiled_observation_model_equals_the_numpy_one():
+    """The calibration's observation model is one compiled loop; it must give what the numpy
+    reference gives: counts (negative binomial), shares (normal), repeats' weights, a NaN model
+    value (−inf), a zero and a negative value (clipped at 1e-6), no overdispersion at all."""
+    base = {"scope": "province", "metric": "products_3star_plus", "kind": "stock", "year": 2022}
+    obs = [dict(base, at=a, value=v) for a, v in zip([2020.0, 2020.5, 2021.0, 2021.5, 2021.55], [10, 45.5, 0, 130, 131])]
+    obs.append({"scope": "province", "metric": "evaluation_pass_rate", "kind": "flow", "at": 2022.5, "year": 2022,
+                "value": 0.6})
+    m = inf.ObservationModel(obs, 2019)
+    rng = np.random.default_rng(0)
+    mu = rng.uniform(0, 150, (6, 64))
+    mu[5] = rng.uniform(0, 1, 64)
+    mu[1, 3], mu[0, 5], mu[2, 7] = np.nan, 0.0, -3.0
+    cv, sd = rng.uniform(0, 0.3, 64), rng.uniform(0, 0.2, 64)
+    cv[9] = sd[9] = 0.0
+    with np.errstate(invalid="ignore"):
+        ref = m.reference(mu, cv, sd)
+    got = m(mu, cv, sd)
+    assert np.array_equal(np.isfinite(got), np.isfinite(ref)) and got[3] == -np.inf
+    np.testing.assert_allclose(got[np.isfinite(ref)], ref[np.isfinite(ref)], rtol=1e-12)
+    assert m.w[3, 0] == m.w[4, 0] == 0.5  # the repeat counts once
+
+
 def test_repeated_reports_of_one_quantity_count_once():
     base = {"scope": "province", "metric": "products_3star_plus", "kind": "stock", "counting": "cumulative"}
     five = [dict(base, at=a, value=v) for a, v in [(2025.49, 439), (2025.6, 481), (2025.77, 496), (2025.82, 490)]]
