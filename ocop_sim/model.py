@@ -30,14 +30,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import levers as _levers  # plain data: the lever registry and the declared responses
+from .axes import PROJECTS  # noqa: F401 - names of the project counters
 from .config import N_AGES  # noqa: F401 - the certificate ages, defined once with the schema
 
 L3, L4, LP5, LN5 = 0, 1, 2, 3
 N_LEVELS = 4
 
-#: Names of cumulative project counters (per draw).
-PROJECTS = ("display_points", "display_centres", "startup_projects", "agritourism_projects",
-            "value_chain_projects")
 
 
 class Sampler:
