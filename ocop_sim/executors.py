@@ -47,6 +47,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Sequence
 
+from .signals import KillablePool, stop_on_signals, stopping, terminate_workers
+
 __all__ = ["Executor", "SerialExecutor", "LocalPoolExecutor", "DaskExecutor", "TaskError", "make_executor",
            "describe_task", "LOCAL_DASK", "plan_chunks", "map_planned"]
 
@@ -198,8 +200,6 @@ class LocalPoolExecutor(Executor):
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            from .signals import KillablePool, stop_on_signals
-
             # SIGTERM/SIGINT while the pool lives: raise here, and close() terminates the workers
             self._signals.enter_context(stop_on_signals())
             self._pool = KillablePool(max_workers=self.workers, mp_context=self._ctx)
@@ -238,8 +238,6 @@ class LocalPoolExecutor(Executor):
         return self._finish(fn, args_list, results, errors, return_exceptions)
 
     def close(self) -> None:
-        from .signals import stopping, terminate_workers
-
         if self._pool is not None:
             if stopping():  # a signal: do not wait for the running chunks
                 terminate_workers(self._pool)
