@@ -21,6 +21,10 @@ spec naming this Python into a private temporary folder and starts Voilà on it.
 its folder and the language reach the kernel through environment variables (never through code
 text); the page's query string may name another scenario *of that folder*
 (``?scenario=name.yaml&lang=vi``).  All logic is here, in :class:`App`, testable without a browser.
+
+Longer than 400 lines because it is one page: the Voilà template, the scenario form, the run with
+its progress, and the goal-seek panel share the page's state; the widgets themselves live in
+:mod:`ocop_sim.widgets`.
 """
 from __future__ import annotations
 

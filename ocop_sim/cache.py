@@ -32,6 +32,10 @@ degrades to no cache (a warning; the run succeeds).
 The cache folder is ``$OCOP_SIM_CACHE`` if set, else ``.ocop_cache/`` in the working folder.
 The batch runner hands results to its report kernels through the same format
 (:func:`save_entry` / :func:`load_entry`) in a folder of its own.
+
+Longer than 400 lines because the signed format (key, HMAC, checksums, the arrays' names, types and
+shapes) is checked at every load, and each check has its own refusal; the batch runner's bundles use
+the same reader and writer.
 """
 from __future__ import annotations
 

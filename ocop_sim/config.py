@@ -3,6 +3,10 @@
 Every assumption of the model is a field of :class:`Assumptions` with its unit, bounds,
 default, source and (optionally) a default uncertainty distribution.  The docs, the widgets
 and the report's assumptions table are generated from these fields: one place, no drift.
+
+Longer than 400 lines because it is the one schema: every assumption is a field with its unit,
+bounds, default, source and Vietnamese text, from which docs, widgets, tables and Excel are
+generated; splitting it would split that one place.
 """
 from __future__ import annotations
 

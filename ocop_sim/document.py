@@ -14,6 +14,10 @@ Structure (Vietnamese; the English report mirrors it):
 Everything a reader sees goes through :mod:`ocop_sim.fmt` and :mod:`ocop_sim.i18n`: no
 identifier, no JSON, no file name.  All text is HTML-escaped (:func:`esc`).  No prose is written
 per scenario: every sentence is a template filled from the run.
+
+Longer than 400 lines because it is the planning document's whole structure (header, summary,
+changes, results, milestones, assessment, conclusions, appendix), each part a short function reading
+one summary.
 """
 from __future__ import annotations
 

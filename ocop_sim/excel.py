@@ -28,6 +28,9 @@ sheets as edited in Excel, compares them with the base scenario and writes a val
 key; a lever or assumption with no row at all is left unchanged.  Every problem raises
 :class:`~ocop_sim.scenarios.ScenarioError` naming the workbook, the cell (``levers!C5``), what was
 expected and what was got.
+
+Longer than 400 lines because it holds both directions of one format, writing the workbook and
+reading a planner's edits back, which must agree sheet by sheet.
 """
 from __future__ import annotations
 

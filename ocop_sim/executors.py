@@ -33,6 +33,9 @@ are not started; ``task_overhead_s``: the cost per task, pickling and IPC; both 
 kept), measures the cost per task and lets :func:`plan_chunks` choose between running the rest
 serially and mapping it over the executor in chunks of at least :data:`MIN_CHUNK_S` of work.
 The decision is logged on the ``ocop_sim.executors`` logger (level INFO).
+
+Longer than 400 lines because it holds the three executors (serial, local pool, Dask) with their
+shared planning of chunks from a measured cost and the failure reports of a task.
 """
 from __future__ import annotations
 

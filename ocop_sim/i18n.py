@@ -2,6 +2,9 @@
 
 Every label shown in a report, table header, chart title, axis, legend or status word comes
 from :data:`CATALOGUE` through :func:`t`.  A missing key or language raises ``KeyError``.
+
+Longer than 400 lines because it is the catalogue itself: every vi/en label of the reports is data
+here (the planning document's texts are in :mod:`ocop_sim.texts_document`).
 """
 from __future__ import annotations
 

@@ -28,6 +28,10 @@ The chain of reasoning, each step a function:
 6. **Backtest** (:func:`backtest`): fit on what was known by ``until``, forecast every later
    report, score coverage (repeats collapsed), CRPS, interval score, bias and PIT
    (:mod:`ocop_sim.scoring`).
+
+Longer than 400 lines because the chain of calibration (knowledge at a cut-off, priors, observation
+model, likelihood, posterior predictive, backtests) is one line of reasoning whose steps share their
+data classes.
 """
 from __future__ import annotations
 

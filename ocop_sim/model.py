@@ -22,6 +22,9 @@ Glossary (units in brackets):
 ``lapsed_cum``         certificates ever lapsed, by level [products] D×A×L
 ``score_mean``         mean evaluation score of submitted candidates [points] D×A
 =====================  =========================================================
+
+Longer than 400 lines because it holds every equation of the cohort model with the sampler that
+draws its flows, in one pure numpy step.
 """
 from __future__ import annotations
 

@@ -9,6 +9,9 @@ are bundled packs in ``ocop_sim/packs/``; a planner's own pack is any folder wit
 (``ocop-sim province init NAME --out DIR`` writes a documented skeleton).
 
 A scenario names its pack (``pack: dong_nai_2025`` or a folder path relative to the scenario).
+
+Longer than 400 lines because a pack's schema, its loading and checks, its actuals' reader and the
+skeleton writer are one format.
 """
 from __future__ import annotations
 

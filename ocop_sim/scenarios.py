@@ -2,6 +2,10 @@
 
 Every problem raises :class:`ScenarioError` with the file, the field path, what was expected
 and what was got (and the nearest valid key for a typo).
+
+Longer than 400 lines because the loader's rules (extends chains, pack defaults, dated events,
+target registries, posterior files, checks) each need the resolved scenario, and the child-writing
+of goal seek and Excel goes through the same validation.
 """
 from __future__ import annotations
 

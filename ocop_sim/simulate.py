@@ -4,6 +4,9 @@ Randomness: draws are grouped in fixed blocks of :data:`BLOCK` draws; block ``b`
 ``numpy.random.Generator`` from ``SeedSequence(seed, spawn_key=(b,))``.  A draw's numbers
 therefore depend only on the seed and its block, never on how draws are chunked across
 processes (chunks are cut at block boundaries: :func:`draw_chunks`).
+
+Longer than 400 lines because the time loop, the random streams, the starting state and the events
+are one numerical contract that both compiled engines follow.
 """
 from __future__ import annotations
 

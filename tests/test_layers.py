@@ -4,7 +4,7 @@ The graph is read with :mod:`ast` from every ``import`` and ``from ... import`` 
 ``ocop_sim`` module anywhere in a file, inside functions too (an import inside a function is an
 arrow all the same: it only hides a circle from the interpreter).  Relative imports are resolved.
 
-* no import circle inside ``ocop_sim/``;
+* no import circle inside ``ocop_sim/`` (``importlib.import_module("ocop_sim.x")`` counts too);
 * no import from a lower layer to a higher one, with the layers of :data:`LAYERS` (module-name
   prefixes, ground floor first: ``ocop_sim.cli`` matches ``ocop_sim.cli``, ``ocop_sim.cli_ops``
   and ``ocop_sim.cli.run``);
@@ -46,6 +46,14 @@ FACE = "ocop_sim"
 
 LONG = 400  # lines
 
+#: Files other helpers are rewriting in this round (report.py into a package, cli*.py into a
+#: package, the compiled kernels): what they still import against the layers is named apart.
+ELSEWHERE = ("ocop_sim.report", "ocop_sim.cli", "ocop_sim.engine")
+
+#: Imports of our own modules inside functions, at most (a ratchet: 295 before issue 11 item 1;
+#: those left say why, e.g. numba or scipy loaded only when used, or stand in ELSEWHERE files).
+MAX_IN_FUNCTION = 120
+
 
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -59,7 +67,10 @@ def modules() -> dict[str, Path]:
 
 
 def imports(mods: dict[str, Path] | None = None) -> list[tuple[str, str, int, bool]]:
-    """Every import of a package module: (importer, imported, line, inside a function)."""
+    """Every import of a package module: (importer, imported, line, inside a function).
+
+    ``import``, ``from ... import`` (relative ones resolved) and ``importlib.import_module`` of a
+    constant name, wherever they stand."""
     mods = modules() if mods is None else mods
     out = []
     for name, path in mods.items():
@@ -83,6 +94,10 @@ def imports(mods: dict[str, Path] | None = None) -> list[tuple[str, str, int, bo
                     # Scenario`` the module ocop_sim.config
                     targets = [f"{base_name}.{a.name}" if f"{base_name}.{a.name}" in mods else base_name
                                for a in child.names]
+                elif (isinstance(child, ast.Call) and child.args and isinstance(child.args[0], ast.Constant)
+                      and isinstance(child.args[0].value, str)
+                      and getattr(child.func, "attr", getattr(child.func, "id", "")) == "import_module"):
+                    targets = [child.args[0].value]  # importlib.import_module("ocop_sim.x") is an import too
                 for target in dict.fromkeys(targets):
                     while target and target not in mods:
                         target = target.rpartition(".")[0]
@@ -184,14 +199,30 @@ def test_every_module_has_a_layer():
 
 
 def test_no_import_circle():
-    found = cycles(imports())
-    assert not found, "import circles inside ocop_sim/ (imports inside functions count):\n" + "\n".join(
-        " <-> ".join(c) for c in found)
+    edges = imports()
+    found = cycles(edges)
+    ties = []
+    for c in found:
+        ties += [f"  {a} imports {b} at line {line}" for a, b, line, _ in edges if a in c and b in c]
+    assert not found, ("import circles inside ocop_sim/ (imports inside functions count):\n"
+                       + "\n".join(" <-> ".join(c) for c in found) + "\ntied by:\n" + "\n".join(ties))
 
 
 def test_imports_point_down():
     bad = upward(imports())
-    assert not bad, f"{len(bad)} imports run from a lower layer to a higher one:\n" + "\n".join(bad)
+    theirs = [b for b in bad if b.split(" ", 1)[0].startswith(ELSEWHERE)]
+    ours = [b for b in bad if b not in theirs]
+    assert not bad, (f"{len(bad)} imports run from a lower layer to a higher one:\n" + "\n".join(ours)
+                     + (f"\n{len(theirs)} of them in report.py, cli*.py or engine*.py (being rewritten in "
+                        "this round; import __version__ from ocop_sim.version, not the package's face):\n"
+                        + "\n".join(theirs) if theirs else ""))
+
+
+def test_imports_inside_functions_do_not_grow():
+    n = in_function_count()
+    print(f"imports of ocop_sim modules inside functions: {n}")
+    assert n <= MAX_IN_FUNCTION, (f"{n} imports of our own modules stand inside functions, expected at most "
+                                  f"{MAX_IN_FUNCTION}: import at the top of the module (the layers have no circle)")
 
 
 def test_long_modules_say_why():
