@@ -1,4 +1,7 @@
-"""Result: tidy frames, derived metrics, summaries, a glossary of variables and units.
+"""Result: tidy frames, derived metrics and summaries over the arrays of a run (:class:`RunArrays`).
+
+What each metric is (unit, kind, how it is read from the arrays) is the registry's,
+:mod:`ocop_sim.metrics`; ``GLOSSARY``, ``METRICS`` and :func:`register_metric` are its names here.
 
 A :class:`Result` is frozen.  Arrays are year × draw × … (see :mod:`ocop_sim.simulate`);
 everything here is a view on them.
