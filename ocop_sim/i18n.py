@@ -104,7 +104,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "level": {"vi": "Hạng sao", "en": "Star level"},
     "actual": {"vi": "Thực tế", "en": "Actual"},
     "products": {"vi": "sản phẩm", "en": "products"},
-    # metrics (keys = canonical names in ocop_sim.results.GLOSSARY)
+    # metrics (keys = canonical names in ocop_sim.metrics.GLOSSARY)
     "products_3star_plus": {"vi": "Sản phẩm OCOP từ 3 sao", "en": "OCOP products at 3★+"},
     "products_3star": {"vi": "Sản phẩm 3 sao", "en": "3★ products"},
     "products_4star": {"vi": "Sản phẩm 4 sao", "en": "4★ products"},

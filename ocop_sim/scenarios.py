@@ -29,9 +29,8 @@ from .numbers import is_plain_number_text, quoted_numbers
 from .packs import PackError, bundled_names, load_pack, resolve
 from .posterior import OBS_PARAMS, SHOCK_PREFIX
 # safe YAML and one-line errors live on the ground floor (packs and targets read through them too);
-# their names stay known here
-from .reading import (MAX_ALIASES, MAX_DEPTH, MAX_EXPANDED_VALUES, MAX_FILE_BYTES,  # noqa: F401
-                      MAX_YAML_NODES, ScenarioError, format_validation_error, read_yaml)
+# ScenarioError, read_yaml and format_validation_error stay known here
+from .reading import MAX_DEPTH, ScenarioError, format_validation_error, read_yaml
 from .reading import within as _within
 from .targets import default_params_dir, resolve_registry_path  # noqa: F401 - also known here
 from .version import MODEL_VERSION
@@ -89,13 +88,12 @@ def scenario_hash(scenario: Scenario, schema_version: str | None = None, model_v
     """SHA-256 identifying a scenario: what it sets plus the schema and model versions.
 
     Covers the fields whose values differ from the schema's defaults (at any depth, canonical
-    JSON), :data:`ocop_sim.config.SCHEMA_VERSION` and :data:`ocop_sim.results.MODEL_VERSION`.
+    JSON), :data:`ocop_sim.config.SCHEMA_VERSION` and :data:`ocop_sim.version.MODEL_VERSION`.
     A field added to the schema with a default (a new lever, a new assumption) leaves the hash of
     every existing scenario unchanged; a change of what a default means must bump one of the two
     versions.  Cache keys use :func:`resolved_hash` (every field) instead.  ``schema_version`` /
     ``model_version`` replace the installed ones (to check a hash a manifest recorded).
     """
-
     body = {"hash_version": HASH_VERSION, "schema_version": schema_version or SCHEMA_VERSION,
             "model_version": model_version or MODEL_VERSION,
             "set": scenario.model_dump(mode="json", exclude_defaults=True)}

@@ -119,7 +119,7 @@ def simulate_summary(scenario, draws: int | None = None, seed: int | None = None
     draws, seed : int, optional
         As for :func:`ocop_sim.simulate` (defaults: the scenario's).
     metrics : sequence of str, optional
-        Series metrics of :data:`ocop_sim.results.METRICS` (default :data:`DEFAULT_METRICS`).
+        Series metrics of :data:`ocop_sim.metrics.SERIES` (default :data:`DEFAULT_METRICS`).
     scopes : sequence of str, optional
         ``province``, a region or an area id (default: ``province`` and every region).
     executor : optional
