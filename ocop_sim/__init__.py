@@ -1,10 +1,14 @@
 """ocop-sim: scenario simulation of Đồng Nai's OCOP programme (Decision 1698/QĐ-UBND, 2019)."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from . import provenance as _provenance
+from . import results as _results
+from .config import Scenario
+from .scenarios import ScenarioError, load
+from .simulate import simulate
+from .version import __version__
 
-from .config import Scenario  # noqa: E402
-from .scenarios import ScenarioError, load  # noqa: E402
-from .simulate import simulate  # noqa: E402
+# Result.manifest hands over to the provenance layer above the runs: handed in here, once
+_results.set_manifest_maker(_provenance.manifest)
 
 __all__ = ["Scenario", "ScenarioError", "load", "simulate", "__version__"]

@@ -21,6 +21,10 @@ spec naming this Python into a private temporary folder and starts Voilà on it.
 its folder and the language reach the kernel through environment variables (never through code
 text); the page's query string may name another scenario *of that folder*
 (``?scenario=name.yaml&lang=vi``).  All logic is here, in :class:`App`, testable without a browser.
+
+Longer than 400 lines because it is one page: the Voilà template, the scenario form, the run with
+its progress, and the goal-seek panel share the page's state; the widgets themselves live in
+:mod:`ocop_sim.widgets`.
 """
 from __future__ import annotations
 
@@ -37,9 +41,18 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from . import levers as _levers
+from . import plots
 from .config import ASSUMPTION_NAMES, Levers, assumption_meta, lever_meta, schedule_value
+from .goalseek import format_result, goal_seek
+from .guide import guide_html
 from .i18n import assumption_text, fmt_number, t, unit_text
-from .report import esc
+from .io import OutputPathError, safe_child
+from .report import _CSS, esc, evaluation_html, outlook_html, targets_html
+from .results import Result
+from .scenarios import ScenarioError, load
+from .sensitivity import LEVER_NAMES
+from .simulate import BLOCK, concat_runs, run_draws, simulate
+from .widgets import Explorer, _nice_step
 
 #: Environment variables that carry the app's settings to its kernel.
 ENV_SCENARIO, ENV_FOLDER, ENV_LANG = "OCOP_APP_SCENARIO", "OCOP_APP_FOLDER", "OCOP_APP_LANG"
@@ -164,7 +177,6 @@ def chart_png(res, table, lang: str, band: bool) -> bytes:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from . import plots
 
     fig, ax = plt.subplots(figsize=(8.5, 3.8))
     plots.plot_fan(res.summary(["products_3star_plus"], ["province"]), "products_3star_plus", "province",
@@ -179,9 +191,6 @@ def chart_png(res, table, lang: str, band: bool) -> bytes:
 def simulate_with_progress(scenario, draws: int, seed: int | None = None, progress=None):
     """:func:`ocop_sim.simulate.simulate` in Monte Carlo mode, block by block, calling
     ``progress(done, total)`` after each block: the same numbers (blocks are seeded by index)."""
-    from .results import Result
-    from .simulate import BLOCK, concat_runs, run_draws
-
     seed = scenario.seed if seed is None else int(seed)
     parts = []
     for start in range(0, draws, BLOCK):
@@ -203,8 +212,6 @@ class App:
     """
 
     def __init__(self, scenario_path: str | Path, lang: str = "vi", folder: str | Path | None = None):
-        from .widgets import Explorer
-
         self.path = Path(scenario_path).resolve()
         self.folder = Path(folder).resolve() if folder else self.path.parent
         self.lang = lang if lang in ("vi", "en") else "vi"
@@ -221,8 +228,6 @@ class App:
     def from_env(cls) -> "App":
         """The app of the kernel Voilà started: settings from :data:`ENV_SCENARIO` & co., and the
         page's query string (``scenario=<file of the folder>``, ``lang=vi|en``)."""
-        from .io import OutputPathError, safe_child
-
         if os.environ.get("VOILA_PREHEAT") == "True":  # a pre-heated kernel: wait for its page request
             from voila.utils import wait_for_request
 
@@ -258,8 +263,6 @@ class App:
         self.refresh()
 
     def refresh(self) -> None:
-        from .simulate import simulate
-
         self.expected = simulate(self.ex.scenario(), mode="expected")
         self._show_expected()
         self._show_band()
@@ -273,8 +276,6 @@ class App:
 
     def seek(self, target_id: str, lever: str, probability: float | None = None):
         """Goal seek on the current settings (:func:`ocop_sim.goalseek.goal_seek`)."""
-        from .goalseek import goal_seek
-
         self.goal = goal_seek(self.ex.scenario(), target_id, lever, probability=probability,
                               from_year=self.from_year, draws=GOAL_DRAWS, folder=self.path.parent)
         return self.goal
@@ -282,9 +283,6 @@ class App:
     def save(self, text: str) -> Path:
         """Save the changes as ``<sanitised text>.yaml`` in the scenarios folder (validated; never
         over an existing file, the starting scenario or anything outside the folder)."""
-        from .io import safe_child
-        from .scenarios import ScenarioError
-
         stem = safe_scenario_name(text)
         if not stem:
             raise ScenarioError(str(text), "name", "expected a file name with letters or digits, got nothing usable")
@@ -319,7 +317,6 @@ class App:
         """(Re)build every widget in the current language; slider values from the current settings."""
         import ipywidgets as w
 
-        from .report import _CSS
 
         L = self.lang
         sc = self.ex.loaded.scenario
@@ -367,8 +364,6 @@ class App:
         band = w.VBox([w.HBox([W["draws"], W["band_btn"], W["progress"]]), W["band_msg"], W["band_chart"],
                        W["band_table"]])
         # goal seek
-        from .sensitivity import LEVER_NAMES
-
         W["goal_target"] = w.Dropdown(options=self.outlook_targets_or_none(), description=tx("target", L),
                                       layout=w.Layout(width="720px"), style={"description_width": "110px"})
         W["goal_lever"] = w.Dropdown(options=[(lever_label(n, L), n) for n in LEVER_NAMES], description=tx("lever", L),
@@ -398,8 +393,6 @@ class App:
         save = w.VBox([w.HTML(f"<p>{esc(tx('save_help', L, folder=str(self.folder)))}</p>"),
                        w.HBox([W["save_name"], W["save_btn"]]), W["save_msg"]])
         parts = {"band": band, "goal": goal, "save": save}
-        from .guide import guide_html
-
         guide = guide_html(L)
         if guide:  # the planners' guide, readable in the app (docs/guide.<lang>.md)
             W["guide"] = w.HTML(f'<div class="ocop-guide">{guide}</div>')
@@ -419,7 +412,6 @@ class App:
     def _slider(self, name: str, value: float, kind: str):
         import ipywidgets as w
 
-        from .widgets import _nice_step
 
         L = self.lang
         if kind == "lever":
@@ -462,8 +454,6 @@ class App:
     def _show_expected(self) -> None:
         if not self._w:
             return
-        from .report import evaluation_html, targets_html
-
         L, res = self.lang, self.expected
         tab = res.attainment()
         fut = tab[tab["phase"] != "evaluation"] if "phase" in tab else tab
@@ -477,8 +467,6 @@ class App:
     def _show_band(self) -> None:
         if not self._w:
             return
-        from .report import outlook_html
-
         W, L = self._w, self.lang
         if self.mc is None:
             W["band_chart"].layout.display = "none"
@@ -507,9 +495,6 @@ class App:
         self._show_band()
 
     def _on_pick(self, change) -> None:
-        from .io import safe_child
-        from .widgets import Explorer
-
         try:
             ex = Explorer(safe_child(self.folder, change["new"]), lang=self.lang, save_dir=self.folder)
         except Exception as exc:  # noqa: BLE001 - shown to the user
@@ -541,8 +526,6 @@ class App:
             W["band_btn"].disabled = False
 
     def _on_goal(self, _b=None) -> None:
-        from .goalseek import format_result
-
         W, L = self._w, self.lang
         if not W["goal_target"].value:
             return
@@ -604,9 +587,7 @@ def warm() -> None:
     import ipywidgets  # noqa: F401
     import matplotlib.pyplot  # noqa: F401
 
-    from . import goalseek, plots, simulate, widgets  # noqa: F401
-    from .scenarios import load
-
+    # the model, the tables and the widgets are this module's own imports: loaded with it
     load(os.environ[ENV_SCENARIO], allow_outside=True)
 
 #: The app page's only cell: no code text carries user input.
@@ -644,8 +625,6 @@ def _template(folder: Path) -> None:
 def prepare(scenario: str | Path, lang: str = "vi", workdir: str | Path | None = None) -> tuple[Path, dict]:
     """Write the app notebook and a kernel spec of this Python into a private folder; returns the
     notebook and the environment its kernel needs.  Validates the scenario first (ScenarioError)."""
-    from .scenarios import load
-
     scenario = Path(scenario).resolve()
     load(scenario, allow_outside=True)  # a user's mistake stops here, in one line
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="ocop-app-"))

@@ -35,6 +35,9 @@ References
 .. [V2021] Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C. (2021).
    Rank-normalization, folding, and localization: an improved R-hat for assessing
    convergence of MCMC. *Bayesian Analysis*, 16(2), 667-718.
+
+Longer than 400 lines because the sampler, its convergence diagnostics, the posterior file format
+and its trace plots are generic and kept together, apart from the model.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ The key is the SHA-256 of the canonical JSON of
 * the resolved scenario's hash (:func:`ocop_sim.scenarios.resolved_hash`: every lever,
   assumption, distribution, event, horizon and pack name),
 * the run settings: draws, seed, mode, sample_assumptions,
-* :data:`ocop_sim.results.MODEL_VERSION` and the package ``__version__``,
+* :data:`ocop_sim.version.MODEL_VERSION` and the package ``__version__``,
 * the SHA-256 of the pack's data files the run reads (``pack.yaml``: areas, groups, stocks,
   rounds, events; ``actuals.csv``), so editing a pack also invalidates results,
 * the SHA-256 of the posterior file a scenario names (its draws feed Monte Carlo),
@@ -16,7 +16,7 @@ The key is the SHA-256 of the canonical JSON of
 No pickle.  An entry is two files:
 
 ``<key>.npz``
-    the raw arrays of the run (:class:`~ocop_sim.simulate.RunArrays`), numeric only, read with
+    the raw arrays of the run (:class:`~ocop_sim.results.RunArrays`), numeric only, read with
     ``allow_pickle=False`` (a planted file cannot run code);
 ``<key>.json``
     its metadata — the inputs above, the resolved scenario, the array file's SHA-256 and size —
@@ -32,6 +32,10 @@ degrades to no cache (a warning; the run succeeds).
 The cache folder is ``$OCOP_SIM_CACHE`` if set, else ``.ocop_cache/`` in the working folder.
 The batch runner hands results to its report kernels through the same format
 (:func:`save_entry` / :func:`load_entry`) in a folder of its own.
+
+Longer than 400 lines because the signed format (key, HMAC, checksums, the arrays' names, types and
+shapes) is checked at every load, and each check has its own refusal; the batch runner's bundles use
+the same reader and writer.
 """
 from __future__ import annotations
 
@@ -49,7 +53,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import atomic_write_bytes, atomic_write_text
+from .config import Scenario
+from .io import atomic_write_bytes, atomic_write_text, safe_child
+from .packs import load_pack
+from .results import Result, RunArrays
+from .scenarios import params_file
+from .scenarios import resolved_hash as scenario_hash  # every field: a cache is never stale
+from .simulate import resolve_engine, simulate
+from .targets import registries_digest
+from .version import MODEL_VERSION, __version__
 
 __all__ = ["cache_dir", "cache_key", "cached_simulate", "lookup", "store", "clear", "info", "CacheInfo",
            "CacheError", "CacheWarning", "save_entry", "load_entry", "ENV_VAR", "DEFAULT_DIR", "KEY_FILE"]
@@ -89,8 +101,6 @@ def cache_dir(folder: str | Path | None = None) -> Path:
 
 def _data_hash(pack: str) -> str:
     """SHA-256 of the pack's files (``pack.yaml`` and ``actuals.csv``) that a run reads."""
-    from .packs import load_pack
-
     return load_pack(pack).digest
 
 
@@ -99,8 +109,6 @@ def _posterior_hash(scenario) -> str:
     if not getattr(scenario, "posterior", None):
         return ""
     h = hashlib.sha256()
-    from .scenarios import params_file
-
     post = params_file(scenario.posterior)
     for p in (post, Path(str(post) + ".json")):
         try:
@@ -115,8 +123,6 @@ def _settings(scenario, draws: int | None, seed: int | None, mode: str, sample_a
     """The run settings as :func:`ocop_sim.simulate` resolves them (defaults filled in).  The
     engine enters only when it is not the numpy reference, so the keys of numpy runs stay what
     they were before there was a choice."""
-    from .simulate import resolve_engine
-
     seed = scenario.seed if seed is None else int(seed)
     engine = resolve_engine(engine)
     if mode == "expected":
@@ -132,11 +138,6 @@ def _settings(scenario, draws: int | None, seed: int | None, mode: str, sample_a
 def run_inputs(scenario, draws: int | None = None, seed: int | None = None, mode: str = "monte_carlo",
                sample_assumptions: bool = True, engine: str = "numpy") -> dict:
     """Everything a run's numbers depend on (what the key hashes and what a loaded entry must match)."""
-    from . import __version__
-    from .results import MODEL_VERSION
-    from .scenarios import resolved_hash as scenario_hash  # every field: a cache is never stale
-    from .targets import registries_digest
-
     return {"scenario": scenario_hash(scenario), **_settings(scenario, draws, seed, mode, sample_assumptions, engine),
             "model_version": MODEL_VERSION, "package_version": __version__,
             "data": _data_hash(scenario.pack), "posterior": _posterior_hash(scenario),
@@ -213,8 +214,6 @@ def _arrays_blob(arrays) -> bytes:
 
 
 def _arrays_from(blob: bytes, label: str, draws: int, has_initial: bool):
-    from .simulate import RunArrays
-
     try:
         with np.load(_io.BytesIO(blob), allow_pickle=False) as z:
             named = {n: z[n] for n in z.files}
@@ -247,8 +246,6 @@ def write_signed_json(folder: str | Path, name: str, meta: dict) -> Path:
     """Write ``meta`` (plain JSON data with a ``format``) as ``name.json`` in ``folder``, signed with
     the folder's key (created when missing), atomically; returns the path.  :func:`read_signed_json`
     reads it back.  The result cache's metadata and the report bundles are written this way."""
-    from .io import safe_child
-
     folder = Path(folder)
     meta = {**meta, "mac": _mac(_secret(folder, create=True), meta)}
     return atomic_write_text(safe_child(folder, f"{name}.json"), json.dumps(meta, ensure_ascii=False))
@@ -286,9 +283,6 @@ def save_entry(folder: str | Path, name: str, result, inputs: dict | None = None
     """Write ``result`` as ``name.npz`` + signed ``name.json`` in ``folder`` (atomically); returns
     the ``.npz`` path.  ``inputs``: what a later load must match (default: the result's scenario
     hash and settings).  Raises OSError when the folder cannot be written."""
-    from .io import safe_child
-    from .scenarios import resolved_hash as scenario_hash  # every field: a cache is never stale
-
     folder = Path(folder)
     _secret(folder, create=True)  # the key first: an unwritable folder fails before any file is written
     blob = _arrays_blob(result.arrays)
@@ -316,10 +310,6 @@ def load_entry(path: str | Path, scenario=None, inputs: dict | None = None):
     scenario is rebuilt) and the arrays' names, types and shapes.  Raises CacheError on any
     mismatch and FileNotFoundError when there is no entry."""
     from pydantic import ValidationError
-
-    from .config import Scenario
-    from .results import Result
-    from .scenarios import resolved_hash as scenario_hash  # every field: a cache is never stale
 
     p = Path(path)
     label = str(p)
@@ -389,8 +379,6 @@ def lookup(key: str, folder: str | Path | None = None, scenario=None, inputs: di
 def store(key: str, result, folder: str | Path | None = None, inputs: dict | None = None) -> Path | None:
     """Write ``result`` under ``key`` (atomically, signed); returns the ``.npz`` path, or None with a
     :class:`CacheWarning` when the cache folder cannot be written (the run goes on without cache)."""
-    from .scenarios import resolved_hash as scenario_hash  # every field: a cache is never stale
-
     d = cache_dir(folder)
     rec = {"key": key, **(inputs or {"scenario": scenario_hash(result.scenario), "draws": int(result.draws),
                                      "seed": int(result.seed), "mode": result.mode})}
@@ -418,8 +406,6 @@ def cached_simulate(scenario, draws: int | None = None, seed: int | None = None,
     use_cache : bool
         False (``--no-cache``): simulate, neither read nor write the cache.
     """
-    from .simulate import simulate
-
     if not use_cache:
         return simulate(scenario, draws=draws, seed=seed, mode=mode, sample_assumptions=sample_assumptions,
                         executor=executor, engine=engine)

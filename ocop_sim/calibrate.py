@@ -11,6 +11,7 @@ import numpy as np
 from scipy import sparse
 
 from .config import Scenario
+from .results import Result
 
 
 def model_value(result, obs: dict) -> np.ndarray:
@@ -144,8 +145,6 @@ class ObservationOperator:
 
     def _build(self, r, key) -> None:
         from dataclasses import replace
-
-        from .results import Result
 
         self._key = key
         used = [(w, n) for w, n in _SOURCES if n in self._arrays(r, w)]

@@ -12,18 +12,19 @@ from pathlib import Path
 import numpy as np
 
 from . import fmt
-from .i18n import fmt_percent, t
+from . import inference as inf
+from .bayes import Posterior
+from .config import ASSUMPTION_NAMES, assumption_meta
+from .i18n import assumption_source, assumption_text, fmt_percent, has, scope_label, t, unit_text
+from .io import atomic_write_text, safe_child
 from .report import _table, esc
+from .scenarios import params_file
 
 
 def load_posterior(scenario):
     """The scenario's posterior (``bayes.Posterior``) and its recorded meta; (None, {}) if none."""
     if not scenario.posterior:
         return None, {}
-    from .bayes import Posterior
-
-    from .scenarios import params_file
-
     post = Posterior.load(str(params_file(scenario.posterior)))
     return post, dict(post.meta)
 
@@ -63,9 +64,6 @@ def backtest_table_html(meta: dict, lang: str = "en") -> str:
 
 def posterior_table_html(post, lang: str = "en") -> str:
     """Posterior median and 90 % interval of each parameter, with its prior's source and R-hat."""
-    from .config import ASSUMPTION_NAMES, assumption_meta
-    from .i18n import assumption_source, assumption_text, unit_text
-
     priors = {p["name"]: p for p in post.meta.get("priors", [])}
     s = post.summary()
     rows = []
@@ -94,7 +92,6 @@ def fit_frame(scenario, post, draws: int = 300, seed: int = 0):
     """Posterior predictive bands (P10, median, P90) of every reported figure the fit used."""
     import pandas as pd
 
-    from . import inference as inf
 
     kn = inf.knowledge(scenario, None)
     obs = list(kn.observations)
@@ -126,8 +123,6 @@ def plot_fit(frame, lang: str = "en", ax=None):
         a.vlines(d["at"], d["p10"], d["p90"], color="#0072B2", lw=6, alpha=0.4, label=t("p10_p90", lang))
         a.plot(d["at"], d["median"], "_", color="#0072B2", ms=14, label=t("median", lang))
         a.plot(d["at"], d["actual"], "o", color="#D55E00", label=t("actual", lang))
-        from .i18n import scope_label
-
         a.set_title(f"{t(metric, lang) if _has(metric) else metric} — {scope_label(scope, lang)}", fontsize=9)
         a.set_yscale("linear")  # counts on a linear axis from zero
         a.set_ylim(bottom=0)
@@ -142,8 +137,6 @@ def plot_fit(frame, lang: str = "en", ax=None):
 
 
 def _has(key: str) -> bool:
-    from .i18n import has
-
     return has(key)
 
 
@@ -151,7 +144,6 @@ def write_tables(out: str | Path, frame, meta: dict) -> list[Path]:
     """The fit table and the backtest scores as CSV/JSON in ``out`` (atomically)."""
     import json
 
-    from .io import atomic_write_text, safe_child
 
     paths = [atomic_write_text(safe_child(out, "calibration_fit.csv"), frame.to_csv(index=False))]
     bt = (meta or {}).get("backtest")

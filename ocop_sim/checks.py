@@ -21,7 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from .cache import _data_hash
 from .config import BUDGET_LINES, CheckInput, RealityCheck, Scenario
+from .i18n import fmt_number, has, t
+from .metrics import metric_series  # the registry reads any metric, derived ones too
+from .scenarios import validate_checks  # noqa: F401 - a scenario's check rules, known here too
+from .simulate import simulate
 
 __all__ = [
     "CHECK_COLUMNS",
@@ -39,28 +44,7 @@ CHECK_COLUMNS = ("id", "label_vi", "label_en", "kind", "metric", "scope", "under
                  "first_violation_year", "detail", "detail_vi")
 
 
-# ----------------------------------------------------------------------------- metric values
-
-
-def metric_series(result, metric: str, scope: str = "province") -> np.ndarray:
-    """Yearly values (T × D) of any glossary metric.
-
-    Stocks and ratios at year end, flows within the year; ``evaluation_pass_rate`` is the pass
-    rate of each year, ``cost_per_product_mn_vnd`` the cumulative cost per new 3★+ product
-    from the horizon start to each year [mn VND/product] (NaN while no product is certified).
-    """
-    try:
-        return result.series(metric, scope)
-    except KeyError:
-        pass
-    years = [int(y) for y in result.years]
-    if metric == "evaluation_pass_rate":
-        rows = [result.value(metric, scope, year=y) for y in years]
-    elif metric == "cost_per_product_mn_vnd":
-        rows = [result.value(metric, scope, period=(years[0], y)) for y in years]
-    else:
-        raise KeyError(f"unknown metric {metric!r}")
-    return np.asarray(rows, dtype=float)
+# ----------------------------------------------------------------------------- test inputs
 
 
 def apply_input(scenario: Scenario, under: CheckInput) -> Scenario:
@@ -80,28 +64,6 @@ def apply_input(scenario: Scenario, under: CheckInput) -> Scenario:
         data["events"] = [ev for ev in data["events"]
                           if not (ev.get("type") == "policy_change" and ev.get("assumption") in under.assumptions)]
     return Scenario.model_validate(data)
-
-
-def validate_checks(label: str, scenario: Scenario, scopes=None) -> None:
-    """Rules that need the pack's areas and the horizon; raises ScenarioError naming the check.
-    ``scopes``: the pack's scopes where the caller resolved the pack (a ``pack:`` path relative to
-    the scenario's folder); else the pack is looked up by its reference."""
-    from . import data as _data
-    from .scenarios import ScenarioError
-
-    scopes = _data.areas(scenario.pack).scopes if scopes is None else scopes
-    h = scenario.horizon
-    ids: set[str] = set()
-    for i, c in enumerate(scenario.checks):
-        if c.id in ids:
-            raise ScenarioError(label, f"checks.{i}.id", f"expected a unique check id, got {c.id!r} twice")
-        ids.add(c.id)
-        if c.scope not in scopes:
-            raise ScenarioError(label, f"checks.{i}.scope", f"expected province, a region or an area id, "
-                                f"got {c.scope!r}")
-        if c.under is not None and c.under.from_year is not None and not h.start <= c.under.from_year <= h.end:
-            raise ScenarioError(label, f"checks.{i}.under.from_year",
-                                f"expected a year in {h.start}..{h.end}, got {c.under.from_year}")
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -179,8 +141,6 @@ def evaluate(check: RealityCheck, result, reference=None) -> dict[str, Any]:
 
 def _vi(metric: str) -> str:
     """The Vietnamese label of a metric (its identifier if the catalogue has none)."""
-    from .i18n import has, t
-
     return t(metric, "vi") if has(metric) else metric
 
 
@@ -193,8 +153,6 @@ def run_checks(scenario: Scenario, result, checks: list[RealityCheck] | None = N
     of those runs (e.g. 200 in a report, to bound its time).
     """
     import pandas as pd
-
-    from .simulate import simulate
 
     checks = list(scenario.checks if checks is None else checks)
     runs: dict[str, Any] = {}
@@ -219,8 +177,6 @@ def run_checks(scenario: Scenario, result, checks: list[RealityCheck] | None = N
 
 def checks_html(df, lang: str = "en") -> str:
     """HTML table of :func:`run_checks` output: every text escaped, labels in ``lang``."""
-    from .i18n import fmt_number, has, t
-
     esc = lambda x: html.escape(str(x), quote=True)
     if df is None or len(df) == 0:
         return f"<p>{esc(t('checks_none', lang))}</p>"
@@ -287,8 +243,6 @@ def results_checksum(result, arrays: list[str] | None = None) -> str:
 def data_hash(pack: str = "dong_nai_2019") -> str:
     """SHA-256 of the pack's data files the model reads: the ``data_hash`` that
     :meth:`ocop_sim.results.Result.manifest` records."""
-    from .cache import _data_hash
-
     return _data_hash(pack)
 
 
@@ -301,7 +255,6 @@ def summary_digest(result, metrics: tuple[str, ...] = ("products_3star_plus", "p
 
 def format_checks(df, lang: str = "en") -> tuple[str, int]:
     """Plain-text lines of :func:`run_checks` output and the number that failed."""
-    from .i18n import t  # as the other functions here: i18n imports this module's neighbours
     if not len(df):
         return t("checks_none", lang), 0
     label = "label_vi" if lang == "vi" else "label_en"

@@ -3,6 +3,10 @@
 Every assumption of the model is a field of :class:`Assumptions` with its unit, bounds,
 default, source and (optionally) a default uncertainty distribution.  The docs, the widgets
 and the report's assumptions table are generated from these fields: one place, no drift.
+
+Longer than 400 lines because it is the one schema: every assumption is a field with its unit,
+bounds, default, source and Vietnamese text, from which docs, widgets, tables and Excel are
+generated; splitting it would split that one place.
 """
 from __future__ import annotations
 
@@ -13,12 +17,11 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from . import levers as _lv
+from . import metrics as _metrics
+from .axes import GROUPS, LEVELS  # noqa: F401 - the schema's names for the axes
 
-#: Star levels of a certified product, in order.  ``p5`` = provincial 5★ ("tiềm năng 5 sao",
-#: scored in the 5★ band by the province, waiting for the central council); ``n5`` = national 5★.
-LEVELS: tuple[str, ...] = ("3star", "4star", "p5", "n5")
-#: Product groups of Decision 148/QĐ-TTg (2023).
-GROUPS: tuple[str, ...] = ("food", "beverage", "herbal", "handicraft", "ornamental", "tourism")
+#: Star levels (LEVELS) and product groups (GROUPS) are the axes of a run's arrays: defined in
+#: ocop_sim.axes, named here with the schema.
 #: Certificate validity (36 months) in yearly steps: ages 0, 1, 2.
 N_AGES = 3
 
@@ -647,7 +650,7 @@ class RealityCheck(_Strict):
 
     ``under`` makes the check conditional: it is evaluated on a copy of the scenario run with
     that test input (same seed, draws and mode as the checked run).  Metric names are those of
-    :data:`ocop_sim.results.GLOSSARY`.
+    :data:`ocop_sim.metrics.GLOSSARY`.
     """
 
     id: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
@@ -668,9 +671,7 @@ class RealityCheck(_Strict):
 
     @model_validator(mode="after")
     def _ok(self) -> "RealityCheck":
-        from .results import GLOSSARY
-
-        known = list(GLOSSARY)
+        known = list(_metrics.GLOSSARY)
         for what in ("metric", "other"):
             m = getattr(self, what)
             if m is not None and m not in known:

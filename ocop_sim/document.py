@@ -14,6 +14,10 @@ Structure (Vietnamese; the English report mirrors it):
 Everything a reader sees goes through :mod:`ocop_sim.fmt` and :mod:`ocop_sim.i18n`: no
 identifier, no JSON, no file name.  All text is HTML-escaped (:func:`esc`).  No prose is written
 per scenario: every sentence is a template filled from the run.
+
+Longer than 400 lines because it is the planning document's whole structure (header, summary,
+changes, results, milestones, assessment, conclusions, appendix), each part a short function reading
+one summary.
 """
 from __future__ import annotations
 
@@ -25,8 +29,15 @@ from typing import Any
 import numpy as np
 
 from . import fmt
-from .i18n import CATALOGUE, assumption_source, assumption_text, key_label, lever_label, registry_title, scope_label
-from .i18n import scenario_title, scenario_titles, t, term, unit_text  # noqa: F401 - scenario_titles: notebooks use doc.scenario_titles
+from .config import ASSUMPTION_NAMES, Levers, assumption_meta, lever_meta
+from .i18n import (CATALOGUE, assumption_source, assumption_text, key_label, lever_label, registry_title,
+                   scenario_title, scope_label, t, term, unit_text)
+from .i18n import scenario_titles  # noqa: F401 - notebooks use doc.scenario_titles
+from .plots import cost_attainment as _ca
+from .plots import setup_figures
+from .scenarios import changed_keys, load
+from .sensitivity import tornados
+from .trust import trust_sentence
 
 #: Status colours (colour-blind safe: blue / orange / vermillion of Okabe–Ito, light tints for
 #: table cells) and a symbol, so the word never depends on the colour alone.
@@ -165,8 +176,6 @@ def _outlook_rows(table):
 def _lever_effect(scenario, metric: str, scope: str, year: int):
     """The lever that moves ``metric`` in ``year`` most (expected mode, funding ×0.5 and ×1.5):
     ``(name, value_low, value_base, value_high)`` or None."""
-    from .sensitivity import tornados
-
     try:
         tab = tornados(scenario, metric, [int(year)], scope, assumptions=False, levers=True)[int(year)]
     except Exception:  # noqa: BLE001 - a metric the tornado cannot read: no lever named
@@ -200,8 +209,6 @@ def _target_year(row, res) -> int:
 def compute_summary(ld, res, table=None, n_risk: int = 3, levers: bool = True) -> Summary:
     """Numbers of the executive summary: headline, counts by outlook, the ``n_risk`` targets
     with the lowest probabilities and the lever that moves each most, changes, trust."""
-    from .trust import trust_sentence
-
     table = res.attainment() if table is None else table
     s = Summary()
     metric, scope = HEADLINE
@@ -228,8 +235,6 @@ def compute_summary(ld, res, table=None, n_risk: int = 3, levers: bool = True) -
 
 def _parent_title(ld) -> str | None:
     try:
-        from .scenarios import load
-
         p = load(ld.chain[1], allow_outside=True).scenario
         return {"vi": p.title.vi or p.name, "en": p.title.en or p.name}
     except Exception:  # noqa: BLE001 - the parent cannot be read alone: name it by its title key
@@ -238,8 +243,6 @@ def _parent_title(ld) -> str | None:
 
 def changes(ld) -> list[tuple[str, Any, Any]]:
     """Changed keys versus the parent scenario (title and description left out)."""
-    from .scenarios import changed_keys
-
     return [c for c in changed_keys(ld.parent_raw, ld.raw) if not c[0].startswith(("title", "description"))]
 
 
@@ -254,8 +257,6 @@ def _unit(name: str, unit: str, lang: str) -> str:
 def value_text(path: str, x: Any, lang: str) -> str:
     """A scenario value for a reader: schedules as "từ năm 2026: 7 tỷ đồng/năm", target files by
     their titles, flags as words; never JSON."""
-    from .config import ASSUMPTION_NAMES, Levers, assumption_meta, lever_meta
-
     head, _, rest = path.partition(".")
     name = rest.split(".")[0] if rest else ""
     if x is None:
@@ -472,8 +473,6 @@ def outlook_targets_html(table, lang: str = "en") -> str:
 
 def outlook_html(ld, res, table, lang: str = "en") -> str:
     """Part III: milestones, then the targets ahead with the trust sentence."""
-    from .trust import trust_sentence
-
     parts = ['<div class="ocopdoc">', f"<h2>{esc(t('part_3', lang))}</h2>", milestones_html(res, lang),
              f"<h3>{esc(t('sec_targets', lang))} — "
              f"{esc(t('outlook_title', lang).format(first=int(res.years[0]), last=int(res.years[-1])))}</h3>"]
@@ -583,8 +582,6 @@ def appendix_heading(key: str, lang: str, first: bool = False) -> str:
 
 def assumptions_html(scenario, lang: str = "en") -> str:
     """Measures (funding schedules) and assumptions with labels, units, valid ranges and sources."""
-    from .config import ASSUMPTION_NAMES, Levers, assumption_meta, lever_meta
-
     rows = []
     for name in Levers.model_fields:
         m = lever_meta(name)
@@ -620,8 +617,6 @@ def condition_text(under: Any, lang: str = "en") -> str:
         v = fmt.number(under["budget"], lang)
         parts.append(t("cond_budget_from", lang).format(value=v, year=fmt.year(under["from_year"]))
                      if under.get("from_year") is not None else t("cond_budget", lang).format(value=v))
-    from .config import assumption_meta
-
     for name, v in (under.get("assumptions") or {}).items():
         parts.append(t("cond_assumption", lang).format(what=assumption_text(name, lang).lower()
                                                        if lang == "vi" else assumption_text(name, lang),
@@ -713,7 +708,6 @@ def setup(lang: str = "en") -> None:
     (warnings belong in the logs of the batch, not in a planning document)."""
     import warnings
 
-    from .plots import setup_figures
 
     setup_figures()
     warnings.simplefilter("ignore")
@@ -729,8 +723,6 @@ def titled(frame, runs, lang: str = "en"):
 
 def cost_attainment(runs, lang: str = "en"):
     """:func:`ocop_sim.plots.cost_attainment` with the scenarios' titles (column ``label``)."""
-    from .plots import cost_attainment as _ca
-
     df = _ca(runs)
     df["label"] = df["scenario"].map(scenario_titles(runs, lang))
     return df

@@ -28,6 +28,9 @@ sheets as edited in Excel, compares them with the base scenario and writes a val
 key; a lever or assumption with no row at all is left unchanged.  Every problem raises
 :class:`~ocop_sim.scenarios.ScenarioError` naming the workbook, the cell (``levers!C5``), what was
 expected and what was got.
+
+Longer than 400 lines because it holds both directions of one format, writing the workbook and
+reading a planner's edits back, which must agree sheet by sheet.
 """
 from __future__ import annotations
 
@@ -43,11 +46,16 @@ import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
+from . import fmt
 from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, COUNT_LEVERS, MAX_BUDGET_BN_VND, MIN_YEAR, NAME_RE,
                      SCHEDULE_LEVERS, Levers, Scenario, assumption_meta, lever_meta)
-from .i18n import LANGS, t
+from .i18n import (CATALOGUE, LANGS, assumption_source, assumption_text, has, lever_label, scope_label, t,
+                   unit_text)
 from .io import OutputPathError, atomic_write_bytes
-from .scenarios import Loaded, ScenarioError, deep_merge, format_validation_error, load
+from .numbers import NumberError, parse_number
+from .provenance import manifest
+from .scenarios import Loaded, ScenarioError, deep_merge, format_validation_error, load, write_child
+from .version import MODEL_VERSION, __version__
 
 #: Identifies workbooks this module wrote (manifest key ``format``).
 WORKBOOK_FORMAT = "ocop-sim-workbook/1"
@@ -195,8 +203,6 @@ def _dist_text(dist: Any) -> str:
 
 
 def _lever_rows(scenario: Scenario, lang: str) -> list[tuple]:
-    from .i18n import lever_label, unit_text
-
     rows = []
     for name in Levers.model_fields:
         meta = lever_meta(name)
@@ -221,8 +227,6 @@ def _dist_text_lang(dist: Any, lang: str) -> str:
     """A distribution in words of ``lang`` (Vietnamese: ``tam giác (thấp 1,5; đỉnh 3; cao 6)``)."""
     if lang != "vi" or dist is None:
         return _dist_text(dist)
-    from . import fmt
-
     d = dist.model_dump()
     kind = d.pop("type")
     return f"{_DIST_VI.get(kind, kind)} (" + "; ".join(f"{_PARAM_VI.get(k, k)} {fmt.number(v, 'vi', 3)}"
@@ -230,8 +234,6 @@ def _dist_text_lang(dist: Any, lang: str) -> str:
 
 
 def _assumption_rows(scenario: Scenario, lang: str = "en") -> list[tuple]:
-    from .i18n import assumption_source, assumption_text, unit_text
-
     dists = scenario.distributions()
     rows = []
     for name in ASSUMPTION_NAMES:
@@ -249,8 +251,6 @@ def _when(w: Any) -> Any:
 
 
 def _target_rows(result, lang: str) -> list[tuple]:
-    from . import fmt
-    from .i18n import scope_label
 
     att = result.attainment()
     label = "label_vi" if lang == "vi" else "label_en"
@@ -263,8 +263,6 @@ def _target_rows(result, lang: str) -> list[tuple]:
 
 def _result_rows(result, lang: str) -> list[tuple]:
     """Products by year, area, group and level with the names of areas, groups and levels."""
-    from .i18n import scope_label
-
     pack = result.scenario.pack
     names: dict[str, str] = {}
 
@@ -278,8 +276,6 @@ def _result_rows(result, lang: str) -> list[tuple]:
 
 
 def _summary_rows(result, lang: str) -> list[tuple]:
-    from .i18n import has, scope_label, unit_text
-
     df = result.summary()
     pack = result.scenario.pack
     labels = {m: (t(m, lang) if has(m) else m) for m in df["metric"].unique()}
@@ -292,8 +288,6 @@ def _summary_rows(result, lang: str) -> list[tuple]:
 def _manifest_rows(result, loaded: Loaded, lang: str, folder: str | Path | None = None) -> list[tuple]:
     """Manifest rows ``(key, value, label)``.  ``source_path``: the scenario file relative to the
     workbook's ``folder`` (no local absolute path leaves the machine in a shared workbook)."""
-    from . import __version__, fmt
-    from .results import MODEL_VERSION
 
     sc = loaded.scenario
     src = loaded.path.resolve()
@@ -312,7 +306,7 @@ def _manifest_rows(result, loaded: Loaded, lang: str, folder: str | Path | None 
         ("source_file", loaded.path.name),
         ("source_path", Path(rel).as_posix()),
         ("extends", " <- ".join(p.name for p in loaded.chain)),
-        ("result_scenario_hash", result.manifest()["scenario_hash"]),
+        ("result_scenario_hash", manifest(result)["scenario_hash"]),
         ("mode", result.mode),
         ("method", mode),
         ("seed", int(result.seed)),
@@ -329,8 +323,6 @@ def _manifest_rows(result, loaded: Loaded, lang: str, folder: str | Path | None 
 
 
 def _catalogue() -> dict:
-    from .i18n import CATALOGUE
-
     return CATALOGUE
 
 
@@ -339,8 +331,6 @@ _LEVEL_GROUP_KEYS = {"3star", "4star", "p5", "n5", "food", "beverage", "herbal",
 
 def _number_format(sheet: str, key: str, row: tuple, keys: list[str]) -> str | None:
     """The Excel number format of a cell, as the report writes the value (see :mod:`ocop_sim.fmt`)."""
-    from . import fmt
-
     if key == "year" or (sheet == "targets" and key == "when"):
         return fmt.EXCEL_FORMATS["year"]
     if sheet == "targets" and key in ("target", "median", "p10", "p90"):
@@ -566,8 +556,6 @@ def _number(book: _Book, ref: str, value: Any, formula: Any, what: str) -> float
         raise book.error(ref, f"expected a number for {what}, got the formula {_show(formula)} without a computed "
                               "value (open and save the workbook in Excel, or type the number)")
     elif isinstance(value, str) and value.strip():
-        from .numbers import NumberError, parse_number
-
         try:  # the shared rule: plain ASCII digits only ("1_0" and "٣" are not numbers)
             x = parse_number(value)
         except NumberError:
@@ -809,8 +797,6 @@ def write_scenario(changes: dict, base_loaded: Loaded, out: str | Path, name: st
     """Write a scenario YAML that extends the base with ``changes`` through the one writer of
     child scenarios (:func:`ocop_sim.scenarios.write_child`: validated before the rename, never
     over the base or a file it extends; an existing file replaced keeps a ``.bak`` copy)."""
-    from .scenarios import write_child
-
     head = ""
     if source:
         src = " ".join(neutralise(source)[0].split())

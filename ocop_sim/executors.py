@@ -33,6 +33,9 @@ are not started; ``task_overhead_s``: the cost per task, pickling and IPC; both 
 kept), measures the cost per task and lets :func:`plan_chunks` choose between running the rest
 serially and mapping it over the executor in chunks of at least :data:`MIN_CHUNK_S` of work.
 The decision is logged on the ``ocop_sim.executors`` logger (level INFO).
+
+Longer than 400 lines because it holds the three executors (serial, local pool, Dask) with their
+shared planning of chunks from a measured cost and the failure reports of a task.
 """
 from __future__ import annotations
 
@@ -46,6 +49,8 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Sequence
+
+from .signals import KillablePool, stop_on_signals, stopping, terminate_workers
 
 __all__ = ["Executor", "SerialExecutor", "LocalPoolExecutor", "DaskExecutor", "TaskError", "make_executor",
            "describe_task", "LOCAL_DASK", "plan_chunks", "map_planned"]
@@ -198,8 +203,6 @@ class LocalPoolExecutor(Executor):
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            from .signals import KillablePool, stop_on_signals
-
             # SIGTERM/SIGINT while the pool lives: raise here, and close() terminates the workers
             self._signals.enter_context(stop_on_signals())
             self._pool = KillablePool(max_workers=self.workers, mp_context=self._ctx)
@@ -238,8 +241,6 @@ class LocalPoolExecutor(Executor):
         return self._finish(fn, args_list, results, errors, return_exceptions)
 
     def close(self) -> None:
-        from .signals import stopping, terminate_workers
-
         if self._pool is not None:
             if stopping():  # a signal: do not wait for the running chunks
                 terminate_workers(self._pool)

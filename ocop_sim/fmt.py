@@ -19,6 +19,8 @@ import math
 import re
 from typing import Any
 
+from .metrics import GLOSSARY
+
 #: Vietnam's time zone (no daylight saving): local time of the reports' timestamps.
 VN_TZ = _dt.timezone(_dt.timedelta(hours=7))
 
@@ -186,17 +188,13 @@ def kind_of_unit(unit: str) -> str:
 
 
 def metric_kind(metric: str) -> str:
-    """Kind (see :func:`kind_of_unit`) of a metric of :data:`ocop_sim.results.GLOSSARY`."""
-    from .results import GLOSSARY
-
+    """Kind (see :func:`kind_of_unit`) of a metric of :data:`ocop_sim.metrics.GLOSSARY`."""
     return kind_of_unit(GLOSSARY.get(metric, {}).get("unit", "-"))
 
 
 def quantity(metric: str, x: Any, lang: str = "en") -> str:
     """A value of ``metric`` as a reader expects it: counts whole, shares in percent, money with
     one decimal (``tỷ đồng``) or none (``triệu đồng``)."""
-    from .results import GLOSSARY
-
     unit = GLOSSARY.get(metric, {}).get("unit", "-")
     k = kind_of_unit(unit)
     if k == "count":
@@ -224,8 +222,6 @@ def value_by_unit(x: Any, unit: str, lang: str = "en", name: str = "") -> str:
 
 def excel_format(metric_or_unit: str) -> str:
     """The Excel number format of a metric (glossary name) or a unit."""
-    from .results import GLOSSARY
-
     unit = GLOSSARY[metric_or_unit]["unit"] if metric_or_unit in GLOSSARY else metric_or_unit
     if unit == "year":
         return EXCEL_FORMATS["year"]

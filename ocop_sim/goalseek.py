@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import MAX_BUDGET_BN_VND, SCHEDULE_LEVERS, Scenario
+from .i18n import fmt_number
+from .i18n import t as _t  # "t" is the loop name of a target here
 from .scenarios import ScenarioError
 from .sensitivity import LEVER_NAMES, scale_lever
 from .simulate import simulate
@@ -191,28 +193,26 @@ def goal_seek(scenario: Scenario, target_id: str, lever: str, probability: float
 
 def format_result(r: GoalSeekResult, lang: str = "en") -> str:
     """Plain-text answer for the terminal."""
-    from .i18n import fmt_number, t
-
-    what = (f"{t('probability', lang)} ≥ {fmt_number(r.probability, lang, 2)}" if r.probability is not None
-            else t('expected_mode', lang))
-    lines = [f"{t('goal_seek', lang)}: {r.target} — {t(r.lever, lang)} ({what})"]
+    what = (f"{_t('probability', lang)} ≥ {fmt_number(r.probability, lang, 2)}" if r.probability is not None
+            else _t('expected_mode', lang))
+    lines = [f"{_t('goal_seek', lang)}: {r.target} — {_t(r.lever, lang)} ({what})"]
     if not r.reachable:
         k_best = max(r.grid, key=lambda g: g[1])[0] if r.grid else float("nan")
-        lines.append(f"{t('gs_unreachable', lang)} (0..×{fmt_number(r.max_factor, lang, 2)}): "
-                     f"{t('gs_best', lang)} {fmt_number(r.achieved, lang, 3)} (×{fmt_number(k_best, lang, 2)}), "
-                     f"{t('median', lang)} {fmt_number(r.achieved_value, lang, 2)}")
+        lines.append(f"{_t('gs_unreachable', lang)} (0..×{fmt_number(r.max_factor, lang, 2)}): "
+                     f"{_t('gs_best', lang)} {fmt_number(r.achieved, lang, 3)} (×{fmt_number(k_best, lang, 2)}), "
+                     f"{_t('median', lang)} {fmt_number(r.achieved_value, lang, 2)}")
         lines.append("  " + ", ".join(f"×{fmt_number(k, lang, 2)}: {fmt_number(v, lang, 3)}" for k, v, _ in r.grid))
     else:
-        lines.append(f"{t('gs_factor', lang)}: ×{fmt_number(r.factor, lang, 4)}")
-        lines.append(f"{t('gs_achieved', lang)}: {fmt_number(r.achieved, lang, 3)}; "
-                     f"{t('value', lang)} {fmt_number(r.achieved_value, lang, 2)}")
+        lines.append(f"{_t('gs_factor', lang)}: ×{fmt_number(r.factor, lang, 4)}")
+        lines.append(f"{_t('gs_achieved', lang)}: {fmt_number(r.achieved, lang, 3)}; "
+                     f"{_t('value', lang)} {fmt_number(r.achieved_value, lang, 2)}")
         if isinstance(r.schedule, dict):
-            lines.append(f"{t('gs_schedule', lang)}: " + ", ".join(f"{y}: {fmt_number(v, lang, 2)}"
+            lines.append(f"{_t('gs_schedule', lang)}: " + ", ".join(f"{y}: {fmt_number(v, lang, 2)}"
                                                                  for y, v in r.schedule.items()))
         else:
-            lines.append(f"{t('gs_schedule', lang)}: {fmt_number(r.schedule, lang, 3)}")
+            lines.append(f"{_t('gs_schedule', lang)}: {fmt_number(r.schedule, lang, 3)}")
     if not r.monotone:
-        lines.append(t("gs_not_monotone", lang))
+        lines.append(_t("gs_not_monotone", lang))
     return "\n".join(lines)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .io import atomic_write_text, safe_child
+
 #: The repository's docs folder (the guide is not installed with the package).
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -48,8 +50,6 @@ def guide_page(lang: str) -> str:
 
 def write_guides(out: str | Path, langs) -> list[Path]:
     """Write ``guide_<lang>.html`` into a report folder for each language with a guide."""
-    from .io import atomic_write_text, safe_child
-
     written = []
     for lang in langs:
         page = guide_page(lang)

@@ -2,10 +2,24 @@
 
 Every label shown in a report, table header, chart title, axis, legend or status word comes
 from :data:`CATALOGUE` through :func:`t`.  A missing key or language raises ``KeyError``.
+
+Longer than 400 lines because it is the catalogue itself: every vi/en label of the reports is data
+here (the planning document's texts are in :mod:`ocop_sim.texts_document`).
 """
 from __future__ import annotations
 
 import math
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from . import data as _data
+from . import levers as _levers
+from . import metrics as _metrics
+from .config import ASSUMPTION_NAMES, assumption_meta, lever_meta
+from .scenarios import params_file
+from .texts_document import DOCUMENT_TEXTS as _DOCUMENT_TEXTS
 
 LANGS = ("vi", "en")
 
@@ -90,7 +104,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "level": {"vi": "Hạng sao", "en": "Star level"},
     "actual": {"vi": "Thực tế", "en": "Actual"},
     "products": {"vi": "sản phẩm", "en": "products"},
-    # metrics (keys = canonical names in ocop_sim.results.GLOSSARY)
+    # metrics (keys = canonical names in ocop_sim.metrics.GLOSSARY)
     "products_3star_plus": {"vi": "Sản phẩm OCOP từ 3 sao", "en": "OCOP products at 3★+"},
     "products_3star": {"vi": "Sản phẩm 3 sao", "en": "3★ products"},
     "products_4star": {"vi": "Sản phẩm 4 sao", "en": "4★ products"},
@@ -356,20 +370,19 @@ CATALOGUE.update({
 # ----------------------------------------------------------------------------- assumption descriptions
 # Vietnamese descriptions of every assumption live with the assumption (``vi=`` of its schema
 # field in ocop_sim.config; English: the schema's own description): this is a view of them.
-from .config import ASSUMPTION_NAMES as _ANAMES  # noqa: E402 - config imports nothing of i18n
-from .config import assumption_meta as _ameta  # noqa: E402
-
-ASSUMPTION_VI: dict[str, str] = {_n: _ameta(_n)["vi"] for _n in _ANAMES}
+ASSUMPTION_VI: dict[str, str] = {_n: assumption_meta(_n)["vi"] for _n in ASSUMPTION_NAMES}
 
 # ----------------------------------------------------------------------------- lever labels
 # Each lever's label and each budget line's spending label come from the lever registry
 # (ocop_sim.levers): a metric of the same name keeps its own label.
-from . import levers as _levers  # noqa: E402 - plain data, imports nothing of the package
-
 for _s in _levers.LEVERS:
     CATALOGUE.setdefault(_s.name, {"vi": _s.label_vi, "en": _s.label_en})
     if _s.kind == "budget":
         CATALOGUE[f"spending_{_s.name}"] = {"vi": _s.spending_vi, "en": _s.spending_en}
+
+# metrics registered later (ocop_sim.metrics.register) bring their labels: a metric already in the
+# catalogue keeps its own
+_metrics.on_register(lambda name, labels: CATALOGUE.setdefault(name, dict(labels)))
 
 #: Source notes: 'judgement' and the calibration note in Vietnamese (the rest are citations).
 SOURCE_VI = {"judgement": "nhận định chuyên gia", "calibrated": "hiệu chỉnh theo số liệu thực tế Đồng Nai 2020–2025"}
@@ -377,8 +390,6 @@ SOURCE_VI = {"judgement": "nhận định chuyên gia", "calibrated": "hiệu ch
 
 def assumption_text(name: str, lang: str) -> str:
     """Description of an assumption in ``lang`` (without its unit)."""
-    from .config import assumption_meta
-
     if lang == "vi":
         return ASSUMPTION_VI[name]
     return assumption_meta(name)["description"].rsplit(" [", 1)[0]
@@ -422,10 +433,6 @@ def glossary() -> dict:
     "terms": {id: {...}}}``; each entry has its official ``vi`` and ``en`` wording."""
     global _GLOSSARY
     if _GLOSSARY is None:
-        from pathlib import Path
-
-        import yaml
-
         raw = yaml.safe_load((Path(__file__).parent / "data" / "glossary.yaml").read_text(encoding="utf-8"))
         _GLOSSARY = {"documents": {d["id"]: d for d in raw["documents"]}, "terms": {d["id"]: d for d in raw["terms"]}}
     return _GLOSSARY
@@ -531,8 +538,6 @@ _SOURCE_GENERIC = {"judgement": {"vi": "nhận định chuyên gia", "en": "expe
 
 def assumption_source(name: str, lang: str) -> str:
     """The source of an assumption in ``lang`` for a reader (no codes, no file names)."""
-    from .config import assumption_meta
-
     if name in ASSUMPTION_SOURCE:
         return ASSUMPTION_SOURCE[name][lang]
     src = assumption_meta(name)["source"]
@@ -589,8 +594,6 @@ CATALOGUE.update({
 
 def lever_label(name: str, lang: str = "en") -> str:
     """The reader's name of a lever (budget line or planned count)."""
-    from .config import lever_meta
-
     if has(name):  # the catalogue's short label (the schema's description may hold notation)
         return t(name, lang)
     m = lever_meta(name)
@@ -603,8 +606,6 @@ def scope_label(scope: str, lang: str = "en", pack: str | None = None) -> str:
     """The name of a scope: the province, a region or an area (district of old Đồng Nai)."""
     if scope in CATALOGUE:
         return CATALOGUE[scope][lang]
-    from . import data as _data
-
     for p in ([pack] if pack else []) + ["dong_nai_2019", "dong_nai_2025"]:
         try:
             a = _data.areas(p)
@@ -623,8 +624,6 @@ def level_label(level: str, lang: str = "en") -> str:
 
 def key_label(path: str, lang: str = "en") -> str:
     """A changed key of a scenario (``levers.training_bn_vnd``, ``horizon.end``) as a reader's label."""
-    from .config import ASSUMPTION_NAMES
-
     parts = path.split(".")
     head = parts[0]
     if head == "levers" and len(parts) > 1:
@@ -642,13 +641,7 @@ def key_label(path: str, lang: str = "en") -> str:
 
 def registry_title(path_or_id: str, lang: str = "en") -> str:
     """The title of a target registry named by its file (``targets/decision_1698.yaml``)."""
-    from pathlib import Path
-
     try:
-        import yaml
-
-        from .scenarios import params_file
-
         raw = yaml.safe_load(Path(params_file(path_or_id)).read_text(encoding="utf-8"))
         return str(raw["registry"][f"title_{lang}"])
     except Exception:  # noqa: BLE001 - not a readable registry: a neutral label
@@ -664,8 +657,6 @@ def scenario_title(ld, lang: str) -> str:
 def scenario_titles(runs, lang: str = "en") -> dict[str, str]:
     """``{scenario name: its title in lang}`` for the runs of a comparison; a title shared by
     several scenarios is numbered, "(1)", "(2)", so that every column can be told apart."""
-    from collections import Counter
-
     titles = {ld.scenario.name: scenario_title(ld, lang) for ld, _ in runs}
     counts, seen = Counter(titles.values()), Counter()
     for name, title in titles.items():
@@ -676,7 +667,6 @@ def scenario_titles(runs, lang: str = "en") -> dict[str, str]:
 
 
 # the planning document's, the comparison's and the calibration report's texts (plain data)
-from .texts_document import DOCUMENT_TEXTS as _DOCUMENT_TEXTS  # noqa: E402 - imports nothing of the package
 
 _clash = sorted(set(_DOCUMENT_TEXTS) & set(CATALOGUE))
 if _clash:  # a key in two places would depend on the order of imports

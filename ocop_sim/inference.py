@@ -28,6 +28,10 @@ The chain of reasoning, each step a function:
 6. **Backtest** (:func:`backtest`): fit on what was known by ``until``, forecast every later
    report, score coverage (repeats collapsed), CRPS, interval score, bias and PIT
    (:mod:`ocop_sim.scoring`).
+
+Longer than 400 lines because the chain of calibration (knowledge at a cut-off, priors, observation
+model, likelihood, posterior predictive, backtests) is one line of reasoning whose steps share their
+data classes.
 """
 from __future__ import annotations
 
@@ -44,10 +48,13 @@ import numpy as np
 from . import bayes, engine, scoring
 from .calibrate import ObservationOperator, model_value
 from .config import ASSUMPTION_NAMES, Horizon, Scenario, assumption_meta
+from .io import atomic_write_text
 from .packs import collapsed_run, decimal_date, load_pack
+from .posterior import OBS_PARAMS, SHOCK_PREFIX, inflow_path  # noqa: F401 - also known here
+from .results import Result
+from .simulate import BLOCK, Streams, block_rng, concat_runs, run_block, scenario_events
+from .targets import COMPARISONS, _evaluate, reported, scenario_registries, target_values
 
-#: Parameters of the observation model (not model assumptions).
-OBS_PARAMS = ("obs_cv",)
 #: Repeated reports of one quantity within this many years count once.
 REPEAT_WINDOW = 0.25
 #: Stocks compared with reports: metrics that are shares get a normal error of this s.d.
@@ -188,8 +195,6 @@ def _event_known(ev, until: int | None) -> bool:
 
 def knowledge(scenario: Scenario, until: int | None = None, actuals: list[dict] | None = None) -> Knowledge:
     """The observations, events and defaults a forecaster had at the end of year ``until``."""
-    from .simulate import scenario_events
-
     pack = load_pack(scenario.pack)
     rows = list(pack.actuals) if actuals is None else list(actuals)
     first, last = scenario.horizon.start, scenario.horizon.end
@@ -232,30 +237,13 @@ def repeat_weights(obs) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- the inflow path
 
-#: Parameters of the fitted inflow path: ``inflow_shock_YYYY`` are standard normal innovations of a
-#: random walk on log inflow (non-centred: the step of year Y is ``inflow_sd × inflow_shock_Y``).
-SHOCK_PREFIX = "inflow_shock_"
+#: The fitted inflow path's parameters and its reader (SHOCK_PREFIX, inflow_path) are in
+#: ocop_sim.posterior, with the posterior files whose draws they read.
 
 
 def shock_names(start: int, end: int) -> tuple[str, ...]:
     """The innovations of the years after the first (its level is the base rates')."""
     return tuple(f"{SHOCK_PREFIX}{y}" for y in range(start + 1, end + 1))
-
-
-def inflow_path(names, X: np.ndarray) -> dict[int, np.ndarray]:
-    """``{year: log inflow (n,)}`` of parameter rows ``X`` (columns ``names``); {} without shocks."""
-    names = list(names)
-    years = sorted(int(n[len(SHOCK_PREFIX):]) for n in names if n.startswith(SHOCK_PREFIX))
-    if not years:
-        return {}
-    X = np.atleast_2d(X)
-    sd = X[:, names.index("inflow_sd")]
-    z = np.zeros(len(X))
-    out = {years[0] - 1: z.copy()}
-    for y in years:
-        z = z + sd * X[:, names.index(f"{SHOCK_PREFIX}{y}")]
-        out[y] = z.copy()
-    return out
 
 
 # ----------------------------------------------------------------------------- likelihood
@@ -355,9 +343,7 @@ def model_values(scenario: Scenario, obs, overrides: dict[str, np.ndarray], even
     ``operator``: an :class:`ocop_sim.calibrate.ObservationOperator` of ``obs`` kept across calls;
     ``runner``: an :class:`ocop_sim.engine.ExpectedRunner` of ``scenario`` and ``events`` kept
     across calls."""
-    from . import engine
-    from .results import Result
-    from .simulate import run_block
+    from . import engine  # imports numba (heavy, optional): loaded when a fit runs
 
     V = len(next(iter(overrides.values())))
     if runner is not None:
@@ -384,7 +370,7 @@ def make_loglik(kn: Knowledge, names: tuple[str, ...]):
     with_path = any(n.startswith(SHOCK_PREFIX) for n in names)
     operator = ObservationOperator(obs)
     obs_model = ObservationModel(obs, start, w)
-    from . import engine
+    from . import engine  # imports numba (heavy, optional): loaded when a fit runs
 
     runner = engine.ExpectedRunner(fast, events) if engine.AVAILABLE else None
     i_model = [names.index(n) for n in model_names]
@@ -529,9 +515,6 @@ def predictive(scenario: Scenario, posterior: bayes.Posterior, obs, draws: int =
     Carlo model (flows, year-to-year shocks, the split of reported stocks) and, with
     ``observation_noise``, draws the report from the observation model around the model value.
     """
-    from .results import Result
-    from .simulate import BLOCK, Streams, block_rng, concat_runs, run_block
-
     names = posterior.names
     model_names = [n for n in names if n in ASSUMPTION_NAMES]
     parts, noise_cv = [], []
@@ -595,8 +578,6 @@ def backtest(scenario: Scenario, until: int, draws: int = 1000, seed: int = 0, n
 def target_forecasts(res, until: int) -> list[dict]:
     """Probability forecast at the cut-off of every target decided after it whose outcome was
     later reported (for the reliability diagram): id, probability, outcome (1 met, 0 missed)."""
-    from .targets import COMPARISONS, _evaluate, reported, scenario_registries, target_values
-
     out = []
     for reg in scenario_registries(res):
         for t in reg.targets:
@@ -673,8 +654,6 @@ def score(held, samples: np.ndarray) -> tuple[dict, object]:
 
 
 def write_json(path: str | Path, payload: dict) -> Path:
-    from .io import atomic_write_text
-
     return atomic_write_text(Path(path), json.dumps(payload, ensure_ascii=False, indent=2, default=_json_default))
 
 

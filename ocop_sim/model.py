@@ -22,6 +22,9 @@ Glossary (units in brackets):
 ``lapsed_cum``         certificates ever lapsed, by level [products] D×A×L
 ``score_mean``         mean evaluation score of submitted candidates [points] D×A
 =====================  =========================================================
+
+Longer than 400 lines because it holds every equation of the cohort model with the sampler that
+draws its flows, in one pure numpy step.
 """
 from __future__ import annotations
 
@@ -30,14 +33,12 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from . import levers as _levers  # plain data: the lever registry and the declared responses
+from .axes import PROJECTS  # noqa: F401 - names of the project counters
 from .config import N_AGES  # noqa: F401 - the certificate ages, defined once with the schema
 
 L3, L4, LP5, LN5 = 0, 1, 2, 3
 N_LEVELS = 4
 
-#: Names of cumulative project counters (per draw).
-PROJECTS = ("display_points", "display_centres", "startup_projects", "agritourism_projects",
-            "value_chain_projects")
 
 
 class Sampler:

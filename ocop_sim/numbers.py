@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["NumberError", "parse_number", "parse_int", "is_plain_number_text", "NUMBER_TEXT"]
+__all__ = ["FactsError", "NumberError", "parse_number", "parse_int", "parse_value", "is_plain_number_text",
+           "NUMBER_TEXT"]
 
 #: Plain ASCII decimal notation (re.ASCII: ``\d`` would match every Unicode digit).
 NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
@@ -145,3 +146,35 @@ def quoted_numbers(model, data, path: str = "") -> list[tuple[str, str]]:
                 for i, v in enumerate(value):
                     found += quoted_numbers(sub, v, f"{where}.{i}")
     return list(dict.fromkeys(found))
+
+
+# ----------------------------------------------------------------------------- reported figures
+# (the rules of the table in ocop_sim.data's docstring; also known as ocop_sim.data.parse_value)
+
+
+class FactsError(ValueError):
+    """A facts or actuals file holds a value that cannot be used; names file, row and field."""
+
+
+_NUM = r"[0-9]+(?:\.[0-9]+)?"
+
+
+def parse_value(raw: str) -> tuple[float, str]:
+    """Parse a facts ``value`` cell by the documented rules; returns (value, kind)."""
+    s = str(raw).strip().replace(",", "")
+    if re.fullmatch(_NUM, s):
+        return float(s), "exact"
+    m = re.fullmatch(rf"({_NUM})\s*-\s*({_NUM})", s)
+    if m:
+        a, b = float(m.group(1)), float(m.group(2))
+        if a > b:
+            raise FactsError(f"range {raw!r}: expected low-high with low <= high")
+        return (a + b) / 2, "range"
+    m = re.fullmatch(rf"~\s*({_NUM})", s)
+    if m:
+        return float(m.group(1)), "approx"
+    if re.fullmatch(rf"(>=|<=|>|<)\s*{_NUM}", s):
+        raise FactsError(f"value {raw!r} is a bound, not a number: expected a plain number, a range a-b or ~n")
+    if re.fullmatch(rf"{_NUM}\s*/\s*{_NUM}", s):
+        raise FactsError(f"value {raw!r} is a ratio, not a number: expected a plain number, a range a-b or ~n")
+    raise FactsError(f"value {raw!r}: expected a plain number, a range a-b or ~n")

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import BUDGET_LINES, MAX_BUDGET_BN_VND, Scenario, schedule_value
+from .i18n import fmt_number
+from .i18n import t as _t  # "t" is the loop name of a target here
 from .scenarios import ScenarioError
 from .simulate import simulate
 from .targets import COMPARISONS, scenario_registries, target_values
@@ -268,17 +270,15 @@ def optimize(scenario: Scenario, budget: float, objective: str = "targets_met", 
 
 
 def format_result(r: OptimizeResult, lang: str = "en") -> str:
-    from .i18n import fmt_number, t
-
-    lines = [t("opt_allocation", lang) + ":"]
+    lines = [_t("opt_allocation", lang) + ":"]
     for k, v in r.allocation.items():
-        lines.append(f"  {t(k, lang):<40} {fmt_number(v, lang, 2):>10}")
-    lines.append(f"{t('opt_objective', lang)}: {t('opt_best', lang)} {fmt_number(r.objective, lang, 2)}, "
-                 f"{t('opt_own', lang)} {fmt_number(r.objective_own, lang, 2)}, "
-                 f"{t('opt_equal', lang)} {fmt_number(r.objective_equal, lang, 2)}")
+        lines.append(f"  {_t(k, lang):<40} {fmt_number(v, lang, 2):>10}")
+    lines.append(f"{_t('opt_objective', lang)}: {_t('opt_best', lang)} {fmt_number(r.objective, lang, 2)}, "
+                 f"{_t('opt_own', lang)} {fmt_number(r.objective_own, lang, 2)}, "
+                 f"{_t('opt_equal', lang)} {fmt_number(r.objective_equal, lang, 2)}")
     lines.append(r.table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     if r.frontier is not None and len(r.frontier):
-        lines.append(f"{t('opt_frontier', lang)} ({r.headline}):")
+        lines.append(f"{_t('opt_frontier', lang)} ({r.headline}):")
         for _, row in r.frontier.iterrows():
             lines.append(f"  {fmt_number(row['budget'], lang, 1):>10} → {fmt_number(row['probability'], lang, 2)}")
     return "\n".join(lines)

@@ -9,6 +9,9 @@ are bundled packs in ``ocop_sim/packs/``; a planner's own pack is any folder wit
 (``ocop-sim province init NAME --out DIR`` writes a documented skeleton).
 
 A scenario names its pack (``pack: dong_nai_2025`` or a folder path relative to the scenario).
+
+Longer than 400 lines because a pack's schema, its loading and checks, its actuals' reader and the
+skeleton writer are one format.
 """
 from __future__ import annotations
 
@@ -26,7 +29,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .config import GROUPS, LEVELS, MAX_YEAR, MIN_YEAR, Event
+from .config import ASSUMPTION_NAMES, GROUPS, LEVELS, MAX_YEAR, MIN_YEAR, Event, assumption_meta
+from .io import atomic_write_text
+from .numbers import FactsError, parse_int, parse_number, parse_value
+from .reading import format_validation_error, read_yaml
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 PACK_FILE = "pack.yaml"
@@ -198,8 +204,6 @@ class PackInfo(BaseModel):
         for i, ev in enumerate(self.events):
             if ev.type == "merger" and ev.area not in ids:
                 raise ValueError(f"events.{i}.area: expected an area id of this pack, got {ev.area!r}")
-        from .config import ASSUMPTION_NAMES, assumption_meta
-
         for name, a in self.assumptions.items():
             if name not in ASSUMPTION_NAMES:
                 import difflib
@@ -390,8 +394,6 @@ def _read_pack(d: Path, pf: Path, af: Path) -> Pack:
 
 @lru_cache(maxsize=32)
 def _load_cached(folder: str, digest: str) -> Pack:
-    from .scenarios import format_validation_error, read_yaml
-
     d = Path(folder)
     label = str(d / PACK_FILE)
     data = read_yaml(d / PACK_FILE, label)
@@ -425,8 +427,6 @@ def parse_actuals(blob: bytes, label: str, scopes: tuple[str, ...]) -> list[dict
     was published; default the observation date), ``source_url``; optional ``value_kind``,
     ``raw_value``, ``date``, ``note``.  Any bad row raises :class:`ocop_sim.data.FactsError`.
     """
-    from .data import FactsError, parse_value
-
     try:
         text = blob.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -464,8 +464,6 @@ def parse_actuals(blob: bytes, label: str, scopes: tuple[str, ...]) -> list[dict
         rec = {"scope": r["scope"], "metric": r["metric"], "kind": kind, "counting": counting or "new", "fit": fit == "yes",
                "value": value, "value_kind": vkind, "source_url": r.get("source_url", "") or "",
                "note": r.get("note", "") or "", "date": r.get("date", "") or ""}
-        from .numbers import parse_int, parse_number
-
         try:  # the shared number rule: plain ASCII digits ("2_020" and "٢٠٢٠" are not years)
             if kind == "flow":
                 rec["year"] = parse_int(r["year"])
@@ -549,8 +547,6 @@ ACTUALS_SKELETON = (
 
 def write_skeleton(name: str, out: Path, start: int = 2026) -> list[Path]:
     """Write a documented skeleton pack into the new folder ``out``; refuses an existing pack."""
-    from .io import atomic_write_text
-
     if not re.fullmatch(r"[a-z0-9_]{1,40}", name):
         raise PackError(name, "name", "expected lowercase letters, digits and _ (at most 40)")
     if not MIN_YEAR < start <= MAX_YEAR:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import fmt
-from .i18n import t
+from .config import ASSUMPTION_NAMES
+from .i18n import assumption_text, has, t
 
 #: Colours of the star levels and the status words (colour-blind safe, Okabe–Ito); every status
 #: marker also carries its word (annotation) and its own shape.
@@ -300,8 +301,6 @@ def factor_label(name: str, lang: str = "en") -> str:
     (wrapped on lines of 40 characters, never cut), else the identifier."""
     import textwrap
 
-    from .config import ASSUMPTION_NAMES
-    from .i18n import assumption_text, has
 
     if has(name):
         return t(name, lang)

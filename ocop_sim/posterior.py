@@ -5,10 +5,33 @@ A thin layer over :class:`ocop_sim.bayes.Posterior`: the file written by ``ocop-
 """
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+#: Parameters of the observation model (not model assumptions) that a posterior file may hold.
+OBS_PARAMS = ("obs_cv",)
+#: Parameters of the fitted inflow path: ``inflow_shock_YYYY`` are standard normal innovations of a
+#: random walk on log inflow (non-centred: the step of year Y is ``inflow_sd × inflow_shock_Y``).
+SHOCK_PREFIX = "inflow_shock_"
+
+
+def inflow_path(names, X: np.ndarray) -> dict[int, np.ndarray]:
+    """``{year: log inflow (n,)}`` of parameter rows ``X`` (columns ``names``); {} without shocks."""
+    names = list(names)
+    years = sorted(int(n[len(SHOCK_PREFIX):]) for n in names if n.startswith(SHOCK_PREFIX))
+    if not years:
+        return {}
+    X = np.atleast_2d(X)
+    sd = X[:, names.index("inflow_sd")]
+    z = np.zeros(len(X))
+    out = {years[0] - 1: z.copy()}
+    for y in years:
+        z = z + sd * X[:, names.index(f"{SHOCK_PREFIX}{y}")]
+        out[y] = z.copy()
+    return out
 
 
 class PosteriorDraws:
@@ -32,14 +55,10 @@ class PosteriorDraws:
 
     @property
     def has_path(self) -> bool:
-        from .inference import SHOCK_PREFIX
-
         return any(n.startswith(SHOCK_PREFIX) for n in self.names)
 
     def last_log_inflow(self) -> np.ndarray:
         """Per sample, the log inflow level at the end of the fitted path (0 without a path)."""
-        from .inference import inflow_path
-
         path = inflow_path(self.names, self.samples)
         return path[max(path)] if path else np.zeros(len(self.samples))
 
@@ -55,7 +74,7 @@ def load_cached(path: str) -> PosteriorDraws:
 
 @lru_cache(maxsize=16)
 def _load(path: str, stamp: int) -> PosteriorDraws:
-    from .bayes import Posterior
+    from .bayes import Posterior  # scipy (heavy): loaded when a posterior file is read, not with the package
 
     post = Posterior.load(path)
     return PosteriorDraws(tuple(post.names), np.asarray(post.samples, float), path)
@@ -63,8 +82,6 @@ def _load(path: str, stamp: int) -> PosteriorDraws:
 
 def load_meta(path: str) -> dict:
     """The provenance recorded with a posterior file (its JSON sidecar's ``meta``); {} if absent."""
-    import json
-
     side = Path(str(path) + ".json")
     try:
         return dict(json.loads(side.read_text(encoding="utf-8")).get("meta") or {})

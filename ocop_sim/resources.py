@@ -15,6 +15,9 @@ import os
 import re
 from pathlib import Path
 
+from .scenarios import ScenarioError
+from .simulate import run_block
+
 ENV_VAR = "OCOP_SIM_MEMORY_LIMIT"
 #: Share of the available RAM one run may plan to use [-].
 AVAILABLE_FRACTION = 0.5
@@ -34,8 +37,6 @@ def fmt_bytes(n: float) -> str:
 
 def parse_bytes(text: str, label: str = ENV_VAR) -> int:
     """``'4G'``, ``'512M'``, ``'2GiB'``, ``'1000000'`` → bytes (ASCII digits only: the shared rule)."""
-    from .scenarios import ScenarioError
-
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", str(text), re.ASCII | re.IGNORECASE)
     if not m or float(m.group(1)) <= 0:
         raise ScenarioError(label, "", f"expected a memory size like 4G, 512M or 1000000 (bytes), got {text!r}")
@@ -66,8 +67,6 @@ def memory_limit(meminfo: str | Path = "/proc/meminfo") -> tuple[int | None, str
 
 def bytes_per_draw(scenario) -> int:
     """Bytes of one draw's arrays (stocks, flows, start state, sampled parameters) of ``scenario``."""
-    from .simulate import run_block
-
     a = run_block(scenario, 1, None)
     groups = (a.stocks, a.flows, a.initial or {}, a.params)
     return int(sum(v.nbytes for g in groups for v in g.values()))
@@ -82,8 +81,6 @@ def estimate_bytes(scenario, draws: int | None = None, mode: str = "monte_carlo"
 def check_memory(scenario, draws: int | None = None, mode: str = "monte_carlo", label: str | None = None,
                  meminfo: str | Path = "/proc/meminfo") -> int:
     """The estimate [bytes]; raises ScenarioError (field ``draws``) if it exceeds :func:`memory_limit`."""
-    from .scenarios import ScenarioError
-
     limit, source = memory_limit(meminfo)
     if mode == "expected" or limit is None:
         return 0

@@ -1,4 +1,7 @@
-"""Result: tidy frames, derived metrics, summaries, a glossary of variables and units.
+"""Result: tidy frames, derived metrics and summaries over the arrays of a run (:class:`RunArrays`).
+
+What each metric is (unit, kind, how it is read from the arrays) is the registry's,
+:mod:`ocop_sim.metrics`; ``GLOSSARY``, ``METRICS`` and :func:`register_metric` are its names here.
 
 A :class:`Result` is frozen.  Arrays are year × draw × … (see :mod:`ocop_sim.simulate`);
 everything here is a view on them.
@@ -14,61 +17,37 @@ from typing import Callable
 import numpy as np
 
 from . import data as _data
-from .config import BUDGET_LINES, GROUPS, LEVELS, Scenario
-from .model import PROJECTS
-from .simulate import RunArrays
+from . import metrics as _metrics
+from . import targets as _targets
+from .config import GROUPS, LEVELS, Scenario
+from .io import atomic_write_text
+from .packs import load_pack
+from .version import MODEL_VERSION  # noqa: F401 - also known as results.MODEL_VERSION
 
 QUANTILES = {"p10": 0.10, "median": 0.50, "p90": 0.90}
 
-#: Glossary: every metric with its unit, kind (stock at year end / flow summed over a period /
-#: ratio) and description.  Labels in Vietnamese and English live in :mod:`ocop_sim.i18n`.
-GLOSSARY: dict[str, dict[str, str]] = {
-    "products_3star_plus": {"unit": "products", "kind": "stock", "description": "Certified OCOP products at 3★ or above (valid certificates) at year end"},
-    "products_3star": {"unit": "products", "kind": "stock", "description": "Certified 3★ products at year end"},
-    "products_4star": {"unit": "products", "kind": "stock", "description": "Products holding a 4★ certificate at year end (provincial 5★ awaiting the central council included, as reports count them)"},
-    "products_provincial_5star": {"unit": "products", "kind": "stock", "description": "Products rated in the 5★ band by the province (potential 5★), including those recognised national 5★"},
-    "products_potential_5star": {"unit": "products", "kind": "stock", "description": "Provincial 5★ products awaiting the central council"},
-    "products_national_5star": {"unit": "products", "kind": "stock", "description": "National 5★ products recognised by the central council"},
-    "candidates": {"unit": "products", "kind": "stock", "description": "Product ideas in development (not yet certified)"},
-    "entities": {"unit": "entities", "kind": "stock", "description": "OCOP economic entities (enterprises, cooperatives, groups, households)"},
-    "coverage_officials": {"unit": "fraction", "kind": "ratio", "description": "Share of state OCOP officials trained and in post"},
-    "coverage_leaders": {"unit": "fraction", "kind": "ratio", "description": "Share of entity leaders trained and in post"},
-    "new_products_3star_plus": {"unit": "products", "kind": "flow", "description": "Products certified 3★+ at their first evaluation"},
-    "new_products_4star": {"unit": "products", "kind": "flow", "description": "Products certified 4★ at their first evaluation (with those rated provincial 5★, as the 4★ stock counts them)"},
-    "evaluation_pass_rate": {"unit": "fraction", "kind": "flow_ratio", "description": "Share of products submitted for evaluation that were certified 3★+ (over the period)"},
-    "new_entities": {"unit": "entities", "kind": "flow", "description": "Entities joining OCOP"},
-    "upgrades": {"unit": "products", "kind": "flow", "description": "Star upgrades (3★→4★, 4★→provincial 5★, provincial→national 5★)"},
-    "national_5star_recognitions": {"unit": "products", "kind": "flow", "description": "Provincial 5★ products recognised national 5★"},
-    "renewals": {"unit": "products", "kind": "flow", "description": "Certificates renewed at the same level after 36 months"},
-    "recertified": {"unit": "products", "kind": "flow", "description": "Products certified again at their re-evaluation after 36 months (at the same level or one lower)"},
-    "lapses": {"unit": "products", "kind": "flow", "description": "Certificates that lapsed (expiry without renewal, or the entity dissolved)"},
-    "trainees": {"unit": "persons", "kind": "flow", "description": "Officials and entity leaders trained"},
-    "display_points": {"unit": "points", "kind": "flow", "description": "District-level OCOP display and sales points built"},
-    "display_centres": {"unit": "centres", "kind": "flow", "description": "Provincial OCOP display and sales centres opened"},
-    "startup_projects": {"unit": "projects", "kind": "flow", "description": "Youth/women OCOP start-up projects"},
-    "agritourism_projects": {"unit": "projects", "kind": "flow", "description": "Agriculture-tourism projects"},
-    "value_chain_projects": {"unit": "projects", "kind": "flow", "description": "Key value-chain product projects"},
-    "spending_bn_vnd": {"unit": "bn VND", "kind": "flow", "description": "Public OCOP spending over all budget lines"},
-    "cost_per_product_mn_vnd": {"unit": "mn VND/product", "kind": "ratio", "description": "Spending per product newly certified 3★+ (over the period)"},
-}
-for _line in BUDGET_LINES:
-    GLOSSARY[f"spending_{_line}"] = {"unit": "bn VND", "kind": "flow", "description": f"Spending on {_line.removesuffix('_bn_vnd').replace('_', ' ')}"}
+#: The metric registry's tables, under the names callers know (:mod:`ocop_sim.metrics` holds them).
+GLOSSARY = _metrics.GLOSSARY
+_SERIES = _metrics.SERIES
+_PROVINCE_ONLY = _metrics.PROVINCE_ONLY
+_STOCK_LEVELS = _metrics.STOCK_LEVELS
+_LOSE_AT_CENTRAL = _metrics.LOSE_AT_CENTRAL
+_lvl = _metrics.level_indices
+_stock_levels = _metrics.stock_levels
 
 
-def _lvl(*names: str) -> list[int]:
-    return [LEVELS.index(n) for n in names]
+@dataclass(frozen=True)
+class RunArrays:
+    """Raw arrays of a run (year × draw × …); :class:`Result` is the tidy view on them."""
 
-
-_STOCK_LEVELS = {
-    "products_3star_plus": _lvl("3star", "4star", "p5", "n5"),
-    "products_3star": _lvl("3star"),
-    "products_4star": _lvl("4star", "p5"),
-    "products_provincial_5star": _lvl("p5", "n5"),
-    "products_potential_5star": _lvl("p5"),
-    "products_national_5star": _lvl("n5"),
-}
-#: stocks that hold provincial 5★ without national 5★: they lose a product at its recognition
-_LOSE_AT_CENTRAL = ("products_4star", "products_potential_5star")
+    years: np.ndarray
+    stocks: dict[str, np.ndarray]
+    flows: dict[str, np.ndarray]
+    params: dict[str, np.ndarray]
+    spending: dict[str, np.ndarray]  # line -> (T,) bn VND
+    #: the state at the start (the pack's reported stocks, spread by its rule): the same keys as
+    #: ``stocks``, one row (1 × draw × …)
+    initial: dict[str, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -122,17 +101,8 @@ class Result:
               period: tuple[int, int] | None = None) -> np.ndarray:
         """Per-draw value (D,): a stock/ratio at the end of ``year``, or a flow summed over ``period``."""
         kind = GLOSSARY[metric]["kind"]
-        if metric == "cost_per_product_mn_vnd":
-            a, b = period if period is not None else (int(self.years[0]), int(year))
-            spend = self.value("spending_bn_vnd", scope, period=(a, b))
-            new = self.value("new_products_3star_plus", scope, period=(a, b))
-            return np.where(new > 0, spend * 1000.0 / np.maximum(new, 1e-12), np.nan)
-        if metric == "evaluation_pass_rate":
-            if period is None:
-                period = (year, year)
-            sub = self.value("submitted", scope, period=period)
-            new = self.value("new_products_3star_plus", scope, period=period)
-            return np.where(sub > 0, new / np.maximum(sub, 1e-12), np.nan)
+        if metric in _metrics.DERIVED:
+            return _metrics.derived_value(self, metric, scope, year, period)
         s = self.series(metric, scope)
         if kind == "flow":
             if period is None:
@@ -187,8 +157,6 @@ class Result:
         return self._value_at_mask(metric, at, self._mask(scope), counting)
 
     def _value_at_mask(self, metric: str, at: float, mask: np.ndarray, counting: str) -> np.ndarray:
-        from .packs import load_pack
-
         key = ("at", metric, at, mask.tobytes(), counting)
         if key in self._memo:
             return self._memo[key]
@@ -314,50 +282,22 @@ class Result:
     # ------------------------------------------------------------------ targets
     def attainment(self, registry=None):
         """Attainment table of a target registry (default: the scenario's own registries)."""
-        from . import targets as _t
-
-        return _t.attainment(self, registry)
+        return _targets.attainment(self, registry)
 
     # ------------------------------------------------------------------ export
     def manifest(self, **extra) -> dict:
-        """Everything needed to reproduce this run (``ocop-sim reproduce`` reads it back)."""
-        import platform
+        """Everything needed to reproduce this run: :func:`ocop_sim.provenance.manifest`.
 
-        import pandas
-        import scipy
-
-        from . import __version__
-        from .cache import _data_hash
-        from .checks import checksum_arrays, results_checksum
-        from .config import SCHEMA_VERSION
-        from .scenarios import HASH_VERSION, dump_hash, scenario_hash
-
-        resolved = self.scenario.model_dump(mode="json")
-        return {
-            "scenario": self.scenario.name,
-            "scenario_hash": scenario_hash(self.scenario),
-            "hash_version": HASH_VERSION,
-            # integrity of resolved_scenario below: reproduce tells an edited manifest from a changed model
-            "resolved_hash": dump_hash(resolved),
-            "mode": self.mode, "seed": self.seed, "draws": self.draws, "engine": self.engine,
-            "package": "ocop_sim", "version": __version__, "model_version": MODEL_VERSION,
-            "schema_version": SCHEMA_VERSION,
-            "data_hash": _data_hash(self.scenario.pack),
-            "results_checksum": results_checksum(self),
-            # what the checksum covers: reproduce compares exactly these arrays (and the summary
-            # CSV's own rows), so that arrays or metrics added later do not fail an old manifest
-            "compared": {"results_checksum": checksum_arrays(self), "summary": "the rows of <scenario>_summary.csv"},
-            "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "pandas": pandas.__version__,
-            "created": self.created,
-            "resolved_scenario": resolved,
-            **extra,
-        }
+        Kept for callers not yet moved to ``provenance.manifest(result)``; the provenance layer
+        stands above this one, so the package's face hands its function in
+        (:func:`set_manifest_maker`) instead of this module importing it.
+        """
+        if not _MANIFEST_MAKER:
+            raise RuntimeError("no manifest maker: import ocop_sim (its face sets provenance.manifest)")
+        return _MANIFEST_MAKER[0](self, **extra)
 
     def to_csv(self, folder: str | Path, prefix: str | None = None) -> list[Path]:
         """Write summary, attainment and star-level tables as CSV (atomically); returns the paths."""
-        from .io import atomic_write_text
-
         folder = Path(folder)
         prefix = prefix or self.scenario.name
         out = []
@@ -373,8 +313,13 @@ class Result:
         return out
 
 
-MODEL_VERSION = "3"  # 2: flows kept at coarser axes (cached results of 1 are not reused); 3: each flow draws
-# from a random stream of its own (issue 19): Monte Carlo numbers of a seed changed once
+#: the function behind :meth:`Result.manifest` (:func:`ocop_sim.provenance.manifest`)
+_MANIFEST_MAKER: list[Callable] = []
+
+
+def set_manifest_maker(maker: Callable) -> None:
+    """Hand in the function that builds a run's manifest (the package's face does, once)."""
+    _MANIFEST_MAKER[:] = [maker]
 
 
 def _stats(x: np.ndarray, axis: int) -> dict[str, np.ndarray]:
@@ -385,94 +330,15 @@ def _stats(x: np.ndarray, axis: int) -> dict[str, np.ndarray]:
     return out
 
 
-# ------------------------------------------------------------------ metric series (T × D)
-
-def _stock_levels(levels: list[int]) -> Callable:
-    def f(r: Result, mask: np.ndarray) -> np.ndarray:
-        cert = r.arrays.stocks["certified"]  # T×D×A×G×L
-        return cert[:, :, mask][..., levels].sum(axis=(-1, -2, -3))
-    return f
-
-
-def _coverage_leaders(r: Result, mask: np.ndarray) -> np.ndarray:
-    tl = r.arrays.stocks["trained_leaders"][:, :, mask].sum(axis=-1)
-    e = r.arrays.stocks["entities"][:, :, mask].sum(axis=-1)
-    return np.where(e > 0, tl / np.maximum(e, 1e-12), 0.0)
-
-
-def _flow_agl(name: str, levels: list[int] | None = None) -> Callable:
-    def f(r: Result, mask: np.ndarray) -> np.ndarray:
-        x = r.arrays.flows[name][:, :, mask]
-        if levels is not None:
-            x = x[..., levels]
-        return x.sum(axis=tuple(range(2, x.ndim)))
-    return f
-
-
-def _project(i: int) -> Callable:
-    def f(r: Result, mask: np.ndarray) -> np.ndarray:
-        return r.arrays.flows["new_projects"][:, :, i]
-    return f
-
-
-def _spending(lines: tuple[str, ...]) -> Callable:
-    def f(r: Result, mask: np.ndarray) -> np.ndarray:
-        tot = sum(r.arrays.spending[k] for k in lines)
-        return np.broadcast_to(np.asarray(tot, float)[:, None], (len(r.years), r.n_draws))
-    return f
-
-
-def _lapses(r: Result, mask: np.ndarray) -> np.ndarray:
-    x = r.arrays.flows["lapsed_expiry"][:, :, mask] + r.arrays.flows["lapsed_exit"][:, :, mask]
-    return x.sum(axis=tuple(range(2, x.ndim)))
-
-
-_SERIES: dict[str, Callable] = {
-    **{m: _stock_levels(lv) for m, lv in _STOCK_LEVELS.items()},
-    "candidates": lambda r, m: r.arrays.stocks["candidates"][:, :, m].sum(axis=(-1, -2)),
-    "entities": lambda r, m: r.arrays.stocks["entities"][:, :, m].sum(axis=-1),
-    "coverage_officials": lambda r, m: r.arrays.stocks["coverage_officials"],
-    "coverage_leaders": _coverage_leaders,
-    "new_products_3star_plus": _flow_agl("new_certified"),
-    "new_products_4star": _flow_agl("new_certified", [LEVELS.index("4star"), LEVELS.index("p5")]),
-    "submitted": _flow_agl("submitted"),
-    "new_entities": lambda r, m: r.arrays.flows["new_entities"][:, :, m].sum(axis=-1),
-    "upgrades": _flow_agl("upgrades"),
-    "national_5star_recognitions": _flow_agl("upgrades", [LEVELS.index("n5")]),
-    "renewals": _flow_agl("renewed"),
-    "recertified": lambda r, m: (r.arrays.flows["renewed"][:, :, m] + r.arrays.flows["downgraded"][:, :, m]).sum(axis=-1),
-    "lapses": _lapses,
-    "trainees": lambda r, m: r.arrays.flows["trainees_officials"] + r.arrays.flows["trainees_leaders"],
-    **{name: _project(i) for i, name in enumerate(PROJECTS)},
-    "spending_bn_vnd": _spending(BUDGET_LINES),
-    **{f"spending_{k}": _spending((k,)) for k in BUDGET_LINES},
-}
-_PROVINCE_ONLY = {"coverage_officials", "trainees", "spending_bn_vnd", *PROJECTS,
-                  *(f"spending_{k}" for k in BUDGET_LINES)}
-GLOSSARY["submitted"] = {"unit": "products", "kind": "flow", "description": "Products submitted for evaluation"}
-METRICS = tuple(_SERIES) + ("cost_per_product_mn_vnd", "evaluation_pass_rate")
-
-
 def register_metric(name: str, series: Callable, *, unit: str, kind: str, description: str, label_vi: str,
                     label_en: str, province_only: bool = False) -> None:
-    """Declare an output metric: its series, glossary entry and labels, in one call.
+    """Declare an output metric: :func:`ocop_sim.metrics.register` (its series, glossary entry
+    and labels, in one call)."""
+    _metrics.register(name, series, unit=unit, kind=kind, description=description, label_vi=label_vi,
+                      label_en=label_en, province_only=province_only)
 
-    ``series(result, mask)`` returns a year × draw array for the areas of the boolean ``mask``.
-    Summaries, run tables, Excel, targets, checks and sensitivity ask the registry
-    (:data:`GLOSSARY`, :data:`METRICS`) and pick it up.  ValueError if the name is taken or the
-    kind unknown.
-    """
-    global METRICS
-    from . import i18n
 
-    kinds = ("stock", "flow", "ratio", "flow_ratio")
-    if name in GLOSSARY or name in _SERIES:
-        raise ValueError(f"metric {name!r}: expected a new name, got one already registered")
-    if kind not in kinds:
-        raise ValueError(f"metric {name!r}: expected kind in {kinds}, got {kind!r}")
-    GLOSSARY[name] = {"unit": unit, "kind": kind, "description": description}
-    _SERIES[name] = series
-    if province_only:
-        _PROVINCE_ONLY.add(name)
-    i18n.CATALOGUE.setdefault(name, {"vi": label_vi, "en": label_en})
-    METRICS = METRICS + (name,)
+def __getattr__(name: str):
+    if name == "METRICS":  # read afresh from the registry: register_metric adds to it
+        return _metrics.names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

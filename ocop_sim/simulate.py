@@ -4,6 +4,9 @@ Randomness: draws are grouped in fixed blocks of :data:`BLOCK` draws; block ``b`
 ``numpy.random.Generator`` from ``SeedSequence(seed, spawn_key=(b,))``.  A draw's numbers
 therefore depend only on the seed and its block, never on how draws are chunked across
 processes (chunks are cut at block boundaries: :func:`draw_chunks`).
+
+Longer than 400 lines because the time loop, the random streams, the starting state and the events
+are one numerical contract that both compiled engines follow.
 """
 from __future__ import annotations
 
@@ -17,6 +20,11 @@ from . import data as _data
 from . import model
 from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, LEVELS, Scenario, assumption_meta,
                      schedule_value)
+from .executors import map_planned
+from .packs import load_pack
+from .posterior import load_cached
+from .results import Result, RunArrays  # noqa: F401 - RunArrays also known as simulate.RunArrays (engine)
+from .scenarios import params_file
 
 BLOCK = 500
 #: Key of the per-draw starting log inflow in the parameter arrays: an outlook that names a posterior
@@ -33,20 +41,6 @@ _KEEP_FLOWS = {
     "trainees_officials": "", "trainees_leaders": "", "coverage_officials": "", "renewal_prob": "",
     "new_projects": "P", "central_submitted": "A",
 }
-
-
-@dataclass(frozen=True)
-class RunArrays:
-    """Raw arrays of a run (year × draw × …); see :mod:`ocop_sim.results` for the tidy view."""
-
-    years: np.ndarray
-    stocks: dict[str, np.ndarray]
-    flows: dict[str, np.ndarray]
-    params: dict[str, np.ndarray]
-    spending: dict[str, np.ndarray]  # line -> (T,) bn VND
-    #: the state at the start (the pack's reported stocks, spread by its rule): the same keys as
-    #: ``stocks``, one row (1 × draw × …)
-    initial: dict[str, np.ndarray] | None = None
 
 
 def draw_chunks(draws: int, n_chunks: int) -> list[tuple[int, int]]:
@@ -104,8 +98,6 @@ class Streams:
 def _posterior(scenario: Scenario):
     if scenario.posterior is None:
         return None
-    from .posterior import load_cached
-    from .scenarios import params_file
 
     return load_cached(str(params_file(scenario.posterior)))
 
@@ -125,8 +117,6 @@ def parameter_arrays(scenario: Scenario, n: int, streams: "Streams | None") -> d
     if post is not None:
         # a fitted assumption the scenario sets itself (away from its default, or the pack's) keeps
         # the scenario's value: a planner's "what if renewal were 0.8" is not overruled by the fit
-        from .packs import load_pack
-
         pack_defaults = {k: a.value for k, a in load_pack(scenario.pack).info.assumptions.items()}
         for name in post.names:
             if name in base and base[name] != pack_defaults.get(name, assumption_meta(name)["default"]):
@@ -195,8 +185,6 @@ def initial_state(scenario: Scenario, n: int, expected: bool, P: dict[str, np.nd
     Dirichlet distributions around them (concentration ``split_concentration``) and the counts
     from a multinomial, from a stream of its own: the rule's uncertainty is sampled.
     """
-    from .packs import load_pack
-
     pack = load_pack(scenario.pack)
     st = pack.info.stocks
     geo = pack.areas
@@ -260,8 +248,6 @@ def initial_state(scenario: Scenario, n: int, expected: bool, P: dict[str, np.nd
 
 def scenario_events(scenario: Scenario) -> list:
     """The events a run applies: the pack's dated events, then the scenario's own."""
-    from .packs import load_pack
-
     return [*load_pack(scenario.pack).info.events, *scenario.events]
 
 
@@ -414,13 +400,13 @@ def _block_numpy(scenario: Scenario, n: int, seed: int, block: int, sample_assum
 
 
 def _block_compiled(scenario: Scenario, n: int, seed: int, block: int, sample_assumptions: bool) -> RunArrays:
-    from .engine_mc import run_monte_carlo
+    from .engine_mc import run_monte_carlo  # numba (heavy, optional): loaded when a compiled run asks
 
     return run_monte_carlo(scenario, n, seed, block, sample_assumptions)
 
 
 def _block_auto(scenario: Scenario, n: int, seed: int, block: int, sample_assumptions: bool) -> RunArrays:
-    from .engine import AVAILABLE
+    from .engine import AVAILABLE  # imports numba (heavy, optional): only when the engine is chosen
 
     return (_block_compiled if AVAILABLE else _block_numpy)(scenario, n, seed, block, sample_assumptions)
 
@@ -438,7 +424,7 @@ def resolve_engine(engine: str) -> str:
     if engine not in ENGINES:
         raise ValueError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "auto":
-        from .engine import AVAILABLE
+        from .engine import AVAILABLE  # imports numba (heavy, optional): only when the engine is chosen
 
         return "compiled" if AVAILABLE else "numpy"
     return engine
@@ -529,8 +515,6 @@ def simulate(scenario: Scenario, draws: int | None = None, seed: int | None = No
         the kernel where numba is installed.  Ignored in expected mode.  The result records
         the engine that ran (:func:`resolve_engine`).
     """
-    from .results import Result
-
     if mode not in _MODES:
         raise ValueError(f"mode: expected one of {', '.join(_MODES)}, got {mode!r}")
     engine = resolve_engine(engine)
@@ -542,8 +526,6 @@ def simulate(scenario: Scenario, draws: int | None = None, seed: int | None = No
     if executor is None or getattr(executor, "workers", 1) <= 1:
         arrays = run_draws(scenario, 0, draws, seed, sample_assumptions, engine)
     else:
-        from .executors import map_planned
-
         # the tasks are blocks: the pilot is the first block, every chunk starts on a block boundary,
         # so the draws are the same whatever the plan; one chunk a worker (each sends back its arrays)
         parts = map_planned(executor, run_draws, math.ceil(draws / BLOCK),
@@ -564,8 +546,6 @@ def simulate_variants(scenario: Scenario, overrides: dict[str, np.ndarray]):
     whose V "draws" are the variants: ``result.value(...)[i]`` equals the expected run of the
     scenario with the i-th values (tests/test_model.py checks this for every assumption).
     """
-    from .results import Result
-
     n = len(next(iter(overrides.values()))) if overrides else 1
     for k, v in overrides.items():
         if k not in ASSUMPTION_NAMES:

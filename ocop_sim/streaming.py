@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import data as _data
+from . import metrics as _metrics
+from .results import Result, _stats
 from .simulate import BLOCK, Streams, block_rng, draw_chunks, run_block
 
 __all__ = ["simulate_summary", "summarise_draws", "SeriesResult", "DEFAULT_METRICS"]
@@ -29,12 +32,10 @@ DEFAULT_METRICS = ("products_3star_plus", "products_4star", "products_provincial
 
 
 def _check(metrics, scopes, scenario) -> None:
-    from . import data as _data
-    from .results import _SERIES
-
-    bad = [m for m in metrics if m not in _SERIES]
+    bad = [m for m in metrics if m not in _metrics.SERIES]
     if bad:
-        raise KeyError(f"metrics: expected series metrics ({', '.join(sorted(_SERIES))}), got {', '.join(bad)}")
+        raise KeyError(f"metrics: expected series metrics ({', '.join(sorted(_metrics.SERIES))}), "
+                       f"got {', '.join(bad)}")
     known = _data.areas(scenario.pack).scopes
     bad = [s for s in scopes if s not in known]
     if bad:
@@ -45,8 +46,6 @@ def _check(metrics, scopes, scenario) -> None:
 def summarise_draws(scenario, start: int, stop: int, seed: int, sample_assumptions: bool,
                     metrics: tuple[str, ...], scopes: tuple[str, ...]) -> dict[tuple[str, str], np.ndarray]:
     """Draws ``start..stop`` (block-aligned) reduced to ``{(metric, scope): T × n}`` series."""
-    from .results import Result
-
     if start % BLOCK:
         raise ValueError(f"chunks must start on a multiple of {BLOCK}, got {start}")
     total = stop - start
@@ -87,11 +86,9 @@ class SeriesResult:
     def value(self, metric: str, scope: str = "province", year: int | None = None,
               period: tuple[int, int] | None = None) -> np.ndarray:
         """Per-draw value: a stock at the end of ``year`` or a flow summed over ``period``."""
-        from .results import GLOSSARY
-
         s = self.series(metric, scope)
         idx = {int(y): i for i, y in enumerate(self.years)}
-        if GLOSSARY[metric]["kind"] == "flow":
+        if _metrics.kind(metric) == "flow":
             a, b = period if period is not None else (year, year)
             return s[idx[a]: idx[b] + 1].sum(axis=0)
         return s[idx[year if year is not None else period[1]]]
@@ -100,13 +97,11 @@ class SeriesResult:
         """Tidy DataFrame like :meth:`ocop_sim.results.Result.summary`: year, metric, scope, unit, stats."""
         import pandas as pd
 
-        from .results import GLOSSARY, _stats
-
         rows = []
         for (m, sc), s in self.data.items():
             stats = _stats(s, axis=1)
             for i, y in enumerate(self.years):
-                rows.append({"year": int(y), "metric": m, "scope": sc, "unit": GLOSSARY[m]["unit"],
+                rows.append({"year": int(y), "metric": m, "scope": sc, "unit": _metrics.unit(m),
                              **{k: float(v[i]) for k, v in stats.items()}})
         return pd.DataFrame(rows)
 
@@ -124,15 +119,13 @@ def simulate_summary(scenario, draws: int | None = None, seed: int | None = None
     draws, seed : int, optional
         As for :func:`ocop_sim.simulate` (defaults: the scenario's).
     metrics : sequence of str, optional
-        Series metrics of :data:`ocop_sim.results.METRICS` (default :data:`DEFAULT_METRICS`).
+        Series metrics of :data:`ocop_sim.metrics.SERIES` (default :data:`DEFAULT_METRICS`).
     scopes : sequence of str, optional
         ``province``, a region or an area id (default: ``province`` and every region).
     executor : optional
         An executor (:mod:`ocop_sim.executors`); chunks are cut at block boundaries, so results
         are identical for every executor.
     """
-    from . import data as _data
-
     seed = scenario.seed if seed is None else int(seed)
     draws = scenario.draws if draws is None else int(draws)
     metrics = tuple(metrics or DEFAULT_METRICS)

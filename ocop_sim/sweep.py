@@ -27,6 +27,7 @@ import numpy as np
 
 from .config import Scenario, Sweep
 from .executors import map_planned
+from .scenarios import ScenarioError
 from .sensitivity import scale_lever, set_assumption
 from .simulate import simulate
 from .targets import COMPARISONS, MET_AT, scenario_registries, target_values
@@ -107,7 +108,6 @@ def run_sweep(scenario: Scenario, sweep: Sweep | None = None, executor=None, chu
     """
     import pandas as pd
 
-    from .scenarios import ScenarioError
 
     sweep = sweep if sweep is not None else scenario.sweep
     if sweep is None:

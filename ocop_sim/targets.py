@@ -1,6 +1,8 @@
 """Target registries (YAML data) and attainment: projected value and probability of meeting it."""
 from __future__ import annotations
 
+import difflib
+import hashlib
 import math
 import re
 from functools import lru_cache
@@ -10,7 +12,11 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from . import metrics as _metrics
 from .config import MAX_YEAR, MIN_YEAR
+from .numbers import is_plain_number_text, quoted_numbers
+from .packs import load_pack
+from .reading import ScenarioError, format_validation_error, read_yaml, within
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -55,17 +61,14 @@ class Target(BaseModel):
 
     @model_validator(mode="after")
     def _ok(self) -> "Target":
-        from .results import GLOSSARY, METRICS
-
-        if self.metric not in METRICS:
-            import difflib
-
-            close = difflib.get_close_matches(self.metric, METRICS, n=1, cutoff=0.6)
+        known = _metrics.names()
+        if self.metric not in known:
+            close = difflib.get_close_matches(self.metric, known, n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(f"unknown metric {self.metric!r}{hint}")
         if not math.isfinite(self.value):
             raise ValueError(f"expected a finite value, got {self.value}")
-        kind = GLOSSARY[self.metric]["kind"]
+        kind = _metrics.kind(self.metric)
         if (self.year is None) == (self.period is None):
             raise ValueError("expected exactly one of 'year' (stocks, ratios) or 'period' (flows)")
         if kind == "flow" and self.period is None:
@@ -126,21 +129,15 @@ class Registry(BaseModel):
 
 def load_registry(path: str | Path) -> Registry:
     """Load and validate a target registry; errors are :class:`ScenarioError`."""
-    from .scenarios import ScenarioError, format_validation_error, read_yaml
-
     p = Path(path)
     return _load_cached(str(p.resolve()), p.stat().st_mtime_ns if p.exists() else 0, str(p))
 
 
 @lru_cache(maxsize=64)
 def _load_cached(resolved: str, mtime: int, label: str) -> Registry:
-    from .scenarios import ScenarioError, format_validation_error, read_yaml
-
     data = read_yaml(Path(resolved), label)
     if not isinstance(data, dict):
         raise ScenarioError(label, "", f"expected a mapping with 'registry' and 'targets', got {type(data).__name__}")
-    from .numbers import is_plain_number_text, quoted_numbers
-
     found = quoted_numbers(Registry, data)  # the shared number rule: '10' and '1_0' are text
     if found:
         where, text = found[0]
@@ -158,8 +155,6 @@ def registry_paths(result_or_scenario, folder: Path | None = None) -> list[Path]
     A resolved scenario (:func:`ocop_sim.scenarios.load`) names them by absolute path, or relative to
     the bundled params when inside it; a relative name is looked up in ``folder`` first (confined
     to it), then in the bundled params."""
-    from .scenarios import resolve_registry_path
-
     sc = getattr(result_or_scenario, "scenario", result_or_scenario)
     folder = Path(folder) if folder is not None else default_params_dir()
     out = []
@@ -171,8 +166,6 @@ def registry_paths(result_or_scenario, folder: Path | None = None) -> list[Path]
         if p is None or not p.exists():
             p = resolve_registry_path(reg, default_params_dir())
         if p is None:
-            from .scenarios import ScenarioError
-
             raise ScenarioError(str(reg), "targets", f"expected a registry file inside {folder}, got {reg!r}")
         out.append(p)
     return out
@@ -187,8 +180,6 @@ def registries_digest(result_or_scenario, folder: Path | None = None) -> str:
     """SHA-256 of the *contents* of the registries a scenario names (their names and bytes, in
     order): part of the result cache's key and of the report's resume markers, so an edited
     registry re-evaluates and re-renders.  A missing file counts as ``missing``."""
-    import hashlib
-
     h = hashlib.sha256()
     for p in registry_paths(result_or_scenario, folder):
         h.update(p.name.encode() + b"\0")
@@ -207,6 +198,16 @@ def default_params_dir() -> Path:
     return here.parent / "params"
 
 
+def resolve_registry_path(reg: str, folder: Path) -> Path | None:
+    """A target registry named in a scenario, relative to the scenario's folder; None if it escapes."""
+    if not isinstance(reg, str) or "\x00" in reg:
+        return None
+    p = folder / reg
+    if not within(p, folder):
+        return None
+    return p
+
+
 def target_values(result, target: Target) -> np.ndarray:
     """Per-draw projected values of a target's metric."""
     return result.value(target.metric, target.scope, year=target.year, period=target.period)
@@ -223,8 +224,6 @@ EVALUATION_STATUSES = ("met_reported", "missed_reported", "no_report", "planned"
 
 def last_reported_year(result) -> int:
     """The last calendar year the scenario's pack holds reports for (targets up to it are history)."""
-    from .packs import load_pack
-
     rows = load_pack(result.scenario.pack).actuals
     return max((o["year"] for o in rows), default=int(result.years[0]) - 1)
 
@@ -249,8 +248,6 @@ def reported(result, target: Target) -> dict:
     period: the sum of the yearly reports; when some years are missing, the partial sum is a lower
     bound, which settles a ``>=`` target once it reaches the goal.  Empty dict: no reported figure.
     """
-    from .packs import load_pack
-
     rows = [o for o in load_pack(result.scenario.pack).actuals
             if o["metric"] == target.metric and o["scope"] == target.scope]
     if target.year is not None:

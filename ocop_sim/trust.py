@@ -8,6 +8,8 @@ the planning document in its summary.  Below :mod:`ocop_sim.report` and
 from __future__ import annotations
 
 from .i18n import fmt_percent, t
+from .posterior import load_meta
+from .scenarios import params_file
 
 
 def trust_sentence(scenario, lang: str = "en") -> str:
@@ -15,10 +17,6 @@ def trust_sentence(scenario, lang: str = "en") -> str:
     scores recorded with the scenario's posterior (``ocop-sim calibrate … --backtest``)."""
     bt = None
     if scenario.posterior:
-        from .posterior import load_meta
-
-        from .scenarios import params_file
-
         bt = load_meta(str(params_file(scenario.posterior))).get("backtest")
     if not bt or not bt.get("cutoffs"):
         return t("trust_none", lang)

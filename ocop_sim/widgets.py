@@ -14,9 +14,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, SCHEDULE_LEVERS, Levers, Scenario, assumption_meta, lever_meta,
+from . import plots, report
+from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, Levers, SCHEDULE_LEVERS, Scenario, assumption_meta, lever_meta,
                      schedule_value)
 from .i18n import assumption_text, t, unit_text
+from .io import safe_child
+from .scenarios import deep_merge, load, write_child
+from .simulate import simulate
 
 #: Default year from which a schedule lever's slider value applies.
 FROM_YEAR = 2026
@@ -50,8 +54,6 @@ class Explorer:
 
     def __init__(self, scenario_path: str | Path, lang: str = "en", from_year: int = FROM_YEAR,
                  save_dir: str | Path | None = None):
-        from .scenarios import load
-
         self.path = Path(scenario_path)
         self.loaded = load(self.path, allow_outside=True)
         self.lang = lang
@@ -150,8 +152,6 @@ class Explorer:
 
     def scenario(self) -> Scenario:
         """The starting scenario with the changes applied (validated)."""
-        from .scenarios import deep_merge
-
         raw = deep_merge(self.loaded.raw, self.overrides())
         # the raw mapping names files relative to the scenario (e.g. ``posterior:``): keep the paths
         # the loader resolved, which the changes (levers, key assumptions) never touch
@@ -159,8 +159,6 @@ class Explorer:
 
     # ------------------------------------------------------------------ results
     def result(self):
-        from .simulate import simulate
-
         return simulate(self.scenario(), mode="expected")
 
     def table(self):
@@ -176,7 +174,6 @@ class Explorer:
         import matplotlib.pyplot as plt
         from IPython.display import HTML
 
-        from . import plots, report
 
         table = res.attainment()
         fig, ax = plt.subplots(figsize=(9, 4))
@@ -200,9 +197,6 @@ class Explorer:
         folder (``save_dir``) only: validated before it exists, never over the starting scenario
         or a file it extends, over another scenario only with ``replace`` (a ``.bak`` copy is kept).
         """
-        from .io import safe_child
-        from .scenarios import write_child
-
         path = Path(path)
         if path.parent == Path("."):
             path = safe_child(self.save_dir, path.name)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import ocop_sim
-import ocop_sim.results
+import ocop_sim.version
 from ocop_sim import cache, load
 from ocop_sim.cli import main
 
@@ -24,15 +24,15 @@ def smoke():
 
 @pytest.fixture
 def counting(monkeypatch):
-    """Count calls of the real simulate."""
+    """Count calls of the real simulate (as the cache calls it)."""
     calls = []
-    real = SIM_MODULE.simulate
+    real = cache.simulate
 
     def spy(*a, **k):
         calls.append((a, k))
         return real(*a, **k)
 
-    monkeypatch.setattr(SIM_MODULE, "simulate", spy)
+    monkeypatch.setattr(cache, "simulate", spy)
     return calls
 
 
@@ -95,10 +95,10 @@ def test_changed_seed_draws_mode_sampling_miss(smoke, tmp_path, counting):
 
 def test_changed_model_or_package_version_misses(smoke, tmp_path, counting, monkeypatch):
     cache.cached_simulate(smoke, draws=20, seed=1, cache_dir=tmp_path)
-    monkeypatch.setattr(ocop_sim.results, "MODEL_VERSION", ocop_sim.results.MODEL_VERSION + "-next")
+    monkeypatch.setattr(cache, "MODEL_VERSION", ocop_sim.version.MODEL_VERSION + "-next")
     cache.cached_simulate(smoke, draws=20, seed=1, cache_dir=tmp_path)
     assert len(counting) == 2
-    monkeypatch.setattr(ocop_sim, "__version__", ocop_sim.__version__ + ".dev1")
+    monkeypatch.setattr(cache, "__version__", ocop_sim.version.__version__ + ".dev1")
     cache.cached_simulate(smoke, draws=20, seed=1, cache_dir=tmp_path)
     assert len(counting) == 3
 

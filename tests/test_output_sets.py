@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ocop_sim import cache
 from ocop_sim import io as oio
 from ocop_sim.cli import main
 from ocop_sim.locks import LOCK_FILE, OutputLock
@@ -31,6 +32,7 @@ def no_sim(monkeypatch):
         raise AssertionError("simulated before the output folder was checked")
 
     monkeypatch.setattr(sim, "simulate", boom)
+    monkeypatch.setattr(cache, "simulate", boom)  # the result cache's own name of it
 
 
 def _one_line_exit2(capsys, code, *needles):

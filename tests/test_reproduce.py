@@ -232,13 +232,15 @@ def test_old_manifest_of_another_model_version_says_the_model_changed(tmp_path, 
 
 def test_a_metric_added_since_does_not_fail_the_summary(tmp_path, capsys, monkeypatch):
     """The summary CSV is compared on its own rows: a metric the re-run adds is not a difference."""
-    from ocop_sim import i18n, results
+    from ocop_sim import i18n, metrics, results
 
     manifest = _run_out(tmp_path)
     monkeypatch.setattr(i18n, "CATALOGUE", dict(i18n.CATALOGUE))
-    monkeypatch.setattr(results, "GLOSSARY", dict(results.GLOSSARY))
-    monkeypatch.setattr(results, "_SERIES", dict(results._SERIES))
-    monkeypatch.setattr(results, "METRICS", results.METRICS)
+    # the registry's tables are shared (results, fmt, checks hold them): emptied of the metric again
+    for table in (metrics.GLOSSARY, metrics.SERIES, metrics.LABELS):
+        monkeypatch.setitem(table, "products_4star_plus", None)
+        monkeypatch.delitem(table, "products_4star_plus")
+    monkeypatch.setattr(metrics, "_ORDER", list(metrics._ORDER))
     results.register_metric("products_4star_plus", results._stock_levels(results._lvl("4star", "p5", "n5")),
                             unit="products", kind="stock", description="Products at 4★ or above",
                             label_vi="Sản phẩm đạt 4 sao trở lên", label_en="Products at 4★ or above")

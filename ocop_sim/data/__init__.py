@@ -20,10 +20,10 @@ anything else   rejected         :class:`FactsError` naming the row and the valu
 """
 from __future__ import annotations
 
-import math
-import re
 from pathlib import Path
 
+from ..numbers import FactsError, parse_value  # noqa: F401 - the facts' value rules, known here
+from ..packs import ACTUAL_METRICS, ACTUALS_COLUMNS, Areas, load_pack, parse_actuals  # noqa: F401
 
 __all__ = ["FactsError", "parse_value", "Areas", "areas", "groups", "actuals", "load_actuals_csv",
            "ACTUALS_COLUMNS", "DEFAULT_PACK"]
@@ -31,50 +31,16 @@ __all__ = ["FactsError", "parse_value", "Areas", "areas", "groups", "actuals", "
 DEFAULT_PACK = "dong_nai_2019"
 
 
-class FactsError(ValueError):
-    """A facts or actuals file holds a value that cannot be used; names file, row and field."""
-
-
-_NUM = r"[0-9]+(?:\.[0-9]+)?"
-
-
-def parse_value(raw: str) -> tuple[float, str]:
-    """Parse a facts ``value`` cell by the documented rules; returns (value, kind)."""
-    s = str(raw).strip().replace(",", "")
-    if re.fullmatch(_NUM, s):
-        return float(s), "exact"
-    m = re.fullmatch(rf"({_NUM})\s*-\s*({_NUM})", s)
-    if m:
-        a, b = float(m.group(1)), float(m.group(2))
-        if a > b:
-            raise FactsError(f"range {raw!r}: expected low-high with low <= high")
-        return (a + b) / 2, "range"
-    m = re.fullmatch(rf"~\s*({_NUM})", s)
-    if m:
-        return float(m.group(1)), "approx"
-    if re.fullmatch(rf"(>=|<=|>|<)\s*{_NUM}", s):
-        raise FactsError(f"value {raw!r} is a bound, not a number: expected a plain number, a range a-b or ~n")
-    if re.fullmatch(rf"{_NUM}\s*/\s*{_NUM}", s):
-        raise FactsError(f"value {raw!r} is a ratio, not a number: expected a plain number, a range a-b or ~n")
-    raise FactsError(f"value {raw!r}: expected a plain number, a range a-b or ~n")
-
-
-from ..packs import ACTUAL_METRICS, ACTUALS_COLUMNS, Areas  # noqa: E402
-
 MAX_ACTUALS_BYTES = 5_000_000
 
 
 def areas(pack: str = DEFAULT_PACK) -> Areas:
     """The area table of a pack (default: old Đồng Nai's 11 districts + old Bình Phước)."""
-    from ..packs import load_pack
-
     return load_pack(pack).areas
 
 
 def groups(pack: str = DEFAULT_PACK) -> dict[str, dict]:
     """Product groups (148/QĐ-TTg) of a pack: pool of potential products and shares of new ideas."""
-    from ..packs import load_pack
-
     return load_pack(pack).groups()
 
 
@@ -84,8 +50,6 @@ def load_actuals_csv(path: str | Path | None = None, pack: str = DEFAULT_PACK) -
     The columns are those of :func:`ocop_sim.packs.parse_actuals`; any bad row raises
     :class:`FactsError` naming the file, the row and the field.
     """
-    from ..packs import load_pack, parse_actuals
-
     p = load_pack(pack)
     if path is None:
         return [dict(o) for o in p.actuals]
