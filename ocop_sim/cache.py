@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import OcopError
 from .io import atomic_write_bytes, atomic_write_text
 
 __all__ = ["cache_dir", "cache_key", "cached_simulate", "lookup", "store", "clear", "info", "CacheInfo",
@@ -64,7 +65,7 @@ MAX_META_BYTES = 4_000_000
 _GROUPS = ("stocks", "flows", "params", "spending", "initial")
 
 
-class CacheError(ValueError):
+class CacheError(OcopError, ValueError):
     """A cache entry failed verification (corrupt, foreign, mismatching or of the wrong type)."""
 
 

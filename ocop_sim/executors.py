@@ -47,6 +47,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Sequence
 
+from .errors import OcopError
+
 __all__ = ["Executor", "SerialExecutor", "LocalPoolExecutor", "DaskExecutor", "TaskError", "make_executor",
            "describe_task", "LOCAL_DASK", "plan_chunks", "map_planned"]
 
@@ -86,7 +88,7 @@ clock = time.perf_counter
 log = logging.getLogger("ocop_sim.executors")
 
 
-class TaskError(RuntimeError):
+class TaskError(OcopError, RuntimeError):
     """A mapped task failed; ``.task`` is its index, ``.name`` its description, ``.cause`` the error."""
 
     def __init__(self, index: int, name: str, cause: BaseException):

@@ -44,6 +44,7 @@ import numpy as np
 from . import bayes, scoring
 from .calibrate import ObservationOperator, model_value
 from .config import ASSUMPTION_NAMES, Horizon, Scenario, assumption_meta
+from .errors import OcopError
 from .packs import collapsed_run, decimal_date, load_pack
 
 #: Parameters of the observation model (not model assumptions).
@@ -54,7 +55,7 @@ REPEAT_WINDOW = 0.25
 SHARE_SD = 0.05
 
 
-class CalibrationError(ValueError):
+class CalibrationError(OcopError, ValueError):
     """Calibration cannot proceed (no observations, no convergence); one line."""
 
 

@@ -21,13 +21,15 @@ from __future__ import annotations
 import math
 import re
 
+from .errors import InputError
+
 __all__ = ["NumberError", "parse_number", "parse_int", "is_plain_number_text", "NUMBER_TEXT"]
 
 #: Plain ASCII decimal notation (re.ASCII: ``\d`` would match every Unicode digit).
 NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
-class NumberError(ValueError):
+class NumberError(InputError, ValueError):
     """Text or a value that is not a number by the shared rule; ``str()`` says expected and got."""
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .config import GROUPS, LEVELS, MAX_YEAR, MIN_YEAR, Event
+from .errors import InputError
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 PACK_FILE = "pack.yaml"
@@ -35,7 +36,7 @@ MAX_PACK_BYTES = 2_000_000
 DATE_RE = r"^\d{4}-\d{2}(-\d{2})?$"
 
 
-class PackError(ValueError):
+class PackError(InputError, ValueError):
     """A pack is invalid or missing.  ``str()`` is one line naming the file and field."""
 
     def __init__(self, file: str | Path, field: str, message: str):

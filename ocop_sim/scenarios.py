@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from .config import (ASSUMPTION_NAMES, NAME_RE, SCHEDULE_LEVERS, Assumptions, Horizon, Levers, Scenario,
                      Text)
+from .errors import InputError
 
 MAX_FILE_BYTES = 1_000_000
 MAX_ALIASES = 100
@@ -32,7 +33,7 @@ MAX_YAML_NODES = 20_000
 _BOOL_FIELDS = ("other_ever", "counterfactual", "exogenous", "backlog", "relative")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError, ValueError):
     """A user's scenario (or target registry) is invalid.  ``str()`` is one line."""
 
     def __init__(self, file: str | Path, field: str, message: str):

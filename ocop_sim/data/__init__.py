@@ -24,6 +24,8 @@ import math
 import re
 from pathlib import Path
 
+from ..errors import InputError
+
 
 __all__ = ["FactsError", "parse_value", "Areas", "areas", "groups", "actuals", "load_actuals_csv",
            "ACTUALS_COLUMNS", "DEFAULT_PACK"]
@@ -31,7 +33,7 @@ __all__ = ["FactsError", "parse_value", "Areas", "areas", "groups", "actuals", "
 DEFAULT_PACK = "dong_nai_2019"
 
 
-class FactsError(ValueError):
+class FactsError(InputError, ValueError):
     """A facts or actuals file holds a value that cannot be used; names file, row and field."""
 
 
