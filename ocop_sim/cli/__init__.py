@@ -6,6 +6,11 @@ subcommands share; each command group is one module with ``register(subparsers, 
 import-xlsx), :mod:`.analysis` (sensitivity, goal-seek, optimize, sweep), :mod:`.inference`
 (calibrate, backtest, province), :mod:`.ops` (check, reproduce), :mod:`.scale` (cache) and
 :mod:`.app` (app).  The submodules never import this package's ``__init__`` or :mod:`.main`.
+
+The command functions import the modules that do the work (report → papermill and nbconvert,
+inference → emcee and arviz, app → voilà, ...) when they run, not at the top of the command
+modules: ``ocop-sim --help`` and a mistyped argument answer without loading every command's
+dependencies.
 """
 from .main import main
 from .options import UsageError

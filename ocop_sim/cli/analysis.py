@@ -1,8 +1,8 @@
 """``ocop-sim sensitivity | goal-seek | optimize | sweep``: planning analytics.
 
-Registered by :func:`register`.  Every argument is
-checked before anything is written (bad argument: one line on stderr, exit 2).  ``goal-seek``
-exits 1 when no value within the lever's bounds reaches the target (an answer, not a user error).
+Registered by :func:`register`.  Every argument is checked before anything is written (bad
+argument: one line on stderr, exit 2).  ``goal-seek`` exits 1 when no value within the lever's
+bounds reaches the target (an answer, not a user error).
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """``ocop-sim calibrate | backtest | province``: Bayesian calibration, leak-free backtests, packs.
 
-Registered by :func:`register`.  Arguments are checked before anything
-runs or is written (bad argument: one line on stderr, exit 2).  A posterior that does not
-converge is refused with the failing diagnostics (exit 1): it is never reported or written.
+Registered by :func:`register`.  Arguments are checked before anything runs or is written (bad
+argument: one line on stderr, exit 2).  A posterior that does not converge is refused with the
+failing diagnostics (exit 1): it is never reported or written.
 """
 from __future__ import annotations
 
