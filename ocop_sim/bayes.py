@@ -57,6 +57,8 @@ from pathlib import Path
 import numpy as np
 from scipy import special as _sp
 
+from .errors import InputError, OcopError
+
 __all__ = [
     "Prior", "PriorSet", "Posterior", "sample_posterior", "NotConvergedError",
     "PosteriorFileError", "plot_trace", "plot_pair", "KINDS", "AUTOCORR_FACTOR",
@@ -81,11 +83,11 @@ FILE_FORMAT = 1
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-class NotConvergedError(ValueError):
+class NotConvergedError(OcopError, ValueError):
     """A posterior failed its convergence diagnostics."""
 
 
-class PosteriorFileError(ValueError):
+class PosteriorFileError(InputError, ValueError):
     """A saved posterior is missing, unreadable, tampered with or inconsistent."""
 
 

@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Scenario
+from .errors import OcopError
 from .io import atomic_write_bytes, atomic_write_text, safe_child
 from .packs import load_pack
 from .results import Result, RunArrays
@@ -76,7 +77,7 @@ MAX_META_BYTES = 4_000_000
 _GROUPS = ("stocks", "flows", "params", "spending", "initial")
 
 
-class CacheError(ValueError):
+class CacheError(OcopError, ValueError):
     """A cache entry failed verification (corrupt, foreign, mismatching or of the wrong type)."""
 
 

@@ -32,11 +32,12 @@ from . import data as _data
 from . import levers as _levers
 from . import model
 from .config import ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, SCHEDULE_LEVERS, Scenario
+from .errors import OcopError
 
 _sim = importlib.import_module("ocop_sim.simulate")  # the module: ``ocop_sim.simulate`` is also a function
 
 
-class EngineUnavailable(RuntimeError):
+class EngineUnavailable(OcopError, RuntimeError):
     """numba is not installed (or cannot compile here): use ``simulate.run_block``."""
 
 

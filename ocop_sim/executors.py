@@ -50,6 +50,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Sequence
 
+from .errors import OcopError
 from .signals import KillablePool, stop_on_signals, stopping, terminate_workers
 
 __all__ = ["Executor", "SerialExecutor", "LocalPoolExecutor", "DaskExecutor", "TaskError", "make_executor",
@@ -91,7 +92,7 @@ clock = time.perf_counter
 log = logging.getLogger("ocop_sim.executors")
 
 
-class TaskError(RuntimeError):
+class TaskError(OcopError, RuntimeError):
     """A mapped task failed; ``.task`` is its index, ``.name`` its description, ``.cause`` the error."""
 
     def __init__(self, index: int, name: str, cause: BaseException):

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import assets
 from .io import atomic_write_text, safe_child
-
-#: The repository's docs folder (the guide is not installed with the package).
-DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def guide_path(lang: str) -> Path | None:
     """``docs/guide.<lang>.md`` when it exists, else None."""
-    p = DOCS / f"guide.{'vi' if lang == 'vi' else 'en'}.md"
+    p = assets.doc(f"guide.{'vi' if lang == 'vi' else 'en'}.md")
     return p if p.is_file() else None
 
 

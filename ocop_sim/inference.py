@@ -48,6 +48,7 @@ import numpy as np
 from . import bayes, engine, scoring
 from .calibrate import ObservationOperator, model_value
 from .config import ASSUMPTION_NAMES, Horizon, Scenario, assumption_meta
+from .errors import OcopError
 from .io import atomic_write_text
 from .packs import collapsed_run, decimal_date, load_pack
 from .posterior import OBS_PARAMS, SHOCK_PREFIX, inflow_path  # noqa: F401 - also known here
@@ -61,7 +62,7 @@ REPEAT_WINDOW = 0.25
 SHARE_SD = 0.05
 
 
-class CalibrationError(ValueError):
+class CalibrationError(OcopError, ValueError):
     """Calibration cannot proceed (no observations, no convergence); one line."""
 
 

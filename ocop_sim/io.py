@@ -6,8 +6,10 @@ import re
 import tempfile
 from pathlib import Path
 
+from .errors import InputError
 
-class OutputPathError(ValueError):
+
+class OutputPathError(InputError, ValueError):
     """An output path would escape its output folder."""
 
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 import re
 
+from .errors import InputError
+
 __all__ = ["FactsError", "NumberError", "parse_number", "parse_int", "parse_value", "is_plain_number_text",
            "NUMBER_TEXT"]
 
@@ -28,7 +30,7 @@ __all__ = ["FactsError", "NumberError", "parse_number", "parse_int", "parse_valu
 NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
-class NumberError(ValueError):
+class NumberError(InputError, ValueError):
     """Text or a value that is not a number by the shared rule; ``str()`` says expected and got."""
 
 
@@ -152,7 +154,7 @@ def quoted_numbers(model, data, path: str = "") -> list[tuple[str, str]]:
 # (the rules of the table in ocop_sim.data's docstring; also known as ocop_sim.data.parse_value)
 
 
-class FactsError(ValueError):
+class FactsError(InputError, ValueError):
     """A facts or actuals file holds a value that cannot be used; names file, row and field."""
 
 

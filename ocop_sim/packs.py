@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .config import ASSUMPTION_NAMES, GROUPS, LEVELS, MAX_YEAR, MIN_YEAR, Event, assumption_meta
+from .errors import InputError
 from .io import atomic_write_text
 from .numbers import FactsError, parse_int, parse_number, parse_value
 from .reading import format_validation_error, read_yaml
@@ -41,7 +42,7 @@ MAX_PACK_BYTES = 2_000_000
 DATE_RE = r"^\d{4}-\d{2}(-\d{2})?$"
 
 
-class PackError(ValueError):
+class PackError(InputError, ValueError):
     """A pack is invalid or missing.  ``str()`` is one line naming the file and field."""
 
     def __init__(self, file: str | Path, field: str, message: str):

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from .errors import OcopError
 from .io import atomic_write_bytes
 
 #: Page format and margins of every PDF.
@@ -66,7 +67,7 @@ FOOTER = ('<div style="font-family: DejaVu Sans, sans-serif; font-size: 8px; col
 HEADER = "<div></div>"
 
 
-class PdfError(RuntimeError):
+class PdfError(OcopError, RuntimeError):
     """No browser to print with, or a page that could not be printed."""
 
 

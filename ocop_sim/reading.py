@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .config import Assumptions, Horizon, Levers, Scenario, Text
+from .errors import InputError
 
 __all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_EXPANDED_VALUES", "MAX_FILE_BYTES", "MAX_YAML_NODES", "ScenarioError",
            "format_validation_error", "read_yaml", "within"]
@@ -31,7 +32,7 @@ MAX_EXPANDED_VALUES = 200_000
 MAX_YAML_NODES = 20_000
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError, ValueError):
     """A user's scenario (or target registry) is invalid.  ``str()`` is one line."""
 
     def __init__(self, file: str | Path, field: str, message: str):

@@ -1,4 +1,4 @@
-"""Excel workbook of a run and the import-xlsx round trip (ocop_sim.excel, ocop_sim.cli_excel)."""
+"""Excel workbook of a run and the import-xlsx round trip (ocop_sim.excel, ocop_sim.cli.excel)."""
 from __future__ import annotations
 
 import math

@@ -49,7 +49,7 @@ import numpy as np
 import ocop_sim
 from ocop_sim import config, engine, i18n, load, results, simulate
 from ocop_sim.checks import checksum_arrays
-from ocop_sim.cli_ops import reproduce
+from ocop_sim.cli.ops import reproduce
 
 extended, smoke, recorded = sys.argv[1] == "extended", sys.argv[2], sys.argv[3]
 if extended:

@@ -444,7 +444,7 @@ def test_mutated_cache_entries(cache_entry, data):
                       .map(__import__("json").dumps)))
 def test_random_manifests(work, text):
     """``reproduce``'s manifest reader: a manifest or a ScenarioError naming the file, nothing else."""
-    from ocop_sim.cli_ops import read_run_manifest
+    from ocop_sim.cli.ops import read_run_manifest
 
     TRIED["manifest"] += 1
     p = _write(work.parent / "m.json", text.encode("utf-8", "surrogatepass"))

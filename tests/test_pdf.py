@@ -27,7 +27,7 @@ def test_pdf_without_browser_exits_2_before_work(tmp_path, capsys, monkeypatch):
 
 
 def test_format_list_parsed():
-    from ocop_sim.cli_report import _formats
+    from ocop_sim.cli.report import _formats
 
     assert _formats("HTML, pdf,xlsx,pdf") == ("html", "pdf", "xlsx")
 

@@ -1,16 +1,17 @@
 """``ocop-sim sensitivity | goal-seek | optimize | sweep``: planning analytics.
 
-Registers itself in :data:`ocop_sim.cli.EXTRA_COMMANDS` at import time.  Every argument is
-checked before anything is written (bad argument: one line on stderr, exit 2).  ``goal-seek``
-exits 1 when no value within the lever's bounds reaches the target (an answer, not a user error).
+Registered by :func:`register`.  Every argument is checked before anything is written (bad
+argument: one line on stderr, exit 2).  ``goal-seek`` exits 1 when no value within the lever's
+bounds reaches the target (an answer, not a user error).
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from .cli import EXTRA_COMMANDS, UsageError, _draws, _jobs, _scheduler, _seed, bounded_int, executor_from_args
-from .scenarios import check_child_out
+from . import options
+from .options import UsageError, bounded_int
+from ..scenarios import check_child_out
 
 
 def _year(text: str) -> int:
@@ -40,7 +41,7 @@ def _probability(text: str) -> float:
 
 
 def _load(args):
-    from .scenarios import load
+    from ..scenarios import load
 
     return load(args.scenario, allow_outside=args.allow_outside)
 
@@ -66,7 +67,7 @@ def _check_year(sc, year: int, flag: str) -> None:
 
 def cmd_sensitivity(args) -> int:
     """Tornado (one at a time), Morris or Sobol sensitivity of a metric (expected mode)."""
-    from . import sensitivity as sens
+    from .. import sensitivity as sens
 
     sc = _load(args).scenario
     years = args.years or [args.year]
@@ -76,13 +77,13 @@ def cmd_sensitivity(args) -> int:
         df = sens.tornado(sc, args.metric, args.year, args.scope)
         df = df.head(args.top)
     else:
-        with executor_from_args(args) as executor:
+        with options.executor_from_args(args) as executor:
             df = sens.global_indices(sc, args.metric, years, args.method, n=args.n, scope=args.scope,
                                      top=args.top, seed=args.seed or 0, executor=executor)
     text = df.to_string(index=False, float_format=lambda x: f"{x:.4g}")
     print(text)
     if out is not None:
-        from .io import atomic_write_text
+        from ..io import atomic_write_text
 
         atomic_write_text(out, df.to_csv(index=False))
         print(f"wrote {out}")
@@ -100,11 +101,9 @@ def _configure_sensitivity(p: argparse.ArgumentParser) -> None:
                    help="Sobol base samples / Morris trajectories")
     p.add_argument("--top", type=bounded_int("rows", 1, 10_000), default=10,
                    help="rows shown (oat) / factors kept (morris, sobol)")
-    p.add_argument("--seed", type=_seed, default=None)
-    p.add_argument("--jobs", type=_jobs, default=1, help="worker processes (morris, sobol)")
-    p.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS",
-                   help="evaluate the sample on a Dask scheduler (tcp://host:port, or local-dask)")
-    p.add_argument("--out", default=None, help="CSV file of the table")
+    options.include(p, options.seed(), options.jobs(help="worker processes (morris, sobol)"),
+                    options.scheduler("evaluate the sample on a Dask scheduler (tcp://host:port, or local-dask)"),
+                    options.out("CSV file of the table"))
 
 
 # ----------------------------------------------------------------------------- goal seek
@@ -112,7 +111,7 @@ def _configure_sensitivity(p: argparse.ArgumentParser) -> None:
 
 def cmd_goal_seek(args) -> int:
     """Smallest scaling of a lever's schedule meeting a target (exit 1 if unreachable)."""
-    from . import goalseek as gs
+    from .. import goalseek as gs
 
     ld = _load(args)
     sc = ld.scenario
@@ -146,8 +145,8 @@ def _write_lever_yaml(ld, out: Path, levers: dict, note: str, replace: bool = Fa
     import datetime as _dt
     import re
 
-    from .config import NAME_RE
-    from .scenarios import write_child
+    from ..config import NAME_RE
+    from ..scenarios import write_child
 
     name = out.stem if re.fullmatch(NAME_RE, out.stem) else f"{ld.scenario.name}_analysis"
     today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
@@ -166,13 +165,10 @@ def _configure_goal_seek(p: argparse.ArgumentParser) -> None:
     p.add_argument("--probability", type=_probability, default=None,
                    help="required probability (Monte Carlo with common random numbers); default: expected mode")
     p.add_argument("--from-year", type=_year, default=None, help="scale only the level from this year on")
-    p.add_argument("--draws", type=_draws, default=200)
-    p.add_argument("--seed", type=_seed, default=None)
-    p.add_argument("--lang", choices=["en", "vi"], default="en")
+    options.include(p, options.draws(200), options.seed(), options.lang())
     p.add_argument("--max-factor", type=_number, default=100.0,
                    help="largest factor tried (also capped by the lever's bound); default 100")
-    p.add_argument("--out", default=None, help="scenario YAML with the resulting schedule")
-    p.add_argument("--force", action="store_true", help="replace an existing --out file (a .bak copy is kept)")
+    options.include(p, options.out("scenario YAML with the resulting schedule"), options.force())
 
 
 # ----------------------------------------------------------------------------- optimize
@@ -187,8 +183,8 @@ def _min_line(text: str) -> tuple[str, float]:
 
 def cmd_optimize(args) -> int:
     """Best split of a yearly budget across the budget lines of the lever registry; writes it as a scenario."""
-    from . import optimize as opt
-    from .scenarios import read_yaml
+    from .. import optimize as opt
+    from ..scenarios import read_yaml
 
     ld = _load(args)
     sc = ld.scenario
@@ -222,11 +218,8 @@ def _configure_optimize(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-line", type=_min_line, nargs="+", default=None, metavar="NAME=VALUE",
                    help="minimum per budget line [bn VND/year]")
     p.add_argument("--from-year", type=_year, default=None)
-    p.add_argument("--draws", type=_draws, default=200)
-    p.add_argument("--seed", type=_seed, default=None)
-    p.add_argument("--lang", choices=["en", "vi"], default="en")
-    p.add_argument("--out", required=True, help="scenario YAML with the best split")
-    p.add_argument("--force", action="store_true", help="replace an existing --out file (a .bak copy is kept)")
+    options.include(p, options.draws(200), options.seed(), options.lang(),
+                    options.out("scenario YAML with the best split", required=True), options.force())
 
 
 # ----------------------------------------------------------------------------- sweep
@@ -234,9 +227,9 @@ def _configure_optimize(p: argparse.ArgumentParser) -> None:
 
 def cmd_sweep(args) -> int:
     """Run a scenario's sweep: block as one batch; writes outcomes.csv and rules.csv/.txt."""
-    from .io import atomic_write_text, check_out_dir, safe_child
-    from .locks import OutputLock
-    from .sweep import RULES_EXPLANATION, rules_table, run_sweep
+    from ..io import atomic_write_text, check_out_dir, safe_child
+    from ..locks import OutputLock
+    from ..sweep import RULES_EXPLANATION, rules_table, run_sweep
 
     ld = _load(args)
     sc = ld.scenario
@@ -246,7 +239,7 @@ def cmd_sweep(args) -> int:
     paths = [safe_child(out, n) for n in ("outcomes.csv", "rules.csv", "rules.txt")]
     check_out_dir(out)  # a file or a read-only folder: exit 2 now, not after the sweep
     # one run per folder, as run and report: a second sweep on the same --out fails fast (exit 2)
-    with OutputLock(out), executor_from_args(args) as executor:
+    with OutputLock(out), options.executor_from_args(args) as executor:
         outcomes = run_sweep(sc, executor=executor, folder=ld.path.parent)
         rules = rules_table(outcomes, sc.sweep)
         atomic_write_text(paths[0], outcomes.to_csv(index=False))
@@ -260,12 +253,13 @@ def cmd_sweep(args) -> int:
 
 def _configure_sweep(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario")
-    p.add_argument("--jobs", type=_jobs, default=1)
-    p.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS")
-    p.add_argument("--out", required=True, help="output folder")
+    options.include(p, options.jobs(), options.scheduler(), options.out("output folder", required=True))
 
 
-EXTRA_COMMANDS["sensitivity"] = (cmd_sensitivity, _configure_sensitivity)
-EXTRA_COMMANDS["goal-seek"] = (cmd_goal_seek, _configure_goal_seek)
-EXTRA_COMMANDS["optimize"] = (cmd_optimize, _configure_optimize)
-EXTRA_COMMANDS["sweep"] = (cmd_sweep, _configure_sweep)
+def register(subparsers, common) -> None:
+    """Add ``sensitivity``, ``goal-seek``, ``optimize`` and ``sweep``; ``common`` holds the options every
+    subcommand takes."""
+    options.add_command(subparsers, "sensitivity", cmd_sensitivity, _configure_sensitivity, common)
+    options.add_command(subparsers, "goal-seek", cmd_goal_seek, _configure_goal_seek, common)
+    options.add_command(subparsers, "optimize", cmd_optimize, _configure_optimize, common)
+    options.add_command(subparsers, "sweep", cmd_sweep, _configure_sweep, common)

@@ -1,6 +1,6 @@
 """``ocop-sim check`` (reality checks) and ``ocop-sim reproduce`` (re-run a manifest, confirm equality).
 
-Registers itself in :data:`ocop_sim.cli.EXTRA_COMMANDS` at import time.
+Registered by :func:`register`.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .cli import EXTRA_COMMANDS, _draws, _seed
+from . import options
 
 #: A run manifest is small (the resolved scenario is a few kB): refuse anything far larger.
 MAX_MANIFEST_BYTES = 5_000_000
@@ -19,11 +19,11 @@ SUMMARY_RTOL = 1e-12
 
 def cmd_check(args) -> int:
     """Run scenarios and evaluate their reality checks (exit 1 if any check fails)."""
-    from .cache import cached_simulate
-    from .checks import format_checks, run_checks
-    from .scenarios import load
+    from ..cache import cached_simulate
+    from ..checks import format_checks, run_checks
+    from ..scenarios import load
 
-    from .resources import check_memory
+    from ..resources import check_memory
 
     loaded = [load(p, allow_outside=args.allow_outside) for p in args.scenarios]
     for ld in loaded:  # a run that cannot fit in memory is refused before any work (exit 2)
@@ -42,10 +42,7 @@ def cmd_check(args) -> int:
 
 def _configure_check(p) -> None:
     p.add_argument("scenarios", nargs="+")
-    p.add_argument("--draws", type=_draws, default=None)
-    p.add_argument("--seed", type=_seed, default=None)
-    p.add_argument("--mode", choices=["monte_carlo", "expected"], default="monte_carlo")
-    p.add_argument("--lang", choices=["en", "vi"], default="en")
+    options.include(p, options.draws(), options.seed(), options.mode(), options.lang())
 
 
 # ----------------------------------------------------------------------------- reproduce
@@ -53,7 +50,7 @@ def _configure_check(p) -> None:
 
 def read_run_manifest(path: str | Path) -> dict[str, Any]:
     """Read a run manifest (JSON); a missing, unreadable or malformed one is a ScenarioError."""
-    from .scenarios import ScenarioError
+    from ..scenarios import ScenarioError
 
     p = Path(path)
     label = str(path)
@@ -125,7 +122,7 @@ def _compared_arrays(m: dict, res) -> list[str]:
     """The arrays the manifest's checksum covered: as recorded (``compared``), or, in a manifest
     written before that was recorded, every stock and flow of the re-run with the parameters and
     spending of the assumptions and levers its resolved scenario had."""
-    from .checks import checksum_arrays
+    from ..checks import checksum_arrays
 
     rec = m.get("compared")
     if isinstance(rec, dict) and isinstance(rec.get("results_checksum"), list):
@@ -143,9 +140,9 @@ def _compared_arrays(m: dict, res) -> list[str]:
 def model_changes(m: dict, scenario) -> list[str]:
     """How the installed model differs from the one that wrote manifest ``m``: versions recorded
     and installed, and fields the schema gained since (empty if nothing changed)."""
-    from .config import SCHEMA_VERSION
-    from .results import MODEL_VERSION
-    from .scenarios import added_fields
+    from ..config import SCHEMA_VERSION
+    from ..results import MODEL_VERSION
+    from ..scenarios import added_fields
 
     out = []
     for key, now in (("model_version", MODEL_VERSION), ("schema_version", SCHEMA_VERSION)):
@@ -172,10 +169,10 @@ def reproduce(manifest_path: str | Path) -> tuple[bool, str]:
     """
     from pydantic import ValidationError
 
-    from .checks import results_checksum
-    from .config import Scenario
-    from .scenarios import ScenarioError, dump_hash, format_validation_error, scenario_hash
-    from .simulate import simulate
+    from ..checks import results_checksum
+    from ..config import Scenario
+    from ..scenarios import ScenarioError, dump_hash, format_validation_error, scenario_hash
+    from ..simulate import simulate
 
     label = str(manifest_path)
     m = read_run_manifest(manifest_path)
@@ -211,8 +208,8 @@ def reproduce(manifest_path: str | Path) -> tuple[bool, str]:
     if res.draws != m["draws"] or res.seed != m["seed"]:
         return False, f"settings: recorded draws={m['draws']}, seed={m['seed']}; re-run draws={res.draws}, seed={res.seed}"
     notes = []
-    from . import __version__
-    from .checks import data_hash
+    from .. import __version__
+    from ..checks import data_hash
 
     if isinstance(m.get("data_hash"), str) and m["data_hash"] != data_hash(sc.pack):
         notes.append(f"the packaged data of pack {sc.pack} (pack.yaml, actuals.csv) differ from the recorded data_hash")
@@ -259,5 +256,7 @@ def _configure_reproduce(p) -> None:
     p.add_argument("manifest", help="run manifest JSON (<name>_manifest.json written by run --out or report)")
 
 
-EXTRA_COMMANDS["check"] = (cmd_check, _configure_check)
-EXTRA_COMMANDS["reproduce"] = (cmd_reproduce, _configure_reproduce)
+def register(subparsers, common) -> None:
+    """Add ``check`` and ``reproduce``; ``common`` holds the options every subcommand takes."""
+    options.add_command(subparsers, "check", cmd_check, _configure_check, common)
+    options.add_command(subparsers, "reproduce", cmd_reproduce, _configure_reproduce, common)

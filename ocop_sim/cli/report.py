@@ -1,13 +1,14 @@
 """``ocop-sim report`` and ``ocop-sim compare``: the batch runner on the command line.
 
-Registers itself in :data:`ocop_sim.cli.EXTRA_COMMANDS` at import time.
+Registered by :func:`register`.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .cli import EXTRA_COMMANDS, _draws, _jobs, _scheduler, _seed
+from . import options
+from .options import UsageError
 
 
 def _timeout(text: str) -> float:
@@ -44,11 +45,10 @@ def _print_failures(batch) -> None:
 
 def cmd_report(args) -> int:
     """Render scenario reports (notebook, HTML, CSV, Excel) and index.html into --out."""
-    from .cli import UsageError
-    from .report import LANG_CHOICES, run_batch
+    from ..report import LANG_CHOICES, run_batch
 
     if "pdf" in args.format:  # before any work: say what is missing, exit 2
-        from .pdf import missing
+        from ..pdf import missing
 
         why = missing()
         if why:
@@ -70,7 +70,7 @@ def cmd_report(args) -> int:
 
 def cmd_compare(args) -> int:
     """Render the comparison report of several scenarios into --out."""
-    from .report import LANG_CHOICES, run_compare
+    from ..report import LANG_CHOICES, run_compare
 
     batch = run_compare(args.scenarios, args.out, langs=LANG_CHOICES[args.lang], draws=args.draws, seed=args.seed,
                         timeout=args.timeout, use_cache=not args.no_cache)
@@ -83,11 +83,8 @@ def cmd_compare(args) -> int:
 
 def _configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenarios", nargs="+")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--jobs", type=_jobs, default=2, help="worker processes")
-    p.add_argument("--lang", choices=["vi", "en", "both"], default="both")
-    p.add_argument("--draws", type=_draws, default=None)
-    p.add_argument("--seed", type=_seed, default=None)
+    options.include(p, options.out("output folder", required=True), options.jobs(2, help="worker processes"),
+                    options.lang(("vi", "en", "both"), "both"), options.draws(), options.seed())
     p.add_argument("--timeout", type=_timeout, default=600.0, help="per-cell execution timeout [s]")
     p.add_argument("--format", type=_formats, default=("html", "xlsx"), metavar="LIST",
                    help="comma-separated outputs from html,pdf,xlsx (default html,xlsx; pdf needs Chromium)")
@@ -99,20 +96,19 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
                    help="render the calibration and backtest report of this scenario, if in the batch "
                         "(default: baseline)")
     p.add_argument("--no-calibration", action="store_true", help="no calibration report")
-    p.add_argument("--no-cache", action="store_true", help="simulate again; neither read nor write the result cache")
-    p.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS",
-                   help="run the simulations on a Dask scheduler (tcp://host:port, or local-dask)")
+    options.include(p, options.no_cache(),
+                    options.scheduler("run the simulations on a Dask scheduler (tcp://host:port, or local-dask)"))
 
 
 def _configure_compare(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenarios", nargs="+")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--lang", choices=["vi", "en", "both"], default="en")
-    p.add_argument("--draws", type=_draws, default=None)
-    p.add_argument("--seed", type=_seed, default=None)
+    options.include(p, options.out("output folder", required=True), options.lang(("vi", "en", "both"), "en"),
+                    options.draws(), options.seed())
     p.add_argument("--timeout", type=_timeout, default=600.0, help="per-cell execution timeout [s]")
-    p.add_argument("--no-cache", action="store_true", help="simulate again; neither read nor write the result cache")
+    options.include(p, options.no_cache())
 
 
-EXTRA_COMMANDS["report"] = (cmd_report, _configure_report)
-EXTRA_COMMANDS["compare"] = (cmd_compare, _configure_compare)
+def register(subparsers, common) -> None:
+    """Add ``report`` and ``compare``; ``common`` holds the options every subcommand takes."""
+    options.add_command(subparsers, "report", cmd_report, _configure_report, common)
+    options.add_command(subparsers, "compare", cmd_compare, _configure_compare, common)

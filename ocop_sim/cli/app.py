@@ -1,13 +1,13 @@
 """``ocop-sim app``: the explorer as a web page (Voilà), on loopback with a token.
 
-Registers itself in :data:`ocop_sim.cli.EXTRA_COMMANDS` at import time.
+Registered by :func:`register`.
 """
 from __future__ import annotations
 
 import argparse
 import ipaddress
 
-from .cli import EXTRA_COMMANDS
+from . import options
 
 DEFAULT_SCENARIO = "params/baseline.yaml"
 
@@ -31,7 +31,7 @@ def _ip(text: str) -> str:
 
 def cmd_app(args) -> int:
     """Serve the scenario explorer as a web page (sliders, live targets, band, goal seek, save)."""
-    from .app import DEFAULT_PORT, serve
+    from ..app import DEFAULT_PORT, serve
 
     serve(args.scenario, port=args.port or DEFAULT_PORT, lang=args.lang, ip=args.ip,
           open_browser=not args.no_browser)
@@ -42,10 +42,12 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
                    help=f"starting scenario; its folder is where 'Save as scenario' writes (default {DEFAULT_SCENARIO})")
     p.add_argument("--port", type=_port, default=None, help="port on the address (default 8866)")
-    p.add_argument("--lang", choices=["vi", "en"], default="vi", help="language the page opens in (switchable)")
+    options.include(p, options.lang(("vi", "en"), "vi", help="language the page opens in (switchable)"))
     p.add_argument("--ip", type=_ip, default="127.0.0.1",
                    help="address to listen on (default loopback only; the token is always required)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
 
 
-EXTRA_COMMANDS["app"] = (cmd_app, _configure)
+def register(subparsers, common) -> None:
+    """Add ``app``; ``common`` holds the options every subcommand takes."""
+    options.add_command(subparsers, "app", cmd_app, _configure, common)

@@ -1,19 +1,20 @@
 """``ocop-sim export-xlsx`` and ``ocop-sim import-xlsx``: the Excel round trip for planners.
 
-Registers itself in :data:`ocop_sim.cli.EXTRA_COMMANDS` at import time.
+Registered by :func:`register`.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from .cli import EXTRA_COMMANDS, UsageError, _draws, _seed
+from . import options
+from .options import UsageError
 
 
 def cmd_export_xlsx(args) -> int:
     """Simulate a scenario and write its Excel workbook (levers and assumptions editable)."""
-    from .excel import write_workbook
-    from .scenarios import load
-    from .simulate import simulate
+    from ..excel import write_workbook
+    from ..scenarios import load
+    from ..simulate import simulate
 
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
@@ -29,17 +30,14 @@ def cmd_export_xlsx(args) -> int:
 
 def _configure_export(p) -> None:
     p.add_argument("scenario", help="scenario YAML")
-    p.add_argument("--out", required=True, help="workbook to write (.xlsx)")
-    p.add_argument("--draws", type=_draws, default=None)
-    p.add_argument("--seed", type=_seed, default=None)
-    p.add_argument("--mode", choices=["monte_carlo", "expected"], default="monte_carlo")
-    p.add_argument("--lang", choices=["en", "vi"], default="en")
+    options.include(p, options.out("workbook to write (.xlsx)", required=True), options.draws(), options.seed(),
+                    options.mode(), options.lang())
 
 
 def cmd_import_xlsx(args) -> int:
     """Read a workbook edited in Excel into a validated scenario YAML that extends the original."""
-    from .excel import changed_names, import_workbook
-    from .scenarios import load
+    from ..excel import changed_names, import_workbook
+    from ..scenarios import load
 
     ld = import_workbook(args.workbook, args.out, base=args.scenario, name=args.name,
                          allow_outside=args.allow_outside, check_base=not args.any_base)
@@ -54,11 +52,13 @@ def _configure_import(p) -> None:
     p.add_argument("workbook", help="the .xlsx written by export-xlsx or the report, edited in Excel")
     p.add_argument("--scenario", default=None,
                    help="the base scenario YAML (default: the file named in the workbook's manifest)")
-    p.add_argument("--out", required=True, help="scenario YAML to write (.yaml); holds only the changes")
+    options.include(p, options.out("scenario YAML to write (.yaml); holds only the changes", required=True))
     p.add_argument("--name", default=None, help="name of the new scenario (default: the --out file's stem)")
     p.add_argument("--any-base", action="store_true",
                    help="compare against the base even if it changed since the workbook was written")
 
 
-EXTRA_COMMANDS["export-xlsx"] = (cmd_export_xlsx, _configure_export)
-EXTRA_COMMANDS["import-xlsx"] = (cmd_import_xlsx, _configure_import)
+def register(subparsers, common) -> None:
+    """Add ``export-xlsx`` and ``import-xlsx``; ``common`` holds the options every subcommand takes."""
+    options.add_command(subparsers, "export-xlsx", cmd_export_xlsx, _configure_export, common)
+    options.add_command(subparsers, "import-xlsx", cmd_import_xlsx, _configure_import, common)

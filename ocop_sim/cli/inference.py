@@ -1,8 +1,8 @@
 """``ocop-sim calibrate | backtest | province``: Bayesian calibration, leak-free backtests, packs.
 
-Registers itself in :data:`ocop_sim.cli.EXTRA_COMMANDS`.  Arguments are checked before anything
-runs or is written (bad argument: one line on stderr, exit 2).  A posterior that does not
-converge is refused with the failing diagnostics (exit 1): it is never reported or written.
+Registered by :func:`register`.  Arguments are checked before anything runs or is written (bad
+argument: one line on stderr, exit 2).  A posterior that does not converge is refused with the
+failing diagnostics (exit 1): it is never reported or written.
 """
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
-from .cli import EXTRA_COMMANDS, UsageError, _draws, _seed
+from . import options
+from .options import UsageError
 
 
 def _year(text: str) -> int:
@@ -47,7 +48,7 @@ def _out_file(path: str | None, suffixes: tuple[str, ...], flag: str) -> Path | 
 
 
 def _load_all(paths, allow_outside: bool):
-    from .scenarios import load
+    from ..scenarios import load
 
     return [load(p, allow_outside=allow_outside) for p in paths]
 
@@ -72,7 +73,7 @@ def _progress(quiet: bool):
 
 def cmd_calibrate(args) -> int:
     """Bayesian calibration: a posterior over the uncertain parameters given a pack's reports."""
-    from . import inference as inf
+    from .. import inference as inf
 
     ld = _history(_load_all([args.scenario], args.allow_outside)[0], "scenario")
     pool = [_history(p, "--pool") for p in _load_all(args.pool or [], args.allow_outside)]
@@ -125,7 +126,7 @@ def cmd_calibrate(args) -> int:
 
 
 def _backtest_scores(scenario, year: int, pool, draws: int, seed: int, kw: dict) -> dict:
-    from . import inference as inf
+    from .. import inference as inf
 
     return inf.backtest(scenario, year, draws=draws, seed=seed, pool_with=pool, **kw).scores
 
@@ -146,7 +147,7 @@ def _backtests(scenario, years, pool, args, kw) -> list[dict]:
 
 def cmd_backtest(args) -> int:
     """Leak-free backtest: fit on what was known by a year, score the forecast of later reports."""
-    from . import inference as inf
+    from .. import inference as inf
 
     ld = _history(_load_all([args.scenario], args.allow_outside)[0], "scenario")
     pool = [_history(p, "--pool") for p in _load_all(args.pool or [], args.allow_outside)]
@@ -180,7 +181,7 @@ def cmd_backtest(args) -> int:
 
 def cmd_province(args) -> int:
     """Province data packs: ``init NAME --out DIR`` writes a documented skeleton; ``show PACK``."""
-    from .packs import describe, load_pack, write_skeleton
+    from ..packs import describe, load_pack, write_skeleton
 
     if args.action == "init":
         if not args.name or not args.out:
@@ -206,10 +207,10 @@ def _jobs(text: str) -> int:
 
 
 def _configure_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--jobs", type=_jobs, default=1, help="backtest cut-offs run side by side in this many processes")
+    options.include(p, options.jobs(help="backtest cut-offs run side by side in this many processes", type=_jobs))
     p.add_argument("--pool", nargs="+", default=None, metavar="SCENARIO",
                    help="history scenarios of other provinces to pool with (partial pooling)")
-    p.add_argument("--seed", type=_seed, default=0)
+    options.include(p, options.seed(0))
     p.add_argument("--steps", type=_steps, default=1000,
                    help="sampler steps per chunk (convergence is checked after each)")
     p.add_argument("--max-steps", type=_steps, default=32000,
@@ -222,12 +223,12 @@ def _configure_calibrate(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="a history scenario (e.g. params/history.yaml)")
     p.add_argument("--until", type=_year, default=None, help="use only what was known by the end of this year")
     p.add_argument("--fit", nargs="+", default=None, metavar="NAME", help="parameters to infer (default: all with a prior)")
-    p.add_argument("--out", default=None, help="posterior file to write (.npz, with a .json sidecar)")
-    p.add_argument("--json", default=None, help="summary as JSON")
+    options.include(p, options.out("posterior file to write (.npz, with a .json sidecar)"),
+                    options.json("summary as JSON"))
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument("--backtest", type=_year, nargs="+", default=None, metavar="YEAR",
                    help="also run leak-free backtests at these cut-offs and record their scores with the posterior")
-    p.add_argument("--draws", type=_draws, default=1000, help="posterior predictive draws of the backtests")
+    options.include(p, options.draws(1000, help="posterior predictive draws of the backtests"))
     p.add_argument("--pool-backtests", action="store_true",
                    help="pool the backtests too (each cut-off refits the other provinces on what was known then)")
     _configure_common(p)
@@ -236,18 +237,19 @@ def _configure_calibrate(p: argparse.ArgumentParser) -> None:
 def _configure_backtest(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="a history scenario (e.g. params/history.yaml)")
     p.add_argument("--until", type=_year, nargs="+", required=True, help="cut-off year(s)")
-    p.add_argument("--draws", type=_draws, default=1000, help="posterior predictive draws")
-    p.add_argument("--json", default=None, help="scores as JSON")
+    options.include(p, options.draws(1000, help="posterior predictive draws"), options.json("scores as JSON"))
     _configure_common(p)
 
 
 def _configure_province(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["init", "show"])
     p.add_argument("name", nargs="?", default=None)
-    p.add_argument("--out", default=None, help="init: the new pack's folder")
+    options.include(p, options.out("init: the new pack's folder"))
     p.add_argument("--start", type=_year, default=2026, help="init: first simulated year")
 
 
-EXTRA_COMMANDS["calibrate"] = (cmd_calibrate, _configure_calibrate)
-EXTRA_COMMANDS["backtest"] = (cmd_backtest, _configure_backtest)
-EXTRA_COMMANDS["province"] = (cmd_province, _configure_province)
+def register(subparsers, common) -> None:
+    """Add ``calibrate``, ``backtest`` and ``province``; ``common`` holds the options every subcommand takes."""
+    options.add_command(subparsers, "calibrate", cmd_calibrate, _configure_calibrate, common)
+    options.add_command(subparsers, "backtest", cmd_backtest, _configure_backtest, common)
+    options.add_command(subparsers, "province", cmd_province, _configure_province, common)

@@ -1,12 +1,13 @@
 """``ocop-sim cache clear|info``: manage the result cache (:mod:`ocop_sim.cache`)."""
 from __future__ import annotations
 
-from .cli import EXTRA_COMMANDS, UsageError
+from . import options
+from .options import UsageError
 
 
 def cmd_cache(args) -> int:
     """Show or clear the result cache (.ocop_cache/ or $OCOP_SIM_CACHE)."""
-    from . import cache
+    from .. import cache
 
     action = getattr(args, "cache_action", None)
     if action == "clear":
@@ -34,4 +35,6 @@ def _configure(p) -> None:
     p.set_defaults(dir=None, limit=20)
 
 
-EXTRA_COMMANDS["cache"] = (cmd_cache, _configure)
+def register(subparsers, common) -> None:
+    """Add ``cache``; ``common`` holds the options every subcommand takes."""
+    options.add_command(subparsers, "cache", cmd_cache, _configure, common)
