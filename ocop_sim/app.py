@@ -319,7 +319,7 @@ class App:
         """(Re)build every widget in the current language; slider values from the current settings."""
         import ipywidgets as w
 
-        from .report import _CSS
+        from .report.tables import _CSS
 
         L = self.lang
         sc = self.ex.loaded.scenario

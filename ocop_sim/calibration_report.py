@@ -13,7 +13,7 @@ import numpy as np
 
 from . import fmt
 from .i18n import fmt_percent, t
-from .report import _table, esc
+from .report.tables import _table, esc
 
 
 def load_posterior(scenario):
