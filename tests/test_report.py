@@ -337,3 +337,21 @@ def test_report_shows_reality_checks_as_the_package_evaluates_them(batch, smoke_
     assert t("checks_passed_of", lang).format(ok=int(df["passed"].sum()), n=len(df)) in html
     label = "label_vi" if lang == "vi" else "label_en"
     assert all(str(x) in html for x in df[label])
+
+
+def test_index_page_escapes_a_script_in_names_and_labels(tmp_path):
+    """The index page (a Jinja2 template with autoescaping): a scenario name, a target label and an
+    error message that carry markup are written as text, in the reports' entities."""
+    from ocop_sim import report
+    from ocop_sim.scenarios import load
+
+    ld = load(Path(__file__).resolve().parents[1] / "params" / "smoke.yaml")
+    evil = "<script>alert('x')</script>"
+    row = {"registry": "r", "id": "t1", "label_en": evil, "label_vi": evil, "when": "2030", "metric": "entities",
+           "comparison": ">=", "target": 10.0, "status": "met", "probability": 0.9, "phase": "outlook"}
+    sims = {"smoke": {"files": {}, "attainment": [row]}}
+    batch = report.BatchResult(out=tmp_path, failures=[(evil, "en", f"RuntimeError: {evil}", None)])
+    h = report.index_html(tmp_path, [ld], sims, batch, ("en",), "en")
+    assert "<script>" not in h
+    assert h.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") == 3  # label, name, error
+    assert h.startswith("<!DOCTYPE html><html lang='en'>") and h.endswith("</body></html>")
