@@ -327,7 +327,7 @@ def test_batch_tables_and_workbooks_are_one_set(tmp_path, monkeypatch):
     out, hand = tmp_path / "out", tmp_path / "hand"
     hand.mkdir()
     ld = load(SMOKE, allow_outside=True)
-    r1 = report.batch._simulate_task(ld, str(out), 10, 1, ("vi", "en"), True, None, True, str(hand))
+    r1 = report.workers._simulate_task(ld, str(out), 10, 1, ("vi", "en"), True, None, True, str(hand))
     assert r1["ok"], r1
     folder = out / "smoke"
 
@@ -346,7 +346,7 @@ def test_batch_tables_and_workbooks_are_one_set(tmp_path, monkeypatch):
         return real(res, ld, path, lang)
 
     monkeypatch.setattr(excel, "write_workbook", full)
-    r2 = report.batch._simulate_task(ld, str(out), 10, 2, ("vi", "en"), True, None, True, str(hand))
+    r2 = report.workers._simulate_task(ld, str(out), 10, 2, ("vi", "en"), True, None, True, str(hand))
     assert not r2["ok"] and "No space left" in r2["error"]
     assert files() == before  # v0.1: new CSVs and one new workbook beside the old ones
     assert not list(folder.glob(".staging*"))

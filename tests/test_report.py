@@ -99,7 +99,7 @@ def batch(params, tmp_path_factory):
     from ocop_sim.io import atomic_write_bytes
 
     out = tmp_path_factory.mktemp("reports") / "out"
-    real = report.batch._handoff
+    real = report.workers._handoff
 
     def corrupt_for_broken(ld, res, hand, *args):
         if ld.scenario.name == "broken":  # the kernels read this instead of the result cache's entry
@@ -108,7 +108,7 @@ def batch(params, tmp_path_factory):
 
     err = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        mp.setattr(report.batch, "_handoff", corrupt_for_broken)  # inherited by the forked workers
+        mp.setattr(report.workers, "_handoff", corrupt_for_broken)  # inherited by the forked workers
         code = cli.main(["report", str(params / "smoke.yaml"), str(params / "more.yaml"), str(params / "broken.yaml"),
                          str(params / "history.yaml"), "--out", str(out), "--draws", str(DRAWS), "--lang", "both",
                          "--jobs", "2", "--quiet", "--calibration", "history"])
