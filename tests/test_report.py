@@ -355,3 +355,37 @@ def test_index_page_escapes_a_script_in_names_and_labels(tmp_path):
     assert "<script>" not in h
     assert h.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") == 3  # label, name, error
     assert h.startswith("<!DOCTYPE html><html lang='en'>") and h.endswith("</body></html>")
+
+
+def test_strip_external_removes_only_external_scripts_without_a_body():
+    """The offline report loses MathJax and require.js (``<script src="http...">``), nothing else."""
+    from ocop_sim.report.render import _strip_external
+
+    page = ('<head><script src="https://cdn.example/require.min.js"></script>\n'
+            "<script type='text/javascript' src='http://cdn.example/mathjax.js?config=TeX'>\n</script>"
+            '<script src="local.js"></script><script type="module">let a = "<b>";</script>'
+            '<script src="https://cdn.example/x.js">console.log(1)</script></head><body><p>src="https://x"</p></body>')
+    assert _strip_external(page) == ('<head>\n<script src="local.js"></script><script type="module">let a = "<b>";</script>'
+                                     '<script src="https://cdn.example/x.js">console.log(1)</script></head>'
+                                     '<body><p>src="https://x"</p></body>')
+
+
+def test_kernels_read_the_result_cache_entry_not_a_second_copy(tmp_path, monkeypatch):
+    """A batch hands its kernels the Result's entry in the result cache; only without a cache
+    (``--no-cache``) does it write a copy into its own folder."""
+    from ocop_sim import report
+    from ocop_sim.cache import cached_simulate
+    from ocop_sim.scenarios import load
+
+    monkeypatch.setenv("OCOP_SIM_CACHE", str(tmp_path / "cache"))
+    ld = load(Path(__file__).resolve().parents[1] / "params" / "smoke.yaml")
+    hand = tmp_path / "hand"
+    hand.mkdir()
+    res = cached_simulate(ld.scenario, draws=5, seed=1)
+    p = report.workers._handoff(ld, res, hand, 5, 1, True)
+    assert p.parent == (tmp_path / "cache").resolve() and not list(hand.iterdir())
+    _, again = report.load_run(ld.path, p, 5)
+    assert again.draws == 5 and again.created == res.created
+    assert (again.series("products_3star_plus", "province") == res.series("products_3star_plus", "province")).all()
+    q = report.workers._handoff(ld, res, hand, 5, 1, False)
+    assert q.parent == hand.resolve() and q.name == "smoke.npz"
