@@ -3,14 +3,22 @@ template per worker), nbconvert's HTML exporter, and :func:`render` (notebook + 
 
 Over 400 lines: the kernel template, its forked-process handle, its provisioner and the warm
 kernels are one mechanism (each refers to the others' process state), kept in one module.
+Jupyter, papermill and nbconvert are imported where they are used: heavy, and needed only by
+the processes that execute or export notebooks.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from multiprocessing.util import Finalize
 from pathlib import Path
 
 from ..io import atomic_write_text, safe_child, staged_output
@@ -191,8 +199,6 @@ class _ForkedProcess:
         t0 = time.monotonic()
         while self.poll() is None:
             if timeout is not None and time.monotonic() - t0 > timeout:
-                import subprocess
-
                 raise subprocess.TimeoutExpired(str(self.pid), timeout)
             time.sleep(0.02)
         return self.returncode
@@ -202,14 +208,10 @@ class _ForkedProcess:
             os.kill(self.pid, sig)
 
     def kill(self) -> None:
-        import signal as _signal
-
-        self.send_signal(_signal.SIGKILL)
+        self.send_signal(signal.SIGKILL)
 
     def terminate(self) -> None:
-        import signal as _signal
-
-        self.send_signal(_signal.SIGTERM)
+        self.send_signal(signal.SIGTERM)
 
 
 class _KernelTemplate:
@@ -217,9 +219,6 @@ class _KernelTemplate:
     of a new kernel process, or None when the template cannot serve (the caller then launches
     the kernel the usual way)."""
     def __init__(self) -> None:
-        import subprocess
-        import sys
-
         from jupyter_client.kernelspec import KernelSpecManager
 
         self.python = os.path.realpath(sys.executable)
@@ -309,8 +308,6 @@ class _WarmKernels:
             raise RuntimeError("the run is being stopped: no new kernel")
         km = AsyncKernelManager(kernel_name="python3", **_kernel_transport())
         if _TEMPLATE is not None:  # forked from the worker's template: the imports are done
-            import uuid
-
             km.kernel_id = str(uuid.uuid4())
             km.provisioner = _provisioner_class()(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
         _STARTING.append(km)  # a signal while it boots must still find it (_kill_kernels)
@@ -365,8 +362,6 @@ def _kernel_transport() -> dict:
     localhost where the platform and the socket path length allow, else TCP.  The connection
     file and the sockets live in Jupyter's runtime folder (``$JUPYTER_RUNTIME_DIR``), named per
     kernel, so that a stopped batch can remove exactly its own (:func:`_kill_kernels`)."""
-    import uuid
-
     from jupyter_core.paths import jupyter_runtime_dir
 
     rt = Path(jupyter_runtime_dir())
@@ -384,18 +379,16 @@ def _kernel_transport() -> dict:
 def _kill_kernels() -> None:
     """SIGTERM in a worker: kill this process's kernels (each leads its own process group) and
     remove their connection and IPC socket files.  Never waits for a graceful shutdown."""
-    import signal as _signal
-
     kms = [km for km in (_CURRENT_KM, getattr(_WARM, "_km", None), *_STARTING) if km is not None]
     for km in kms:
         proc = getattr(getattr(km, "provisioner", None), "process", None)
         pid = getattr(proc, "pid", None)
         if pid:
             try:
-                os.killpg(pid, _signal.SIGKILL)
+                os.killpg(pid, signal.SIGKILL)
             except OSError:
                 try:
-                    os.kill(pid, _signal.SIGKILL)
+                    os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
         for clean in ("cleanup_connection_file", "cleanup_ipc_files"):
@@ -432,8 +425,6 @@ def execute(template: Path, parameters: dict, timeout: float | None = None, cwd:
     global _WARM
     if _WARM is None:
         _WARM = _WarmKernels()
-        import atexit
-
         atexit.register(_WARM.close)
     global _CURRENT_KM
     km = _WARM.take()
@@ -487,7 +478,6 @@ def init_worker_kernels() -> None:
     template they fork from, both closed when the worker ends; SIGTERM/SIGINT kill the kernels."""
     import papermill  # noqa: F401  - warm the import once per worker
     import nbconvert  # noqa: F401
-    from multiprocessing.util import Finalize
 
     global _WARM, _TEMPLATE
     _WARM = _WarmKernels()
