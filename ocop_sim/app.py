@@ -47,7 +47,7 @@ from .goalseek import format_result, goal_seek
 from .guide import guide_html
 from .i18n import assumption_text, fmt_number, t, unit_text
 from .io import OutputPathError, safe_child
-from .report import _CSS, esc, evaluation_html, outlook_html, targets_html
+from .report.tables import _CSS, esc, evaluation_html, outlook_html, targets_html
 from .results import Result
 from .scenarios import ScenarioError, load
 from .sensitivity import LEVER_NAMES

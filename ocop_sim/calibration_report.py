@@ -17,7 +17,7 @@ from .bayes import Posterior
 from .config import ASSUMPTION_NAMES, assumption_meta
 from .i18n import assumption_source, assumption_text, fmt_percent, has, scope_label, t, unit_text
 from .io import atomic_write_text, safe_child
-from .report import _table, esc
+from .report.tables import _table, esc
 from .scenarios import params_file
 
 

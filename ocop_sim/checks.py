@@ -15,7 +15,6 @@ evaluated after a run, in every draw and every year of their window:
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 from typing import Any
 
@@ -27,6 +26,7 @@ from .i18n import fmt_number, has, t
 from .metrics import metric_series  # the registry reads any metric, derived ones too
 from .scenarios import validate_checks  # noqa: F401 - a scenario's check rules, known here too
 from .simulate import simulate
+from .markup import render_template
 
 __all__ = [
     "CHECK_COLUMNS",
@@ -176,29 +176,26 @@ def run_checks(scenario: Scenario, result, checks: list[RealityCheck] | None = N
 
 
 def checks_html(df, lang: str = "en") -> str:
-    """HTML table of :func:`run_checks` output: every text escaped, labels in ``lang``."""
-    esc = lambda x: html.escape(str(x), quote=True)
+    """HTML table of :func:`run_checks` output (``templates/checks.html.j2``): every text escaped,
+    labels in ``lang``."""
     if df is None or len(df) == 0:
-        return f"<p>{esc(t('checks_none', lang))}</p>"
+        return render_template("checks.html.j2", empty=t("checks_none", lang))
     label = "label_vi" if lang == "vi" else "label_en"
     n_ok = int(df["passed"].sum())
     head = [t("check", lang), t("check_metric", lang), t("check_under", lang), t("check_result", lang),
             t("check_worst", lang), t("check_first_violation", lang), t("check_detail", lang)]
-    out = [f"<p>{esc(t('checks_passed_of', lang).format(ok=n_ok, n=len(df)))}</p>",
-           '<table class="ocop"><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>"]
+    rows = []
     for _, r in df.iterrows():
         ok = bool(r["passed"])
-        colour = "#c7e9c0" if ok else "#fcbba1"
         worst = "—" if r["worst"] is None or not np.isfinite(r["worst"]) else fmt_number(r["worst"], lang, digits=3)
         first = "—" if r["first_violation_year"] is None or r["first_violation_year"] != r["first_violation_year"] \
             else str(int(r["first_violation_year"]))
-        cells = [esc(r[label]), esc(t(r["metric"], lang) if has(r["metric"]) else r["metric"]),
-                 esc(r["under"] or "—"), esc(t("check_pass" if ok else "check_fail", lang)), esc(worst), esc(first),
-                 esc(r["detail_vi"] if lang == "vi" else r["detail"])]
-        out.append("<tr>" + "".join(f'<td style="background:{colour}">{c}</td>' if i == 3 else f"<td>{c}</td>"
-                                    for i, c in enumerate(cells)) + "</tr>")
-    out.append("</tbody></table>")
-    return "\n".join(out)
+        rows.append(("#c7e9c0" if ok else "#fcbba1",
+                     [r[label], t(r["metric"], lang) if has(r["metric"]) else r["metric"], r["under"] or "—",
+                      t("check_pass" if ok else "check_fail", lang), worst, first,
+                      r["detail_vi"] if lang == "vi" else r["detail"]]))
+    return render_template("checks.html.j2", passed=t("checks_passed_of", lang).format(ok=n_ok, n=len(df)),
+                           headers=head, rows=rows)
 
 
 # ----------------------------------------------------------------------------- reproducibility

@@ -176,7 +176,7 @@ def test_cli_exit_code_1_on_a_failed_report(tmp_path, monkeypatch, capsys):
     assert "fork" in mp.get_all_start_methods()
     tpl = _notebook(tmp_path / "template.ipynb")
     paths = _params_copy(tmp_path, ["fine", "cell_error"])
-    monkeypatch.setattr(report, "REPORT_NOTEBOOK", tpl)
+    monkeypatch.setattr(report.workers, "REPORT_NOTEBOOK", tpl)  # where _render_task looks it up
     code = main(["report", *paths, "--out", str(tmp_path / "out"), "--jobs", "2", "--lang", "en", "--draws", "5",
                  "--no-compare", "--quiet", "--timeout", "60"])
     cap = capsys.readouterr()

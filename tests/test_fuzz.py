@@ -466,15 +466,15 @@ def test_random_manifests(work, text):
                                       max_size=8).map(lambda d: __import__("json").dumps(d).encode())))
 def test_random_resume_markers(work, blob):
     """A damaged or foreign done-marker never counts a report as finished and never raises."""
-    from ocop_sim import report
+    from ocop_sim.report import markers
 
     TRIED["marker"] += 1
     folder = work.parent / "markers"
     folder.mkdir(exist_ok=True)
-    report._marker_path(folder, "s_en").write_bytes(blob)
+    markers._marker_path(folder, "s_en").write_bytes(blob)
     key = {"scenario_hash": "h", "draws": 5, "seed": 1, "registries": "r", "template": "report", "posterior": ""}
-    assert report._finished(folder, "s_en", key) is None
-    assert report._finished_sim(folder, key, ("en",)) is None
+    assert markers._finished(folder, "s_en", key) is None
+    assert markers._finished_sim(folder, key, ("en",)) is None
     OUTCOMES["marker:ignored"] += 1
 
 

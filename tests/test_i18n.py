@@ -9,8 +9,8 @@ import pytest
 from ocop_sim import i18n
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [ROOT / "ocop_sim" / f for f in ("plots.py", "report.py", "widgets.py", "document.py", "calibration_report.py")] + \
-    sorted((ROOT / "notebooks").glob("*.ipynb"))
+SOURCES = [ROOT / "ocop_sim" / f for f in ("plots.py", "widgets.py", "document.py", "calibration_report.py")] + \
+    sorted((ROOT / "ocop_sim" / "report").glob("*.py")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
 KEY_CALL = re.compile(r"""\b(?:t|heading)\(\s*\\?['"]([A-Za-z0-9_]+)\\?['"]""")
 
 

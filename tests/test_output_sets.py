@@ -27,6 +27,9 @@ def no_sim(monkeypatch):
     import importlib
 
     sim = importlib.import_module("ocop_sim.simulate")
+    # imported first, unpatched: a module imported under the patch (the report package imports
+    # ocop_sim.sensitivity, which binds simulate) would keep the fake after the test
+    importlib.import_module("ocop_sim.report")
 
     def boom(*a, **k):
         raise AssertionError("simulated before the output folder was checked")
@@ -229,7 +232,7 @@ def test_report_keeps_a_users_cache_folder_and_removes_only_its_own(tmp_path, mo
 
     import functools
 
-    monkeypatch.setattr(report, "_run_batch", functools.wraps(report._run_batch)(fake_batch))
+    monkeypatch.setattr(report.batch, "_run_batch", functools.wraps(report.batch._run_batch)(fake_batch))
     report.run_batch([SMOKE], out, langs=("en",), progress=False)
     assert (out / "_cache" / "notes.txt").read_text() == "the user's own"
     assert not seen["hand"].exists()
@@ -241,7 +244,7 @@ def test_report_keep_cache_keeps_its_own_folder(tmp_path, monkeypatch):
     out = tmp_path / "out"
     import functools
 
-    monkeypatch.setattr(report, "_run_batch", functools.wraps(report._run_batch)(
+    monkeypatch.setattr(report.batch, "_run_batch", functools.wraps(report.batch._run_batch)(
         lambda **a: report.BatchResult(out=Path(a["out"]))))
     report.run_batch([SMOKE], out, langs=("en",), progress=False, keep_cache=True)
     (kept,) = out.glob("_cache.*")
@@ -323,11 +326,13 @@ def test_batch_tables_and_workbooks_are_one_set(tmp_path, monkeypatch):
     import errno as _errno
 
     from ocop_sim import excel, report
+    from ocop_sim.scenarios import load
 
     monkeypatch.setenv("OCOP_SIM_CACHE", str(tmp_path / "c"))
     out, hand = tmp_path / "out", tmp_path / "hand"
     hand.mkdir()
-    r1 = report._simulate_task(SMOKE, str(out), 10, 1, ("vi", "en"), True, None, True, str(hand))
+    ld = load(SMOKE, allow_outside=True)
+    r1 = report.workers._simulate_task(ld, str(out), 10, 1, ("vi", "en"), True, None, True, str(hand))
     assert r1["ok"], r1
     folder = out / "smoke"
 
@@ -346,7 +351,7 @@ def test_batch_tables_and_workbooks_are_one_set(tmp_path, monkeypatch):
         return real(res, ld, path, lang)
 
     monkeypatch.setattr(excel, "write_workbook", full)
-    r2 = report._simulate_task(SMOKE, str(out), 10, 2, ("vi", "en"), True, None, True, str(hand))
+    r2 = report.workers._simulate_task(ld, str(out), 10, 2, ("vi", "en"), True, None, True, str(hand))
     assert not r2["ok"] and "No space left" in r2["error"]
     assert files() == before  # v0.1: new CSVs and one new workbook beside the old ones
     assert not list(folder.glob(".staging*"))

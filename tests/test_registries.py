@@ -76,6 +76,7 @@ def test_editing_the_local_registry_misses_the_cache(project, tmp_path):
 def test_report_markers_record_registry_contents(project, tmp_path):
     """A finished report is re-rendered after its registry changed: its marker no longer matches."""
     from ocop_sim import report
+    from ocop_sim.report import markers
 
     ld = load(project / "mine.yaml", allow_outside=True)
     k1 = report.resume_key(ld, 20, 1)
@@ -83,12 +84,12 @@ def test_report_markers_record_registry_contents(project, tmp_path):
     folder.mkdir()
     html = folder / "mine_en.html"
     html.write_text("<html>finished</html>")
-    report._write_record(folder, "mine_en", k1, {"files": {"html": str(html)}})
-    assert report._finished(folder, "mine_en", k1) == {"html": str(html)}
+    markers._write_record(folder, "mine_en", k1, {"files": {"html": str(html)}})
+    assert markers._finished(folder, "mine_en", k1) == {"html": str(html)}
     (project / "targets" / "decision_1698.yaml").write_text(LOCAL.format(value=99), encoding="utf-8")
     k2 = report.resume_key(load(project / "mine.yaml", allow_outside=True), 20, 1)
     assert k2["scenario_hash"] == k1["scenario_hash"] and k2["registries"] != k1["registries"]
-    assert report._finished(folder, "mine_en", k2) is None  # v0.1: skipped as finished
+    assert markers._finished(folder, "mine_en", k2) is None  # v0.1: skipped as finished
 
 
 @pytest.mark.parametrize("bad", ["../../escaped.yaml", "/etc/passwd", "../../../../etc/hostname"])

@@ -99,16 +99,16 @@ def batch(params, tmp_path_factory):
     from ocop_sim.io import atomic_write_bytes
 
     out = tmp_path_factory.mktemp("reports") / "out"
-    real = report.save_result
+    real = report.workers._handoff
 
-    def corrupt_for_broken(res, path):
-        if res.scenario.name == "broken":
-            return atomic_write_bytes(path, b"not a pickle")
-        return real(res, path)
+    def corrupt_for_broken(ld, res, hand, *args):
+        if ld.scenario.name == "broken":  # the kernels read this instead of the result cache's entry
+            return atomic_write_bytes(Path(hand) / "broken.npz", b"not a pickle")
+        return real(ld, res, hand, *args)
 
     err = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        mp.setattr(report, "save_result", corrupt_for_broken)  # inherited by the forked workers
+        mp.setattr(report.workers, "_handoff", corrupt_for_broken)  # inherited by the forked workers
         code = cli.main(["report", str(params / "smoke.yaml"), str(params / "more.yaml"), str(params / "broken.yaml"),
                          str(params / "history.yaml"), "--out", str(out), "--draws", str(DRAWS), "--lang", "both",
                          "--jobs", "2", "--quiet", "--calibration", "history"])
@@ -337,3 +337,55 @@ def test_report_shows_reality_checks_as_the_package_evaluates_them(batch, smoke_
     assert t("checks_passed_of", lang).format(ok=int(df["passed"].sum()), n=len(df)) in html
     label = "label_vi" if lang == "vi" else "label_en"
     assert all(str(x) in html for x in df[label])
+
+
+def test_index_page_escapes_a_script_in_names_and_labels(tmp_path):
+    """The index page (a Jinja2 template with autoescaping): a scenario name, a target label and an
+    error message that carry markup are written as text, in the reports' entities."""
+    from ocop_sim import report
+    from ocop_sim.scenarios import load
+
+    ld = load(Path(__file__).resolve().parents[1] / "params" / "smoke.yaml")
+    evil = "<script>alert('x')</script>"
+    row = {"registry": "r", "id": "t1", "label_en": evil, "label_vi": evil, "when": "2030", "metric": "entities",
+           "comparison": ">=", "target": 10.0, "status": "met", "probability": 0.9, "phase": "outlook"}
+    sims = {"smoke": {"files": {}, "attainment": [row]}}
+    batch = report.BatchResult(out=tmp_path, failures=[(evil, "en", f"RuntimeError: {evil}", None)])
+    h = report.index_html(tmp_path, [ld], sims, batch, ("en",), "en")
+    assert "<script>" not in h
+    assert h.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") == 3  # label, name, error
+    assert h.startswith("<!DOCTYPE html><html lang='en'>") and h.endswith("</body></html>")
+
+
+def test_strip_external_removes_only_external_scripts_without_a_body():
+    """The offline report loses MathJax and require.js (``<script src="http...">``), nothing else."""
+    from ocop_sim.report.render import _strip_external
+
+    page = ('<head><script src="https://cdn.example/require.min.js"></script>\n'
+            "<script type='text/javascript' src='http://cdn.example/mathjax.js?config=TeX'>\n</script>"
+            '<script src="local.js"></script><script type="module">let a = "<b>";</script>'
+            '<script src="https://cdn.example/x.js">console.log(1)</script></head><body><p>src="https://x"</p></body>')
+    assert _strip_external(page) == ('<head>\n<script src="local.js"></script><script type="module">let a = "<b>";</script>'
+                                     '<script src="https://cdn.example/x.js">console.log(1)</script></head>'
+                                     '<body><p>src="https://x"</p></body>')
+
+
+def test_kernels_read_the_result_cache_entry_not_a_second_copy(tmp_path, monkeypatch):
+    """A batch hands its kernels the Result's entry in the result cache; only without a cache
+    (``--no-cache``) does it write a copy into its own folder."""
+    from ocop_sim import report
+    from ocop_sim.cache import cached_simulate
+    from ocop_sim.scenarios import load
+
+    monkeypatch.setenv("OCOP_SIM_CACHE", str(tmp_path / "cache"))
+    ld = load(Path(__file__).resolve().parents[1] / "params" / "smoke.yaml")
+    hand = tmp_path / "hand"
+    hand.mkdir()
+    res = cached_simulate(ld.scenario, draws=5, seed=1)
+    p = report.workers._handoff(ld, res, hand, 5, 1, True)
+    assert p.parent == (tmp_path / "cache").resolve() and not list(hand.iterdir())
+    _, again = report.load_run(ld.path, p, 5)
+    assert again.draws == 5 and again.created == res.created
+    assert (again.series("products_3star_plus", "province") == res.series("products_3star_plus", "province")).all()
+    q = report.workers._handoff(ld, res, hand, 5, 1, False)
+    assert q.parent == hand.resolve() and q.name == "smoke.npz"

@@ -106,7 +106,7 @@ def test_bundle_cached_across_batches(run, tmp_path, monkeypatch):
     ld, res, table = run
     monkeypatch.setenv("OCOP_SIM_CACHE", str(tmp_path / "cache"))
     first = report.cached_bundle(ld, res, table)
-    monkeypatch.setattr(report, "compute_bundle", lambda *a, **k: pytest.fail("computed again"))
+    monkeypatch.setattr(report.bundle, "compute_bundle", lambda *a, **k: pytest.fail("computed again"))
     again = report.cached_bundle(ld, res, table)
     pd.testing.assert_frame_equal(again.checks, first.checks)
     assert again.levers == first.levers
@@ -138,6 +138,7 @@ def test_report_rendered_from_bundle_equals_todays(params, run, tmp_path):
     """The notebook with the batch's bundle (kernel only formats and draws) and the notebook on its
     own (kernel computes, as before bundles) give the same report: every table, text and figure."""
     from ocop_sim import report
+    from ocop_sim.report import render
 
     ld, res, table = run
     cache = report.save_result(res, tmp_path / "hand" / "smoke.npz")
@@ -147,21 +148,21 @@ def test_report_rendered_from_bundle_equals_todays(params, run, tmp_path):
     done = {}
     # as in a batch worker: the kernel forked from the worker's kernel template, given the bundle;
     # as before: a kernel of its own (python -m ipykernel_launcher) that computes everything
-    template = report._TEMPLATE = report._KernelTemplate()
+    template = render._TEMPLATE = render._KernelTemplate()
     try:
         for kind, extra in (("bundle", {"report_bundle": str(bundle)}), ("standalone", {})):
             out = tmp_path / kind
-            o = report.render(report.REPORT_NOTEBOOK, {**base, **extra, "output_dir": str(out)}, out, "smoke_vi",
+            o = render.render(report.REPORT_NOTEBOOK, {**base, **extra, "output_dir": str(out)}, out, "smoke_vi",
                               "smoke", "smoke", "vi", timeout=600, warm=kind == "bundle")
             assert o.ok, o.error
             done[kind] = Path(o.files["notebook"])
             if kind == "bundle":
                 # the next report's kernel, started ahead, was forked from the template too
-                assert isinstance(report._WARM._km.provisioner.process, report._ForkedProcess)
-                report._WARM.close()
-                report._TEMPLATE = None
+                assert isinstance(render._WARM._km.provisioner.process, render._ForkedProcess)
+                render._WARM.close()
+                render._TEMPLATE = None
     finally:
-        report._TEMPLATE = None
+        render._TEMPLATE = None
         template.close()
     a, b = _outputs(done["bundle"]), _outputs(done["standalone"])
     assert len(a) == len(b) > 15

@@ -52,17 +52,17 @@ def test_killable_pool_returns_results_normally():
 
 
 def test_kernels_use_ipc_in_the_runtime_folder(tmp_path, monkeypatch):
-    from ocop_sim import report
+    from ocop_sim.report import render
 
     rt = tmp_path / "rt"
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(rt))
-    s = report._kernel_transport()
-    if len(str(rt)) + 60 > report._IPC_MAX_PATH:
+    s = render._kernel_transport()
+    if len(str(rt)) + 60 > render._IPC_MAX_PATH:
         assert "transport" not in s  # too long a socket path: TCP, still in the runtime folder
     else:
         assert s["transport"] == "ipc" and s["ip"].startswith(str(rt))
     assert s["connection_file"].startswith(str(rt)) and s["connection_file"].endswith(".json")
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", "/tmp/ocrt-unit")
-    s = report._kernel_transport()
+    s = render._kernel_transport()
     assert s["transport"] == "ipc" and s["ip"].startswith("/tmp/ocrt-unit/kernel-ocop-")
     os.rmdir("/tmp/ocrt-unit")

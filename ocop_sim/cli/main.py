@@ -11,7 +11,7 @@ import argparse
 import sys
 import warnings
 
-from .. import __version__
+from ..version import __version__
 from ..cache import CacheWarning
 from ..errors import EXIT_FAILURE, InputError, OcopError
 from . import analysis, app, excel, inference, ops, report, run, scale

@@ -141,7 +141,7 @@ def model_changes(m: dict, scenario) -> list[str]:
     """How the installed model differs from the one that wrote manifest ``m``: versions recorded
     and installed, and fields the schema gained since (empty if nothing changed)."""
     from ..config import SCHEMA_VERSION
-    from ..results import MODEL_VERSION
+    from ..version import MODEL_VERSION
     from ..scenarios import added_fields
 
     out = []
@@ -208,7 +208,7 @@ def reproduce(manifest_path: str | Path) -> tuple[bool, str]:
     if res.draws != m["draws"] or res.seed != m["seed"]:
         return False, f"settings: recorded draws={m['draws']}, seed={m['seed']}; re-run draws={res.draws}, seed={res.seed}"
     notes = []
-    from .. import __version__
+    from ..version import __version__
     from ..checks import data_hash
 
     if isinstance(m.get("data_hash"), str) and m["data_hash"] != data_hash(sc.pack):
