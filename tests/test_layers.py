@@ -27,7 +27,7 @@ PACKAGE = ROOT / "ocop_sim"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ground floor", ("ocop_sim.version", "ocop_sim.axes", "ocop_sim.metrics", "ocop_sim.levers",
                       "ocop_sim.config", "ocop_sim.reading", "ocop_sim.texts_document", "ocop_sim.numbers", "ocop_sim.io",
-                      "ocop_sim.signals", "ocop_sim.errors", "ocop_sim.assets", "ocop_sim.templates",
+                      "ocop_sim.signals", "ocop_sim.errors", "ocop_sim.assets", "ocop_sim.templates", "ocop_sim.markup",
                       "ocop_sim.bayes", "ocop_sim.scoring", "ocop_sim.locks")),
     ("domain", ("ocop_sim.packs", "ocop_sim.data", "ocop_sim.targets", "ocop_sim.posterior",
                 "ocop_sim.scenarios", "ocop_sim.model", "ocop_sim.i18n")),

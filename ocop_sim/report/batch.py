@@ -2,6 +2,9 @@
 language in warm kernels (:mod:`ocop_sim.report.render`), the comparison and calibration reports,
 the index page.  :func:`run_batch` plans (what is finished already), simulates and renders, and
 reports progress to a callback.
+
+Longer than 400 lines because the batch's stages (plan, simulate and render, finish) share one
+set of futures, markers and failures; its worker tasks live apart (:mod:`.workers`).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Execution and export of the report notebooks: papermill in warm kernels (forked from a kernel
 template per worker), nbconvert's HTML exporter, and :func:`render` (notebook + HTML, atomically).
 
-Over 400 lines: the kernel template, its forked-process handle, its provisioner and the warm
+Longer than 400 lines because the kernel template, its forked-process handle, its provisioner and the warm
 kernels are one mechanism (each refers to the others' process state), kept in one module.
 Jupyter, papermill and nbconvert are imported where they are used: heavy, and needed only by
 the processes that execute or export notebooks.
