@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                       "ocop_sim.bayes", "ocop_sim.scoring", "ocop_sim.locks")),
     ("domain", ("ocop_sim.packs", "ocop_sim.data", "ocop_sim.targets", "ocop_sim.posterior",
                 "ocop_sim.scenarios", "ocop_sim.model", "ocop_sim.i18n")),
-    ("runs", ("ocop_sim.simulate", "ocop_sim.engine", "ocop_sim.engine_mc", "ocop_sim.results",
+    ("runs", ("ocop_sim.timeloop", "ocop_sim.simulate", "ocop_sim.engine", "ocop_sim.engine_mc", "ocop_sim.results",
               "ocop_sim.executors", "ocop_sim.resources", "ocop_sim.streaming")),
     ("analysis", ("ocop_sim.inference", "ocop_sim.calibrate", "ocop_sim.sensitivity",
                   "ocop_sim.goalseek", "ocop_sim.optimize", "ocop_sim.sweep")),
