@@ -836,6 +836,85 @@ def _own(x, prev: np.ndarray, shape=None) -> np.ndarray:
     return _f64(x, shape)
 
 
+#: the state arrays the kernels update in place, in the order of their arguments (``score_shift`` apart)
+_KERNEL_STATE = ("cand", "cert", "ent", "trained_lead", "trained_off", "officials_pool", "projects", "pool", "pool0",
+                 "lapsed_cum", "score_shift")
+_PER_DRAW = ("trained_off", "officials_pool", "score_shift")  # (n,) in the kernels, maybe scalars in a State
+
+
+def _kernel_state(state: model.State, n: int) -> dict[str, np.ndarray]:
+    """The arrays of :data:`_KERNEL_STATE` as contiguous float64 copies (the per-draw ones of shape (n,))."""
+    if state.thresholds is not None:  # pragma: no cover - nothing sets them today
+        raise NotImplementedError("compiled engine: State.thresholds is not supported (thresholds come from P)")
+    return {k: _f64(getattr(state, k), (n,) if k in _PER_DRAW else None) for k in _KERNEL_STATE}
+
+
+def _output_arrays(T: int, n: int, A: int, dtype) -> tuple[dict, dict, tuple]:
+    """The stocks and kept flows of a run (``simulate.run_block``'s keys and shapes, empty, of
+    ``dtype``) and the tuple of them in the order of the kernels' output arguments."""
+    G, L, NP = len(GROUPS), model.N_LEVELS, len(model.PROJECTS)
+    e = np.empty
+    stocks = {"certified": e((T, n, A, G, L), dtype), "candidates": e((T, n, A, G), dtype),
+              "entities": e((T, n, A), dtype), "trained_leaders": e((T, n, A), dtype),
+              "coverage_officials": e((T, n), dtype), "projects": e((T, n, NP), dtype),
+              "active": e((T, n, A), dtype), "lapsed_cum": e((T, n, A, L), dtype)}
+    shapes = {"AGL": (A, G, L), "AG": (A, G), "A": (A,), "": (), "P": (NP,)}
+    flows = {k: e((T, n) + shapes[ax], dtype) for k, ax in _sim._KEEP_FLOWS.items()}
+    return stocks, flows, tuple(stocks[k] for k in _STOCKS) + tuple(flows[k] for k in _FLOWS)
+
+
+def _lever_matrix(scenario: Scenario, years: np.ndarray) -> np.ndarray:
+    """The levers of each year as a T × len(:data:`LEVER_COLUMNS`) float64 matrix."""
+    rows = [_sim._lever_values(scenario, int(y)) for y in years]
+    return np.array([[getattr(lv, c) for c in LEVER_COLUMNS] for lv in rows],
+                    dtype=np.float64).reshape(len(years), len(LEVER_COLUMNS))
+
+
+def _run_stretches(kernel, scenario: Scenario, years: np.ndarray, event_years, expected: bool, P: dict, Pm: np.ndarray,
+                   ks: dict[str, np.ndarray], active: np.ndarray, log_inflow, weight: np.ndarray,
+                   group_share: np.ndarray, events: list, geo) -> None:
+    """Run every year: ``kernel(i, j, sub_scale, act)`` computes the years ``i .. j - 1`` (a stretch
+    without events) on the arrays of ``ks`` in place.  Before a year with events,
+    ``simulate._apply_events`` runs in Python on those arrays: what the events replace becomes the
+    kernel's own copy in ``ks`` (they never modify arrays in place), the assumptions they change
+    are written into ``Pm``, an area they re-weight into ``weight``; their submission scale holds
+    in the event year, 1 after."""
+    n, T = Pm.shape[0], len(years)
+    P_seen = dict(P)
+    act = active.astype(np.float64)
+    ones = np.ones(n)
+    i = 0
+    while i < T:
+        year = int(years[i])
+        sub_scale = ones
+        if year in event_years:
+            st = model.State(cand=ks["cand"], cert=ks["cert"], ent=ks["ent"], trained_lead=ks["trained_lead"],
+                             trained_off=ks["trained_off"], officials_pool=ks["officials_pool"],
+                             projects=ks["projects"], active=active, pool=ks["pool"], pool0=ks["pool0"],
+                             lapsed_cum=ks["lapsed_cum"], log_inflow=log_inflow, score_shift=ks["score_shift"],
+                             thresholds=None, submission_scale=1.0)
+            st, nw = _sim._apply_events(st, scenario, year, P, expected, group_share, events, geo)
+            if nw is not None:
+                weight[nw[0]] = nw[1]
+            if st.thresholds is not None:  # pragma: no cover
+                raise NotImplementedError("compiled engine: State.thresholds is not supported (thresholds come from P)")
+            for k in _KERNEL_STATE:
+                ks[k] = _own(getattr(st, k), ks[k], (n,) if k in _PER_DRAW else None)
+            if st.active is not active:
+                active = np.array(st.active, dtype=bool)
+                act = active.astype(np.float64)
+            sub_scale = _f64(st.submission_scale, (n,))
+            for name, j in COLUMNS.items():  # assumptions the events changed
+                if P[name] is not P_seen[name]:
+                    Pm[:, j] = P[name]
+                    P_seen[name] = P[name]
+        j = i + 1
+        while j < T and int(years[j]) not in event_years:
+            j += 1
+        kernel(i, j, sub_scale, act)
+        i = j
+
+
 def run_expected(scenario: Scenario, n: int, overrides: dict[str, np.ndarray] | None = None,
                  event_list: list | None = None, inflow_path: dict[int, np.ndarray] | None = None) -> "_sim.RunArrays":
     """Expected-mode run of ``n`` variants: ``simulate.run_block(scenario, n, None, overrides=...,
@@ -881,10 +960,7 @@ class ExpectedRunner:
         self.events = _sim.scenario_events(scenario) if event_list is None else list(event_list)
         self.years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
         self.yearsf = self.years.astype(np.float64)
-        T = len(self.years)
-        lev_rows = [_sim._lever_values(scenario, int(y)) for y in self.years]
-        self.levm = np.array([[getattr(lv, c) for c in LEVER_COLUMNS] for lv in lev_rows],
-                             dtype=np.float64).reshape(T, len(LEVER_COLUMNS))
+        self.levm = _lever_matrix(scenario, self.years)
         self.RT = response_table()
         self.event_years = sorted({int(ev.year) for ev in self.events
                                    if self.years[0] <= int(ev.year) <= self.years[-1]})
@@ -923,7 +999,7 @@ class ExpectedRunner:
         state = self._initial(n, P)
         initial = _sim.initial_outputs(state, n, np.float64)
         T = len(years)
-        A, G, L = len(weight), len(GROUPS), model.N_LEVELS
+        A = len(weight)
         tourism = GROUPS.index("tourism")
         # the inflow multiplier of each year: exp(log inflow), the fitted path where it is given, else
         # the level it starts from (expected mode has no random steps)
@@ -934,65 +1010,15 @@ class ExpectedRunner:
                 level = np.broadcast_to(np.asarray(inflow_path[int(y)], float), (n,)).copy()
             li[t_] = np.exp(level)
 
-        e = np.empty
-        stocks = {"certified": e((T, n, A, G, L)), "candidates": e((T, n, A, G)), "entities": e((T, n, A)),
-                  "trained_leaders": e((T, n, A)), "coverage_officials": e((T, n)),
-                  "projects": e((T, n, len(model.PROJECTS))), "active": e((T, n, A)), "lapsed_cum": e((T, n, A, L))}
-        shapes = {"AGL": (A, G, L), "AG": (A, G), "A": (A,), "": (), "P": (len(model.PROJECTS),)}
-        flows = {k: e((T, n) + shapes[ax]) for k, ax in _sim._KEEP_FLOWS.items()}
+        stocks, flows, out = _output_arrays(T, n, A, np.float64)
+        ks = _kernel_state(state, n)
 
-        # the state as contiguous float64 arrays the kernel updates in place
-        cand, cert, ent = _f64(state.cand), _f64(state.cert), _f64(state.ent)
-        tl, toff, opool = _f64(state.trained_lead), _f64(state.trained_off, (n,)), _f64(state.officials_pool, (n,))
-        projects, pool, pool0, lcum = _f64(state.projects), _f64(state.pool), _f64(state.pool0), _f64(state.lapsed_cum)
-        active = np.array(state.active, dtype=bool)
-        score_shift = _f64(state.score_shift, (n,))
-        log_inflow = state.log_inflow
-        if state.thresholds is not None:  # pragma: no cover - nothing sets them today
-            raise NotImplementedError("engine: State.thresholds is not supported (thresholds come from P)")
-        P_seen = dict(P)
-        act = active.astype(np.float64)
-        ones = np.ones(n)
-        out_args = tuple(stocks[k] for k in _STOCKS if k != "coverage_officials")
-        S_cert, S_cand, S_ent, S_tl, S_proj, S_act, S_lcum = out_args
-        F = tuple(flows[k] for k in _FLOWS)
+        def kernel(i, j, sub_scale, act):
+            _run_years_jit(i, j, self.yearsf, levm, self.RT, Pm, weight, act, group_share, tourism, sub_scale,
+                           ks["score_shift"], li, *(ks[k] for k in _KERNEL_STATE[:-1]), *out)
 
-        i = 0
-        while i < T:
-            year = int(years[i])
-            sub_scale = ones
-            if year in event_years:
-                st = model.State(cand=cand, cert=cert, ent=ent, trained_lead=tl, trained_off=toff,
-                                 officials_pool=opool, projects=projects, active=active, pool=pool, pool0=pool0,
-                                 lapsed_cum=lcum, log_inflow=log_inflow, score_shift=score_shift, thresholds=None,
-                                 submission_scale=1.0)
-                st, nw = _sim._apply_events(st, scenario, year, P, True, group_share, events, geo)
-                if nw is not None:
-                    weight[nw[0]] = nw[1]
-                if st.thresholds is not None:  # pragma: no cover
-                    raise NotImplementedError("engine: State.thresholds is not supported (thresholds come from P)")
-                # the kernel's own copies of what the events replaced (they never modify arrays in place)
-                cand, cert, ent = _own(st.cand, cand), _own(st.cert, cert), _own(st.ent, ent)
-                tl = _own(st.trained_lead, tl)
-                toff, opool = _own(st.trained_off, toff, (n,)), _own(st.officials_pool, opool, (n,))
-                projects, pool, pool0 = _own(st.projects, projects), _own(st.pool, pool), _own(st.pool0, pool0)
-                lcum = _own(st.lapsed_cum, lcum)
-                if st.active is not active:
-                    active = np.array(st.active, dtype=bool)
-                    act = active.astype(np.float64)
-                score_shift = _own(st.score_shift, score_shift, (n,))
-                sub_scale = _f64(st.submission_scale, (n,))
-                for name, j in COLUMNS.items():  # assumptions the events changed
-                    if P[name] is not P_seen[name]:
-                        Pm[:, j] = P[name]
-                        P_seen[name] = P[name]
-            j = i + 1
-            while j < T and int(years[j]) not in event_years:
-                j += 1
-            _run_years_jit(i, j, self.yearsf, levm, self.RT, Pm, weight, act, group_share, tourism,
-                           sub_scale, score_shift, li, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
-                           S_cert, S_cand, S_ent, S_tl, stocks["coverage_officials"], S_proj, S_act, S_lcum, *F)
-            i = j
+        _run_stretches(kernel, scenario, years, event_years, True, P, Pm, ks, np.array(state.active, dtype=bool),
+                       state.log_inflow, weight, group_share, events, geo)
         spending = {line: levm[:, LEVER_COLUMNS.index(line)].copy() for line in BUDGET_LINES}
         return _sim.RunArrays(years=years, stocks=stocks, flows=flows, params=params_out, spending=spending,
                               initial=initial)

@@ -145,11 +145,8 @@ def run_monte_carlo(scenario: Scenario, n: int, seed: int, block: int, sample_as
     initial = _sim.initial_outputs(state, n, f32)
     years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
     T = len(years)
-    A, G, L = len(weight), len(GROUPS), model.N_LEVELS
     tourism = GROUPS.index("tourism")
-    lev_rows = [_sim._lever_values(scenario, int(y)) for y in years]
-    levm = np.array([[getattr(lv, c) for c in LEVER_COLUMNS] for lv in lev_rows],
-                    dtype=np.float64).reshape(T, len(LEVER_COLUMNS))
+    levm = _e._lever_matrix(scenario, years)
     RT = _e.response_table()
     fixed = np.zeros(T, dtype=np.bool_)
     path = np.zeros((T, n))
@@ -158,68 +155,20 @@ def run_monte_carlo(scenario: Scenario, n: int, seed: int, block: int, sample_as
             fixed[t_] = True
             path[t_] = np.broadcast_to(np.asarray(inflow_path[int(y)], float), (n,))
     event_years = {int(ev.year) for ev in events if years[0] <= int(ev.year) <= years[-1]}
-
-    e = np.empty
-    stocks = {"certified": e((T, n, A, G, L), f32), "candidates": e((T, n, A, G), f32), "entities": e((T, n, A), f32),
-              "trained_leaders": e((T, n, A), f32), "coverage_officials": e((T, n), f32),
-              "projects": e((T, n, len(model.PROJECTS)), f32), "active": e((T, n, A), f32),
-              "lapsed_cum": e((T, n, A, L), f32)}
-    shapes = {"AGL": (A, G, L), "AG": (A, G), "A": (A,), "": (), "P": (len(model.PROJECTS),)}
-    flows = {k: e((T, n) + shapes[ax], f32) for k, ax in _sim._KEEP_FLOWS.items()}
-    S = tuple(stocks[k] for k in _e._STOCKS if k != "coverage_officials")
-    S_cert, S_cand, S_ent, S_tl, S_proj, S_act, S_lcum = S
-    F = tuple(flows[k] for k in _e._FLOWS)
-
-    f64 = _e._f64
-    cand, cert, ent = f64(state.cand), f64(state.cert), f64(state.ent)
-    tl, toff, opool = f64(state.trained_lead), f64(state.trained_off, (n,)), f64(state.officials_pool, (n,))
-    projects, pool, pool0, lcum = f64(state.projects), f64(state.pool), f64(state.pool0), f64(state.lapsed_cum)
-    active = np.array(state.active, dtype=bool)
-    score_shift = f64(state.score_shift, (n,))
-    log_inflow = f64(state.log_inflow, (n,))
+    stocks, flows, out = _e._output_arrays(T, n, len(weight), f32)
+    ks = _e._kernel_state(state, n)
+    log_inflow = _e._f64(state.log_inflow, (n,))
     Pm = _e.pack_assumptions(P, n)
-    P_seen = dict(P)
-    act = active.astype(np.float64)
-    ones = np.ones(n)
     seeds = flow_seeds(seed, block, n, T)
     yearsf = years.astype(np.float64)
 
-    i = 0
-    while i < T:
-        year = int(years[i])
-        sub_scale = ones
-        if year in event_years:
-            st = model.State(cand=cand, cert=cert, ent=ent, trained_lead=tl, trained_off=toff,
-                             officials_pool=opool, projects=projects, active=active, pool=pool, pool0=pool0,
-                             lapsed_cum=lcum, log_inflow=log_inflow, score_shift=score_shift, thresholds=None,
-                             submission_scale=1.0)
-            st, nw = _sim._apply_events(st, scenario, year, P, False, group_share, events, geo)
-            if nw is not None:
-                weight[nw[0]] = nw[1]
-            if st.thresholds is not None:  # pragma: no cover - nothing sets them today
-                raise NotImplementedError("engine_mc: State.thresholds is not supported (thresholds come from P)")
-            own = _e._own
-            cand, cert, ent, tl = own(st.cand, cand), own(st.cert, cert), own(st.ent, ent), own(st.trained_lead, tl)
-            toff, opool = own(st.trained_off, toff, (n,)), own(st.officials_pool, opool, (n,))
-            projects, pool, pool0 = own(st.projects, projects), own(st.pool, pool), own(st.pool0, pool0)
-            lcum = own(st.lapsed_cum, lcum)
-            if st.active is not active:
-                active = np.array(st.active, dtype=bool)
-                act = active.astype(np.float64)
-            score_shift = own(st.score_shift, score_shift, (n,))
-            sub_scale = f64(st.submission_scale, (n,))
-            for name, j in COLUMNS.items():  # assumptions the events changed
-                if P[name] is not P_seen[name]:
-                    Pm[:, j] = P[name]
-                    P_seen[name] = P[name]
-        j = i + 1
-        while j < T and int(years[j]) not in event_years:
-            j += 1
+    def kernel(i, j, sub_scale, act):
         _run_years_mc_jit(i, j, np.ascontiguousarray(seeds[:, i]), yearsf, levm, RT, Pm, weight, act, group_share,
-                          tourism, sub_scale, score_shift, fixed, path, log_inflow, cand, cert, ent, tl, toff, opool,
-                          projects, pool, pool0, lcum, S_cert, S_cand, S_ent, S_tl, stocks["coverage_officials"],
-                          S_proj, S_act, S_lcum, *F)
-        i = j
+                          tourism, sub_scale, ks["score_shift"], fixed, path, log_inflow,
+                          *(ks[k] for k in _e._KERNEL_STATE[:-1]), *out)
+
+    _e._run_stretches(kernel, scenario, years, event_years, False, P, Pm, ks, np.array(state.active, dtype=bool),
+                      log_inflow, weight, group_share, events, geo)
     spending = {line: levm[:, LEVER_COLUMNS.index(line)].copy() for line in BUDGET_LINES}
     return _sim.RunArrays(years=years, stocks=stocks, flows=flows, params=params_out, spending=spending,
                           initial=initial)
