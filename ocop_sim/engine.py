@@ -301,12 +301,18 @@ def _exit_lapse(c, hc, mc):
 
 
 @_helpers_jit
-def _upgrades(v, rate, success, mc):
-    """Upgrades of ``v`` certificates: attempts (share ``rate``) that succeed (``success``); Monte
-    Carlo: ``binomial(binomial(v, rate), success)`` as one draw, exact in distribution."""
+def _lapse_and_upgrade(cert, d, a, g, li, k, hc, rate, success, mc):
+    """One cell of an upgradable level: the exit lapse, then upgrades of what is left (attempts,
+    share ``rate``, that succeed, ``success``; Monte Carlo: ``binomial(binomial(v, rate), success)``
+    as one draw, exact in distribution); the rest stays in ``cert``.  (lapsed, upgraded, left)."""
+    x, v = _exit_lapse(cert[d, a, g, li, k], hc, mc)
     if mc:
-        return _binom(v, rate * success)
-    return v * rate * success
+        up = _binom(v, rate * success)
+    else:
+        up = v * rate * success
+    v = v - up
+    cert[d, a, g, li, k] = v
+    return x, up, v
 
 
 # ----------------------------------------------------------------------------- the kernel
@@ -596,37 +602,28 @@ def _year_of_draws_of(mc: bool):
                     s34 = 0.0
                     s45 = 0.0
                     for k in range(_NK):
-                        x, v = _exit_lapse(cert[d, a, g, _L3, k], hc, mc)
-                        e0 += x
-                        up = _upgrades(v, rate, pu4, mc)
-                        v = v - up
+                        x0, up, v0 = _lapse_and_upgrade(cert, d, a, g, _L3, k, hc, rate, pu4, mc)
+                        e0 += x0
                         s34 += up
-                        cert[d, a, g, _L3, k] = v
-                        m0 += v
-                        n_cells += v
-                        x, v = _exit_lapse(cert[d, a, g, _L4, k], hc, mc)
-                        e1 += x
-                        up = _upgrades(v, rate, pu5, mc)
-                        v = v - up
+                        x1, up, v1 = _lapse_and_upgrade(cert, d, a, g, _L4, k, hc, rate, pu5, mc)
+                        e1 += x1
                         s45 += up
-                        cert[d, a, g, _L4, k] = v
-                        m1 += v
-                        n_cells += v
-                        x, v = _exit_lapse(cert[d, a, g, _LP5, k], hc, mc)
-                        e2 += x
-                        sc_ = _take(v, csr, mc)
+                        x2, v2 = _exit_lapse(cert[d, a, g, _LP5, k], hc, mc)
+                        e2 += x2
+                        sc_ = _take(v2, csr, mc)
                         pc = _take(sc_, cpr, mc)
                         pass_c[a, g, k] = pc
                         tot += pc
                         csub_a += sc_
-                        cert[d, a, g, _LP5, k] = v
-                        m2 += v
-                        n_cells += v
-                        x, v = _exit_lapse(cert[d, a, g, _LN5, k], hc, mc)
-                        e3 += x
-                        cert[d, a, g, _LN5, k] = v
-                        m3 += v
-                        n_cells += v
+                        cert[d, a, g, _LP5, k] = v2
+                        x3, v3 = _exit_lapse(cert[d, a, g, _LN5, k], hc, mc)
+                        e3 += x3
+                        cert[d, a, g, _LN5, k] = v3
+                        m0 += v0
+                        m1 += v1
+                        m2 += v2
+                        m3 += v3
+                        n_cells = n_cells + v0 + v1 + v2 + v3
                     F_upg[i, d, a, g, 0] = 0.0
                     F_upg[i, d, a, g, 1] = s34
                     F_upg[i, d, a, g, 2] = s45
