@@ -9,6 +9,13 @@ the last outcome, the rest for the last) and no year-to-year shocks, written as 
 over draws D, areas A, groups G, levels L and ages K.  model.py stays the reference: a change
 there must be made here too (the tests fail until it is).
 
+The Monte Carlo kernel (:mod:`ocop_sim.engine_mc`) runs the same equations: one year of the model
+is written once, :func:`_year_of_draws_of`, and compiled once per mode (draws in Monte Carlo
+mode where this mode takes means).  This module is long because every compiled kernel, the Monte
+Carlo one's entry points included, lives in the file of the equations it calls: numba invalidates
+a function's disk cache only when the file that defines it changes, not when a function it calls
+in another file does.
+
 The Python pieces that are not per-year hot are reused as they are: the assumption arrays, the
 initial state, the events (``simulate._apply_events`` runs in Python before the kernel in every
 year that has an event; in the other years it only resets ``submission_scale`` to 1) and the
@@ -794,12 +801,66 @@ def _run_years(i0, i1, years, levm, RT, Pm, weight, act, gs, tourism, sub_scale0
                       F_newproj, F_csub)
 
 
+# the Monte Carlo kernel's entry points are compiled here too, not in engine_mc.py: numba's disk
+# cache of a function is invalidated only by changes to the file that defines it, not to the
+# functions it calls, so every cached kernel lives in the file of the equations it runs
+
+
+def _step_mc(i, d, year, lev, RT, Pm, weight, act, gs, tourism, ss, score_shift, fixed, path, log_inflow,
+             cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
+             w, share, new_ent, kept, untr, cov, score, pass_c,
+             S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
+             F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
+             F_sub, F_failed, F_ideas, F_quality, F_score, F_toff, F_tlead, F_cov, F_rprob,
+             F_newproj, F_csub):
+    """Advance draw ``d`` one year (index ``i`` of the outputs) in Monte Carlo mode, in place.
+
+    The state and outputs are those of :func:`step_expected`, the equations
+    :func:`_year_of_draws_of`'s; ``ss`` is this year's submission scale of the draw,
+    ``fixed[i]`` says the log inflow of year ``i`` is given (``path[i, d]``), else it takes a random
+    step from ``log_inflow[d]``; ``w`` .. ``pass_c`` are scratch (:func:`_scratch`).
+    Draws from numba's ``np.random`` state (seeded by the caller).
+    """
+    _year_mc(i, d, d + 1, year, lev, RT, Pm, weight, act, gs, tourism, np.full(cand.shape[0], ss), score_shift,
+                   path, fixed, path, log_inflow, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
+                   (w, share, new_ent, kept, untr, cov, score, pass_c), S_cert, S_cand, S_ent, S_tl, S_cov, S_proj,
+                   S_act, S_lcum, F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
+                   F_sub, F_failed, F_ideas, F_quality, F_score, F_toff, F_tlead, F_cov, F_rprob, F_newproj, F_csub)
+
+
+def _run_years_mc(i0, i1, seeds, years, levm, RT, Pm, weight, act, gs, tourism, sub_scale0, score_shift, fixed,
+                  path, log_inflow, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
+                  S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
+                  F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
+                  F_sub, F_failed, F_ideas, F_quality, F_score, F_toff, F_tlead, F_cov, F_rprob,
+                  F_newproj, F_csub):
+    """Years ``i0 .. i1 - 1`` (no events between them) of every draw: draw ``d`` re-seeds the random
+    state with ``seeds[d]`` and runs its years; ``sub_scale0`` in year ``i0``, 1 after."""
+    scratch = _scratch(cand.shape[1], cand.shape[2])
+    ones = np.ones(cand.shape[0])
+    for d in range(cand.shape[0]):
+        np.random.seed(seeds[d])
+        for i in range(i0, i1):
+            sub_scale = sub_scale0 if i == i0 else ones  # not inside the call: numba's bytecode reader
+            _year_mc(i, d, d + 1, years[i], levm[i], RT, Pm, weight, act, gs, tourism,
+                           sub_scale, score_shift, path, fixed, path,  # path as LI: not read
+                           log_inflow, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum, scratch,
+                           S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
+                           F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
+                           F_sub, F_failed, F_ideas, F_quality, F_score, F_toff, F_tlead, F_cov, F_rprob,
+                           F_newproj, F_csub)
+
+
 if AVAILABLE:
     step_expected = _jit(_step_expected)
     _run_years_jit = _jit(_run_years)
+    step_mc = _jit(_step_mc)
+    _run_years_mc_jit = _jit(_run_years_mc)
 else:  # pragma: no cover
     step_expected = _step_expected
     _run_years_jit = None
+    step_mc = _step_mc
+    _run_years_mc_jit = None
 
 
 # ----------------------------------------------------------------------------- Python driver

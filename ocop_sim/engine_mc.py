@@ -11,7 +11,11 @@ per draw as loops over areas, groups, levels and ages: ``binomial(n, p)`` on ``r
 conditional binomials, the year-to-year shocks (random walk of log inflow, submission shock).
 One shortcut, exact in distribution: the upgrades, ``binomial(binomial(n, attempt), success)``
 in model.py (the attempts are not kept), are one ``binomial(n, attempt · success)``.
-model.py stays the reference: a change there must be made here too (the tests fail until it is).
+The compiled code is in :mod:`ocop_sim.engine`: one year of the model for both modes
+(``engine._year_of_draws_of``, this mode's draws where the expected kernel takes means) and this
+mode's entry points ``step_mc`` and ``_run_years_mc_jit`` (kept in the file of the equations they
+run, for numba's disk cache); this module is the Python driver.  model.py stays the reference: a
+change there must be made in engine.py too (the tests fail until it is).
 
 What stays in Python, as in :class:`ocop_sim.engine.ExpectedRunner`: the assumption draws
 (``simulate.parameter_arrays``: distributions, posterior draws), the initial split
@@ -43,67 +47,11 @@ from . import data as _data
 from . import engine as _e
 from . import model
 from .config import BUDGET_LINES, GROUPS, Scenario
-from .engine import COLUMNS, LEVER_COLUMNS, _jit, _scratch, _year_mc
+from .engine import COLUMNS, LEVER_COLUMNS, _run_years_mc_jit, step_mc  # noqa: F401 - step_mc: an entry point
 
 _sim = _e._sim
 #: the name of the flows' seed stream (``stream_key`` of it in the spawn key)
 SEED_STREAM = "flows:compiled"
-
-
-# ----------------------------------------------------------------------------- the kernel
-
-
-def _step_mc(i, d, year, lev, RT, Pm, weight, act, gs, tourism, ss, score_shift, fixed, path, log_inflow,
-             cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
-             w, share, new_ent, kept, untr, cov, score, pass_c,
-             S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
-             F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
-             F_sub, F_failed, F_ideas, F_quality, F_score, F_toff, F_tlead, F_cov, F_rprob,
-             F_newproj, F_csub):
-    """Advance draw ``d`` one year (index ``i`` of the outputs) in Monte Carlo mode, in place.
-
-    The state and outputs are those of :func:`ocop_sim.engine.step_expected`, the equations
-    :func:`ocop_sim.engine._year_of_draws_of`'s; ``ss`` is this year's submission scale of the draw,
-    ``fixed[i]`` says the log inflow of year ``i`` is given (``path[i, d]``), else it takes a random
-    step from ``log_inflow[d]``; ``w`` .. ``pass_c`` are scratch (:func:`ocop_sim.engine._scratch`).
-    Draws from numba's ``np.random`` state (seeded by the caller).
-    """
-    _year_mc(i, d, d + 1, year, lev, RT, Pm, weight, act, gs, tourism, np.full(cand.shape[0], ss), score_shift,
-                   path, fixed, path, log_inflow, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
-                   (w, share, new_ent, kept, untr, cov, score, pass_c), S_cert, S_cand, S_ent, S_tl, S_cov, S_proj,
-                   S_act, S_lcum, F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
-                   F_sub, F_failed, F_ideas, F_quality, F_score, F_toff, F_tlead, F_cov, F_rprob, F_newproj, F_csub)
-
-
-def _run_years_mc(i0, i1, seeds, years, levm, RT, Pm, weight, act, gs, tourism, sub_scale0, score_shift, fixed,
-                  path, log_inflow, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum,
-                  S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
-                  F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
-                  F_sub, F_failed, F_ideas, F_quality, F_score, F_toff, F_tlead, F_cov, F_rprob,
-                  F_newproj, F_csub):
-    """Years ``i0 .. i1 - 1`` (no events between them) of every draw: draw ``d`` re-seeds the random
-    state with ``seeds[d]`` and runs its years; ``sub_scale0`` in year ``i0``, 1 after."""
-    scratch = _scratch(cand.shape[1], cand.shape[2])
-    ones = np.ones(cand.shape[0])
-    for d in range(cand.shape[0]):
-        np.random.seed(seeds[d])
-        for i in range(i0, i1):
-            sub_scale = sub_scale0 if i == i0 else ones  # not inside the call: numba's bytecode reader
-            _year_mc(i, d, d + 1, years[i], levm[i], RT, Pm, weight, act, gs, tourism,
-                           sub_scale, score_shift, path, fixed, path,  # path as LI: not read
-                           log_inflow, cand, cert, ent, tl, toff, opool, projects, pool, pool0, lcum, scratch,
-                           S_cert, S_cand, S_ent, S_tl, S_cov, S_proj, S_act, S_lcum,
-                           F_newcert, F_upg, F_renewed, F_down, F_lapexp, F_lapexit, F_newent, F_exits,
-                           F_sub, F_failed, F_ideas, F_quality, F_score, F_toff, F_tlead, F_cov, F_rprob,
-                           F_newproj, F_csub)
-
-
-if _e.AVAILABLE:
-    step_mc = _jit(_step_mc)
-    _run_years_mc_jit = _jit(_run_years_mc)
-else:  # pragma: no cover
-    step_mc = _step_mc
-    _run_years_mc_jit = None
 
 
 # ----------------------------------------------------------------------------- Python driver
