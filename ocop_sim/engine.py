@@ -308,18 +308,17 @@ def _exit_lapse(c, hc, mc):
 
 
 @_helpers_jit
-def _lapse_and_upgrade(cert, d, a, g, li, k, hc, rate, success, mc):
-    """One cell of an upgradable level: the exit lapse, then upgrades of what is left (attempts,
-    share ``rate``, that succeed, ``success``; Monte Carlo: ``binomial(binomial(v, rate), success)``
-    as one draw, exact in distribution); the rest stays in ``cert``.  (lapsed, upgraded, left)."""
-    x, v = _exit_lapse(cert[d, a, g, li, k], hc, mc)
+def _lapse_and_upgrade(c, hc, rate, success, mc):
+    """The ``c`` certificates of one cell of an upgradable level: the exit lapse, then upgrades of
+    what is left (attempts, share ``rate``, that succeed, ``success``; Monte Carlo:
+    ``binomial(binomial(v, rate), success)`` as one draw, exact in distribution): (lapsed,
+    upgraded, left).  Scalars only: a call with an array argument costs in the innermost loop."""
+    x, v = _exit_lapse(c, hc, mc)
     if mc:
         up = _binom(v, rate * success)
     else:
         up = v * rate * success
-    v = v - up
-    cert[d, a, g, li, k] = v
-    return x, up, v
+    return x, up, v - up
 
 
 # ----------------------------------------------------------------------------- the kernel
@@ -609,10 +608,12 @@ def _year_of_draws_of(mc: bool):
                     s34 = 0.0
                     s45 = 0.0
                     for k in range(_NK):
-                        x0, up, v0 = _lapse_and_upgrade(cert, d, a, g, _L3, k, hc, rate, pu4, mc)
+                        x0, up, v0 = _lapse_and_upgrade(cert[d, a, g, _L3, k], hc, rate, pu4, mc)
+                        cert[d, a, g, _L3, k] = v0
                         e0 += x0
                         s34 += up
-                        x1, up, v1 = _lapse_and_upgrade(cert, d, a, g, _L4, k, hc, rate, pu5, mc)
+                        x1, up, v1 = _lapse_and_upgrade(cert[d, a, g, _L4, k], hc, rate, pu5, mc)
+                        cert[d, a, g, _L4, k] = v1
                         e1 += x1
                         s45 += up
                         x2, v2 = _exit_lapse(cert[d, a, g, _LP5, k], hc, mc)
