@@ -200,14 +200,21 @@ def has(key: str) -> bool:
     return key in CATALOGUE and all(CATALOGUE[key].get(lang) for lang in LANGS)
 
 
-def fmt_number(x, lang: str = "en", digits: int = 1) -> str:
-    """Format a number: Vietnamese ``1.234,5``, English ``1,234.5``; integers without decimals."""
+def _number_or_text(x) -> float | str:
+    """``x`` as a finite float, or the text the formatters show instead: ``str(x)`` for what is
+    not a number, "—" for NaN and infinities."""
     try:
         xf = float(x)
     except (TypeError, ValueError):
         return str(x)
-    if not math.isfinite(xf):
-        return "—"
+    return xf if math.isfinite(xf) else "—"
+
+
+def fmt_number(x, lang: str = "en", digits: int = 1) -> str:
+    """Format a number: Vietnamese ``1.234,5``, English ``1,234.5``; integers without decimals."""
+    xf = _number_or_text(x)
+    if isinstance(xf, str):
+        return xf
     if abs(xf - round(xf)) < 1e-9:
         s = f"{round(xf):,}"
     else:
@@ -218,12 +225,9 @@ def fmt_number(x, lang: str = "en", digits: int = 1) -> str:
 
 
 def fmt_percent(x, lang: str = "en", digits: int = 0) -> str:
-    try:
-        xf = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(xf):
-        return "—"
+    xf = _number_or_text(x)
+    if isinstance(xf, str):
+        return xf
     s = f"{100 * xf:.{digits}f}"
     if lang == "vi":
         s = s.replace(".", ",")
