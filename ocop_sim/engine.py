@@ -11,13 +11,13 @@ there must be made here too (the tests fail until it is).
 
 The Monte Carlo kernel (:mod:`ocop_sim.engine_mc`) runs the same equations: one year of the model
 is written once, :func:`_year_of_draws_of`, and compiled once per mode (draws in Monte Carlo
-mode where this mode takes means).  This module is long because every compiled kernel, the Monte
+mode where this mode takes means).  Longer than 400 lines because every compiled kernel, the Monte
 Carlo one's entry points included, lives in the file of the equations it calls: numba invalidates
 a function's disk cache only when the file that defines it changes, not when a function it calls
 in another file does.
 
 The Python pieces that are not per-year hot are reused as they are: the assumption arrays, the
-initial state, the events (``simulate._apply_events`` runs in Python before the kernel in every
+initial state, the events (``timeloop._apply_events`` runs in Python before the kernel in every
 year that has an event; in the other years it only resets ``submission_scale`` to 1) and the
 lever schedules.  The per-draw assumptions are packed into a D × n_assumptions float64 matrix
 with a fixed name → column map (:data:`COLUMNS`).
@@ -29,7 +29,6 @@ installed read-only); :func:`warm_up` compiles (or loads) them on a tiny case.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import tempfile
 
@@ -38,10 +37,9 @@ import numpy as np
 from . import data as _data
 from . import levers as _levers
 from . import model
+from . import timeloop as _loop
 from .config import ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, SCHEDULE_LEVERS, Scenario
 from .errors import OcopError
-
-_sim = importlib.import_module("ocop_sim.simulate")  # the module: ``ocop_sim.simulate`` is also a function
 
 
 class EngineUnavailable(OcopError, RuntimeError):
@@ -873,7 +871,7 @@ _STOCKS = ("certified", "candidates", "entities", "trained_leaders", "coverage_o
 _FLOWS = ("new_certified", "upgrades", "renewed", "downgraded", "lapsed_expiry", "lapsed_exit", "new_entities",
           "entity_exits", "submitted", "failed", "new_ideas", "quality", "score_mean", "trainees_officials",
           "trainees_leaders", "coverage_officials", "renewal_prob", "new_projects", "central_submitted")
-assert set(_FLOWS) == set(_sim._KEEP_FLOWS), "simulate._KEEP_FLOWS changed: update engine.py"
+assert set(_FLOWS) == set(_loop._KEEP_FLOWS), "timeloop._KEEP_FLOWS changed: update engine.py"
 
 
 def pack_assumptions(P: dict[str, np.ndarray], n: int) -> np.ndarray:
@@ -919,13 +917,13 @@ def _output_arrays(T: int, n: int, A: int, dtype) -> tuple[dict, dict, tuple]:
               "coverage_officials": e((T, n), dtype), "projects": e((T, n, NP), dtype),
               "active": e((T, n, A), dtype), "lapsed_cum": e((T, n, A, L), dtype)}
     shapes = {"AGL": (A, G, L), "AG": (A, G), "A": (A,), "": (), "P": (NP,)}
-    flows = {k: e((T, n) + shapes[ax], dtype) for k, ax in _sim._KEEP_FLOWS.items()}
+    flows = {k: e((T, n) + shapes[ax], dtype) for k, ax in _loop._KEEP_FLOWS.items()}
     return stocks, flows, tuple(stocks[k] for k in _STOCKS) + tuple(flows[k] for k in _FLOWS)
 
 
 def _lever_matrix(scenario: Scenario, years: np.ndarray) -> np.ndarray:
     """The levers of each year as a T × len(:data:`LEVER_COLUMNS`) float64 matrix."""
-    rows = [_sim._lever_values(scenario, int(y)) for y in years]
+    rows = [_loop._lever_values(scenario, int(y)) for y in years]
     return np.array([[getattr(lv, c) for c in LEVER_COLUMNS] for lv in rows],
                     dtype=np.float64).reshape(len(years), len(LEVER_COLUMNS))
 
@@ -953,7 +951,7 @@ def _run_stretches(kernel, scenario: Scenario, years: np.ndarray, event_years, e
                              projects=ks["projects"], active=active, pool=ks["pool"], pool0=ks["pool0"],
                              lapsed_cum=ks["lapsed_cum"], log_inflow=log_inflow, score_shift=ks["score_shift"],
                              thresholds=None, submission_scale=1.0)
-            st, nw = _sim._apply_events(st, scenario, year, P, expected, group_share, events, geo)
+            st, nw = _loop._apply_events(st, scenario, year, P, expected, group_share, events, geo)
             if nw is not None:
                 weight[nw[0]] = nw[1]
             if st.thresholds is not None:  # pragma: no cover
@@ -976,7 +974,7 @@ def _run_stretches(kernel, scenario: Scenario, years: np.ndarray, event_years, e
 
 
 def run_expected(scenario: Scenario, n: int, overrides: dict[str, np.ndarray] | None = None,
-                 event_list: list | None = None, inflow_path: dict[int, np.ndarray] | None = None) -> "_sim.RunArrays":
+                 event_list: list | None = None, inflow_path: dict[int, np.ndarray] | None = None) -> "_loop.RunArrays":
     """Expected-mode run of ``n`` variants: ``simulate.run_block(scenario, n, None, overrides=...,
     event_list=..., inflow_path=...)`` computed by the compiled kernel."""
     return ExpectedRunner(scenario, event_list)(n, overrides, inflow_path)
@@ -1003,7 +1001,7 @@ class ExpectedRunner:
         grp = _data.groups(scenario.pack)
         gs = np.array([grp[g]["idea_share"] for g in GROUPS])
         self.group_share = gs / gs.sum()
-        base = {k: float(v[0]) for k, v in _sim.parameter_arrays(scenario, 1, None).items()}
+        base = {k: float(v[0]) for k, v in _loop.parameter_arrays(scenario, 1, None).items()}
         self.base_row = np.array([base[k] for k in COLUMNS], dtype=np.float64)
         self.base_other = {k: v for k, v in base.items() if k not in COLUMNS}
         # the initial state of one variant: in expected mode it depends on the assumptions only
@@ -1011,13 +1009,13 @@ class ExpectedRunner:
         # and the starting log inflow; __call__ scales those per variant (test_engine checks this
         # against simulate.initial_state for every assumption)
         P1 = {k: np.array([v]) for k, v in base.items()}
-        self.s1 = _sim.initial_state(scenario, 1, True, P1, None)
+        self.s1 = _loop.initial_state(scenario, 1, True, P1, None)
         self.pool_unit = self.s1.pool0 / max(base["pool_factor"], 1e-300)
         from .packs import load_pack
 
         stocks = load_pack(scenario.pack).info.stocks
         self.pack_officials, self.official_coverage = stocks.officials_pool, float(stocks.official_coverage)
-        self.events = _sim.scenario_events(scenario) if event_list is None else list(event_list)
+        self.events = _loop.scenario_events(scenario) if event_list is None else list(event_list)
         self.years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
         self.yearsf = self.years.astype(np.float64)
         self.levm = _lever_matrix(scenario, self.years)
@@ -1036,11 +1034,11 @@ class ExpectedRunner:
             cand=rep(s1.cand), cert=rep(s1.cert), ent=rep(s1.ent), trained_lead=rep(s1.trained_lead),
             trained_off=officials * self.official_coverage, officials_pool=officials, projects=rep(s1.projects),
             active=s1.active, pool=pool0.copy(), pool0=pool0, lapsed_cum=rep(s1.lapsed_cum),
-            log_inflow=np.array(P.get(_sim.LOG_INFLOW0, np.zeros(n)), dtype=float, copy=True),
+            log_inflow=np.array(P.get(_loop.LOG_INFLOW0, np.zeros(n)), dtype=float, copy=True),
             score_shift=np.zeros(n))
 
     def __call__(self, n: int, overrides: dict[str, np.ndarray] | None = None,
-                 inflow_path: dict[int, np.ndarray] | None = None) -> "_sim.RunArrays":
+                 inflow_path: dict[int, np.ndarray] | None = None) -> "_loop.RunArrays":
         scenario, years, levm, events = self.scenario, self.years, self.levm, self.events
         geo, group_share, event_years = self.geo, self.group_share, self.event_years
         weight = geo.weight.astype(float).copy()
@@ -1057,7 +1055,7 @@ class ExpectedRunner:
         Pm0 = Pm.copy()
         params_out = {k: (Pm0[:, COLUMNS[k]] if k in COLUMNS else v) for k, v in P.items()}
         state = self._initial(n, P)
-        initial = _sim.initial_outputs(state, n, np.float64)
+        initial = _loop.initial_outputs(state, n, np.float64)
         T = len(years)
         A = len(weight)
         tourism = GROUPS.index("tourism")
@@ -1080,7 +1078,7 @@ class ExpectedRunner:
         _run_stretches(kernel, scenario, years, event_years, True, P, Pm, ks, np.array(state.active, dtype=bool),
                        state.log_inflow, weight, group_share, events, geo)
         spending = {line: levm[:, LEVER_COLUMNS.index(line)].copy() for line in BUDGET_LINES}
-        return _sim.RunArrays(years=years, stocks=stocks, flows=flows, params=params_out, spending=spending,
+        return _loop.RunArrays(years=years, stocks=stocks, flows=flows, params=params_out, spending=spending,
                               initial=initial)
 
 

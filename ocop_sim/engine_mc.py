@@ -46,10 +46,10 @@ import numpy as np
 from . import data as _data
 from . import engine as _e
 from . import model
+from . import timeloop as _loop
 from .config import BUDGET_LINES, GROUPS, Scenario
 from .engine import COLUMNS, LEVER_COLUMNS, _run_years_mc_jit, step_mc  # noqa: F401 - step_mc: an entry point
 
-_sim = _e._sim
 #: the name of the flows' seed stream (``stream_key`` of it in the spawn key)
 SEED_STREAM = "flows:compiled"
 
@@ -61,13 +61,13 @@ def flow_seeds(seed: int, block: int, n: int, T: int) -> np.ndarray:
     """The flows' seeds of draws ``0 .. n-1`` of ``block``: an n × T uint32 matrix, row d the draw's,
     column i for a stretch of years that starts at year index i.  Row d depends only on (seed,
     block, d, T): a prefix of ``SeedSequence.generate_state``, whatever ``n``."""
-    ss = np.random.SeedSequence(int(seed), spawn_key=(int(block), _sim.stream_key(SEED_STREAM)))
+    ss = np.random.SeedSequence(int(seed), spawn_key=(int(block), _loop.stream_key(SEED_STREAM)))
     return ss.generate_state(n * T, np.uint32).reshape(n, T)
 
 
 def run_monte_carlo(scenario: Scenario, n: int, seed: int, block: int, sample_assumptions: bool = True,
                     overrides: dict[str, np.ndarray] | None = None, event_list: list | None = None,
-                    inflow_path: dict[int, np.ndarray] | None = None) -> "_sim.RunArrays":
+                    inflow_path: dict[int, np.ndarray] | None = None) -> "_loop.RunArrays":
     """Monte Carlo run of ``n`` draws of block ``block``: ``simulate.run_block(scenario, n,
     block_rng(seed, block), sample_assumptions, overrides=..., streams=Streams(seed, block),
     event_list=..., inflow_path=...)`` with the years' flows computed by the compiled kernel.
@@ -77,20 +77,20 @@ def run_monte_carlo(scenario: Scenario, n: int, seed: int, block: int, sample_as
     """
     if not _e.AVAILABLE:
         raise _e.EngineUnavailable("numba is not installed: use ocop_sim.simulate.run_block")
-    streams = _sim.Streams(int(seed), int(block))
+    streams = _loop.Streams(int(seed), int(block))
     geo = _data.areas(scenario.pack)
     grp = _data.groups(scenario.pack)
     gs = np.array([grp[g]["idea_share"] for g in GROUPS])
     group_share = gs / gs.sum()
     weight = geo.weight.astype(float).copy()
-    P = _sim.parameter_arrays(scenario, n, streams if sample_assumptions else None)
+    P = _loop.parameter_arrays(scenario, n, streams if sample_assumptions else None)
     for k, v in (overrides or {}).items():
         P[k] = np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
     params_out = {k: v.copy() for k, v in P.items()}
-    state = _sim.initial_state(scenario, n, False, P, streams)
-    events = _sim.scenario_events(scenario) if event_list is None else list(event_list)
+    state = _loop.initial_state(scenario, n, False, P, streams)
+    events = _loop.scenario_events(scenario) if event_list is None else list(event_list)
     f32 = np.float32
-    initial = _sim.initial_outputs(state, n, f32)
+    initial = _loop.initial_outputs(state, n, f32)
     years = np.arange(scenario.horizon.start, scenario.horizon.end + 1)
     T = len(years)
     tourism = GROUPS.index("tourism")
@@ -118,7 +118,7 @@ def run_monte_carlo(scenario: Scenario, n: int, seed: int, block: int, sample_as
     _e._run_stretches(kernel, scenario, years, event_years, False, P, Pm, ks, np.array(state.active, dtype=bool),
                       log_inflow, weight, group_share, events, geo)
     spending = {line: levm[:, LEVER_COLUMNS.index(line)].copy() for line in BUDGET_LINES}
-    return _sim.RunArrays(years=years, stocks=stocks, flows=flows, params=params_out, spending=spending,
+    return _loop.RunArrays(years=years, stocks=stocks, flows=flows, params=params_out, spending=spending,
                           initial=initial)
 
 
