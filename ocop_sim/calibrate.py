@@ -11,6 +11,7 @@ import numpy as np
 from scipy import sparse
 
 from .config import Scenario
+from .scenarios import derive
 from .results import Result
 
 
@@ -212,5 +213,4 @@ def select(actuals: list[dict], until: int | None, years: np.ndarray) -> list[di
 
 def with_assumptions(scenario: Scenario, values: dict[str, float]) -> Scenario:
     """The scenario with assumption values replaced, validated (bounds, threshold order)."""
-    a = type(scenario.assumptions).model_validate({**scenario.assumptions.model_dump(), **values})
-    return scenario.model_copy(update={"assumptions": a})
+    return derive(scenario, {"assumptions": dict(values)})

@@ -18,7 +18,7 @@ from .config import ASSUMPTION_NAMES, assumption_meta
 from .i18n import assumption_source, assumption_text, fmt_percent, has, scope_label, t, unit_text
 from .io import atomic_write_text, safe_child
 from .report.tables import _table, esc
-from .scenarios import params_file
+from .scenarios import derive, params_file
 
 
 def load_posterior(scenario):
@@ -64,7 +64,6 @@ def backtest_table_html(meta: dict, lang: str = "en") -> str:
 
 def posterior_table_html(post, lang: str = "en") -> str:
     """Posterior median and 90 % interval of each parameter, with its prior's source and R-hat."""
-    priors = {p["name"]: p for p in post.meta.get("priors", [])}
     s = post.summary()
     rows = []
     for _, r in s.iterrows():
@@ -95,7 +94,7 @@ def fit_frame(scenario, post, draws: int = 300, seed: int = 0):
 
     kn = inf.knowledge(scenario, None)
     obs = list(kn.observations)
-    samples, _ = inf.predictive(kn.scenario.model_copy(update={"horizon": scenario.horizon}), post, obs, draws,
+    samples, _ = inf.predictive(derive(kn.scenario, {"horizon": scenario.horizon.model_dump()}), post, obs, draws,
                                 seed, events=kn.events)
     lo, med, hi = np.quantile(samples, [0.1, 0.5, 0.9], axis=1)
     return pd.DataFrame([{"scope": o["scope"], "metric": o["metric"], "counting": o.get("counting", ""),

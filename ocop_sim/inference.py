@@ -47,12 +47,13 @@ import numpy as np
 
 from . import bayes, engine, scoring
 from .calibrate import ObservationOperator, model_value
-from .config import ASSUMPTION_NAMES, Horizon, Scenario, assumption_meta
+from .config import ASSUMPTION_NAMES, Scenario, assumption_meta
 from .errors import OcopError
 from .io import atomic_write_text
 from .packs import collapsed_run, decimal_date, load_pack
 from .posterior import OBS_PARAMS, SHOCK_PREFIX, inflow_path  # noqa: F401 - also known here
 from .results import Result
+from .scenarios import derive
 from .simulate import BLOCK, Streams, block_rng, concat_runs, run_block, scenario_events
 from .targets import COMPARISONS, _evaluate, reported, scenario_registries, target_values
 
@@ -91,7 +92,7 @@ def prior(name: str, until: int | None = None) -> bayes.Prior:
     spec = dict(_prior_table()[name])
     known = str(spec.get("known_from", ""))
     fb = spec.pop("fallback", None)
-    pooled = spec.pop("pooled", False)  # noqa: F841 - read by pooled_names()
+    spec.pop("pooled", None)  # read by pooled_names(), not a parameter of the distribution
     if until is not None and _year_end(known) > until + 1.0 + 1e-9:
         if fb is None:
             raise CalibrationError(f"prior {name}: known from {known}, after the cut-off {until}, and no fallback")
@@ -218,9 +219,13 @@ def knowledge(scenario: Scenario, until: int | None = None, actuals: list[dict] 
                     and getattr(scenario.assumptions, name) == pa.value:
                 values[name] = pa.fallback
                 replaced.append(name)
-    a = scenario.assumptions.model_copy(update=values)
-    sc = scenario.model_copy(update={"assumptions": a, "horizon": Horizon(start=first, end=max(end, first + 1)),
-                                     "posterior": None})
+    stop = max(end, first + 1)
+    # the replay ends at the cut-off: lever steps after it are dropped (a step schedule's values up
+    # to the cut-off do not change), so that the shortened scenario is a valid one
+    levers = {k: {y: v for y, v in sched.items() if y <= stop} for k, sched in scenario.levers.model_dump().items()
+              if isinstance(sched, dict) and any(y > stop for y in sched)}
+    sc = derive(scenario, {"assumptions": values, "horizon": {"start": first, "end": stop}, "levers": levers,
+                           "posterior": None})
     return Knowledge(scenario=sc, observations=tuple(obs), events=tuple(events), until=until,
                      dropped_events=dropped, replaced_defaults=tuple(replaced))
 
@@ -565,7 +570,7 @@ def backtest(scenario: Scenario, until: int, draws: int = 1000, seed: int = 0, n
     cal = calibrate(scenario, until, names, actuals, pooled=pooled, seed=seed, **kw)
     full = knowledge(scenario, None, actuals)
     held = tuple(o for o in full.observations if o["at"] > until + 1.0 + 1e-9)
-    sc = scenario.model_copy(update={"assumptions": cal.knowledge.scenario.assumptions, "posterior": None})
+    sc = derive(scenario, {"assumptions": cal.knowledge.scenario.assumptions.model_dump(), "posterior": None})
     samples, res = predictive(sc, cal.posterior, held, draws, seed, events=cal.knowledge.events)
     scores, table = score(held, samples)
     scores.update({"until": until, "pooled": sorted(cal.pooled), "posterior_seconds": cal.posterior.seconds,

@@ -30,7 +30,7 @@ import numpy as np
 from .config import BUDGET_LINES, MAX_BUDGET_BN_VND, Scenario, schedule_value
 from .i18n import fmt_number
 from .i18n import t as _t  # "t" is the loop name of a target here
-from .scenarios import ScenarioError
+from .scenarios import ScenarioError, derive
 from .simulate import simulate
 from .targets import COMPARISONS, scenario_registries, target_values
 
@@ -44,7 +44,7 @@ def set_split(scenario: Scenario, x, from_year: int | None = None) -> Scenario:
         sched = {k: val for k, val in old.items() if k < fy}
         sched[fy] = float(min(max(v, 0.0), MAX_BUDGET_BN_VND))
         upd[line] = sched
-    return scenario.model_copy(update={"levers": scenario.levers.model_copy(update=upd)})
+    return derive(scenario, {"levers": upd})
 
 
 def own_split(scenario: Scenario, from_year: int | None = None) -> np.ndarray:
@@ -186,7 +186,6 @@ def optimize(scenario: Scenario, budget: float, objective: str = "targets_met", 
         return float(np.sum(weights_ * ndtr(sign * (v - tv) / sd)))
 
     def solve(weights_: np.ndarray, total_free: float, x0s: list[np.ndarray]) -> list[np.ndarray]:
-        n = len(BUDGET_LINES)
         outs = []
         if total_free <= 0:
             return [eq_sh]
@@ -248,7 +247,6 @@ def optimize(scenario: Scenario, budget: float, objective: str = "targets_met", 
     fr = None
     if frontier and head is not None:
         hw = np.array([1.0 if t.id == head.id else 0.0 for t in targets])
-        hi = targets.index(head)
         rows = []
         for m in frontier:
             b = budget * float(m)
@@ -260,7 +258,6 @@ def optimize(scenario: Scenario, budget: float, objective: str = "targets_met", 
             p = _mc_probs(set_split(scenario, x, from_year), [head], draws, seed)[0]
             rows.append({"budget": b, "probability": p, **dict(zip(BUDGET_LINES, map(float, x)))})
         fr = pd.DataFrame(rows)
-        del hi
     best_x = alloc(best_sh)
     return OptimizeResult(allocation=dict(zip(BUDGET_LINES, map(float, best_x))), objective=best_obj,
                           objective_equal=eq_obj, objective_own=float(np.sum(w * own_p)), table=table,

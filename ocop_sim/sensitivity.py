@@ -32,7 +32,7 @@ from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, COUNT_LEVERS, MAX_BUDGET_B
                      assumption_meta, schedule_value)
 from .executors import map_planned
 from .metrics import GLOSSARY
-from .scenarios import ScenarioError
+from .scenarios import ScenarioError, derive
 from .simulate import effective_scenario, simulate, simulate_variants
 
 #: Multipliers of a lever's schedule for the tornado (low, high).
@@ -129,11 +129,11 @@ def scale_lever(scenario: Scenario, name: str, factor: float, from_year: int | N
     for k in keys:
         v = min(max(sched[k] * factor, 0.0), high)
         sched[k] = float(round(v)) if name in COUNT_LEVERS else float(v)
-    return scenario.model_copy(update={"levers": lev.model_copy(update={name: sched})})
+    return derive(scenario, {"levers": {name: sched}})
 
 
 def set_assumption(scenario: Scenario, name: str, value: float) -> Scenario:
-    """Scenario with one assumption changed (no re-validation: ``value`` must be within bounds).
+    """Scenario with one assumption changed (validated: ``value`` must be within bounds).
 
     The star thresholds are kept ordered by nudging the changed one inside its neighbours.
     """
@@ -147,7 +147,7 @@ def set_assumption(scenario: Scenario, name: str, value: float) -> Scenario:
             value = min(max(value, t3 + eps), t5 - eps)
         else:
             value = max(value, t4 + eps)
-    return scenario.model_copy(update={"assumptions": a.model_copy(update={name: float(value)})})
+    return derive(scenario, {"assumptions": {name: float(value)}})
 
 
 def apply_factor(scenario: Scenario, f: Factor, value: float, from_year: int | None = None) -> Scenario:

@@ -18,7 +18,7 @@ from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, BUDGET_LINES, GROUPS, LEVE
 from .packs import load_pack
 from .posterior import load_cached
 from .results import RunArrays
-from .scenarios import params_file
+from .scenarios import derive, params_file
 
 #: Key of the per-draw starting log inflow in the parameter arrays: an outlook that names a posterior
 #: starts from the inflow level fitted at the end of its history (see :func:`parameter_arrays`).
@@ -141,7 +141,7 @@ def effective_scenario(scenario: Scenario) -> Scenario:
         return scenario
     P = parameter_arrays(scenario, 1, None)
     vals = {k: float(P[k][0]) for k in ASSUMPTION_NAMES}
-    return scenario.model_copy(update={"assumptions": type(scenario.assumptions).model_validate(vals)})
+    return derive(scenario, {"assumptions": vals})
 
 
 def _lever_values(scenario: Scenario, year: int) -> model.YearLevers:

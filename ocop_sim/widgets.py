@@ -9,7 +9,6 @@ loading it back.  Everything is callable without a browser (``set_lever``, ``set
 """
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from .config import (ALL_SCHEDULES, ASSUMPTION_NAMES, Levers, SCHEDULE_LEVERS, S
                      schedule_value)
 from .i18n import assumption_text, t, unit_text
 from .io import safe_child
-from .scenarios import deep_merge, load, write_child
+from .scenarios import derive, load, write_child
 from .simulate import simulate
 
 #: Default year from which a schedule lever's slider value applies.
@@ -152,10 +151,7 @@ class Explorer:
 
     def scenario(self) -> Scenario:
         """The starting scenario with the changes applied (validated)."""
-        raw = deep_merge(self.loaded.raw, self.overrides())
-        # the raw mapping names files relative to the scenario (e.g. ``posterior:``): keep the paths
-        # the loader resolved, which the changes (levers, key assumptions) never touch
-        return Scenario.model_validate(raw).model_copy(update={"posterior": self.loaded.scenario.posterior})
+        return derive(self.loaded.scenario, self.overrides())
 
     # ------------------------------------------------------------------ results
     def result(self):

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydantic import ValidationError
 
 from ocop_sim import load, simulate
 from ocop_sim.calibrate import model_value, select, with_assumptions
+from ocop_sim.scenarios import ScenarioError
 
 PARAMS = Path(__file__).resolve().parents[1] / "params"
 
@@ -63,7 +63,7 @@ def test_select_keeps_the_runs_years_and_the_cut_off():
 def test_with_assumptions_validates():
     sc = load(PARAMS / "history.yaml").scenario
     assert with_assumptions(sc, {"submission_rate": 0.3}).assumptions.submission_rate == 0.3
-    with pytest.raises(ValidationError):
+    with pytest.raises(ScenarioError, match=r"assumptions: expected threshold_3star < threshold_4star"):
         with_assumptions(sc, {"threshold_3star": 95.0})  # thresholds must stay ordered
 
 

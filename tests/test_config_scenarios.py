@@ -115,3 +115,26 @@ def test_deep_merge_does_not_mutate_inputs():
     b = {"x": {"z": 2}}
     assert deep_merge(a, b) == {"x": {"y": 1, "z": 2}}
     assert a == {"x": {"y": 1}}
+
+
+def test_derive_is_the_one_validated_way_to_change_a_scenario():
+    """Goal seek, optimisation, sensitivity, calibration and the explorer change scenarios through
+    scenarios.derive: the changes merged like a child file (a schedule replaced whole), the result
+    validated by the schema, the base untouched, a one-line error naming the field."""
+    from ocop_sim.scenarios import derive
+
+    base = load(Path(__file__).resolve().parents[1] / "params" / "baseline.yaml").scenario
+    assert derive(base, {}) is base
+    d = derive(base, {"assumptions": {"submission_rate": 0.4}, "levers": {"training_bn_vnd": {2027: 3.0}}})
+    assert d.assumptions.submission_rate == 0.4 and base.assumptions.submission_rate != 0.4
+    assert d.levers.training_bn_vnd == {2027: 3.0}  # replaced whole, as a child file's schedule
+    assert d.assumptions.score_base == base.assumptions.score_base and d.pack == base.pack
+    # the same scenario as the unvalidated copy it replaces, so hashes and results do not move
+    same = base.model_copy(update={"assumptions": base.assumptions.model_copy(update={"submission_rate": 0.4})})
+    assert derive(base, {"assumptions": {"submission_rate": 0.4}}) == same
+    assert scenario_hash(derive(base, {"assumptions": {"submission_rate": 0.4}})) == scenario_hash(same)
+    with pytest.raises(ScenarioError, match=r"^scenario 'baseline' \(derived\): assumptions\.submission_rate: "
+                                            r"expected a value less than or equal to 1, got 7$"):
+        derive(base, {"assumptions": {"submission_rate": 7}})
+    with pytest.raises(ScenarioError, match="unknown key"):
+        derive(base, {"assumptions": {"submision_rate": 0.4}}, label="goal seek")
