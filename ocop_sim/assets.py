@@ -16,7 +16,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-__all__ = ["NOTEBOOKS_DIR", "DOCS_DIR", "notebook", "doc"]
+__all__ = ["NOTEBOOKS_DIR", "DOCS_DIR", "TEMPLATES_DIR", "notebook", "doc"]
 
 _PACKAGE = resources.files(__package__ or "ocop_sim")
 # files extracted from a package that is not on disk (a zip) live until the process exits
@@ -45,6 +45,9 @@ def _on_disk(item: Traversable) -> Path:
 NOTEBOOKS_DIR = Path(str(_folder("notebooks")))
 #: The folder of the docs shipped with the package (the planners' guides ``guide.<lang>.md``).
 DOCS_DIR = Path(str(_folder("docs")))
+#: The package's templates: the HTML tables and index page (Jinja2, :mod:`ocop_sim.markup`) and the
+#: reports' nbconvert template (``nbconvert/ocop_report``).
+TEMPLATES_DIR = Path(str(_PACKAGE.joinpath("templates")))
 
 
 def notebook(name: str) -> Path:

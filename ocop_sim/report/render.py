@@ -17,7 +17,6 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from multiprocessing.util import Finalize
 from pathlib import Path
 
@@ -43,61 +42,21 @@ class RenderOutcome:
     seconds: float = 0.0
 
 
-class _ExternalScripts(HTMLParser):
-    """Finds the ``<script src="http(s)://...">`` elements of a page (start tag to end tag) whose
-    body is empty: what an offline report must not try to load (MathJax, require.js)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=False)
-        self._starts = [0]
-        for line in text.splitlines(keepends=True):
-            self._starts.append(self._starts[-1] + len(line))
-        self._text, self._open, self.spans = text, None, []
-
-    def _offset(self) -> int:
-        line, col = self.getpos()
-        return self._starts[line - 1] + col
-
-    def handle_starttag(self, tag, attrs) -> None:
-        src = dict(attrs).get("src") or ""
-        if tag == "script" and src.startswith(("http://", "https://")):
-            self._open = self._offset()
-
-    def handle_data(self, data) -> None:
-        if self._open is not None and data.strip():
-            self._open = None  # a script with a body of its own: kept
-
-    def handle_endtag(self, tag) -> None:
-        if tag == "script" and self._open is not None:
-            end = self._text.index(">", self._offset()) + 1
-            self.spans.append((self._open, end))
-            self._open = None
-
-
-def _strip_external(html_text: str) -> str:
-    """Remove the ``<script src="http(s)://...">`` elements (MathJax, require.js): the report reads
-    offline.  Parsed (:mod:`html.parser`), not matched by a regular expression."""
-    parser = _ExternalScripts(html_text)
-    parser.feed(html_text)
-    parser.close()
-    out, at = [], 0
-    for a, b in parser.spans:
-        out.append(html_text[at:a])
-        at = b
-    out.append(html_text[at:])
-    return "".join(out)
-
-
 def to_html(nb, title: str, lang: str | None = None) -> str:
     """Self-contained HTML of an executed notebook without code (images embedded as base64);
     ``lang`` (else the notebook's ``lang`` parameter) sets ``<html lang>``."""
     lang = lang or (nb.metadata.get("papermill", {}).get("parameters", {}).get("lang")) or "en"
     body, _ = _exporter(lang if lang in ("vi", "en") else "en").from_notebook_node(
         nb, resources={"metadata": {"name": title}})
-    return _strip_external(body)
+    return body
 
 
 _EXPORTERS: dict = {}
+
+
+#: The reports' nbconvert template (``templates/nbconvert/ocop_report``): JupyterLab's without the
+#: scripts it would load from the network (require.js, MathJax), so that a report reads offline.
+REPORT_TEMPLATE = "ocop_report"
 
 
 def _exporter(lang: str):
@@ -107,7 +66,8 @@ def _exporter(lang: str):
         from nbconvert import HTMLExporter
 
         _EXPORTERS[lang] = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                                        language_code=lang)
+                                        language_code=lang, template_name=REPORT_TEMPLATE,
+                                        extra_template_basedirs=[str(assets.TEMPLATES_DIR / "nbconvert")])
     return _EXPORTERS[lang]
 
 
