@@ -1010,6 +1010,7 @@ class ExpectedRunner:
         # against simulate.initial_state for every assumption)
         P1 = {k: np.array([v]) for k, v in base.items()}
         self.s1 = _loop.initial_state(scenario, 1, True, P1, None)
+        self._reps: dict[int, dict[str, np.ndarray]] = {}
         self.pool_unit = self.s1.pool0 / max(base["pool_factor"], 1e-300)
         from .packs import load_pack
 
@@ -1026,14 +1027,21 @@ class ExpectedRunner:
     def _initial(self, n: int, P: dict[str, np.ndarray]) -> model.State:
         """``simulate.initial_state(scenario, n, True, P)`` from the one-variant state."""
         s1 = self.s1
-        rep = lambda x: np.repeat(x, n, axis=0)  # noqa: E731
+        reps = self._reps.get(n)
+        if reps is None:  # the repeated one-variant state, built once per batch size and read-only:
+            # the kernel works on copies (_kernel_state) and RunArrays.initial holds views of them
+            reps = {k: np.repeat(getattr(s1, k), n, axis=0) for k in ("cand", "cert", "ent", "trained_lead",
+                                                                      "projects", "lapsed_cum")}
+            for a in reps.values():
+                a.setflags(write=False)
+            self._reps = {n: reps}  # calibration asks for one or two sizes in turn: keep the last
         officials = (np.full(n, float(self.pack_officials)) if self.pack_officials is not None
                      else np.array(P["officials_pool"], dtype=float, copy=True))
         pool0 = P["pool_factor"][:, None, None] * self.pool_unit
         return model.State(
-            cand=rep(s1.cand), cert=rep(s1.cert), ent=rep(s1.ent), trained_lead=rep(s1.trained_lead),
-            trained_off=officials * self.official_coverage, officials_pool=officials, projects=rep(s1.projects),
-            active=s1.active, pool=pool0.copy(), pool0=pool0, lapsed_cum=rep(s1.lapsed_cum),
+            cand=reps["cand"], cert=reps["cert"], ent=reps["ent"], trained_lead=reps["trained_lead"],
+            trained_off=officials * self.official_coverage, officials_pool=officials, projects=reps["projects"],
+            active=s1.active, pool=pool0.copy(), pool0=pool0, lapsed_cum=reps["lapsed_cum"],
             log_inflow=np.array(P.get(_loop.LOG_INFLOW0, np.zeros(n)), dtype=float, copy=True),
             score_shift=np.zeros(n))
 
@@ -1051,9 +1059,8 @@ class ExpectedRunner:
                 Pm[:, COLUMNS[k]] = v
             else:
                 P[k] = np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
-        P.update({k: Pm[:, j] for k, j in COLUMNS.items()})
-        Pm0 = Pm.copy()
-        params_out = {k: (Pm0[:, COLUMNS[k]] if k in COLUMNS else v) for k, v in P.items()}
+        P.update(zip(COLUMNS, Pm.T))  # views of the matrix's columns (COLUMNS: in column order)
+        params_out = {**P, **dict(zip(COLUMNS, Pm.copy().T))}
         state = self._initial(n, P)
         initial = _loop.initial_outputs(state, n, np.float64)
         T = len(years)
