@@ -25,12 +25,27 @@ SCENARIO_FILES = sorted(PARAMS.glob("*.yaml"))
 NOTEBOOK_BATCH_FIXTURES = {"batch", "failing_batch"}
 
 
+#: Test files by their measured time [s] (``pytest -n 2 --dist loadfile --durations=60``,
+#: 2026-11-30): the longest run first, so that the two test processes of ``make test`` (one file
+#: each at a time) end together instead of one waiting while the other runs a long file last.
+HEAVY_FILES = {
+    "test_inference.py": 140, "test_report.py": 120, "test_failures.py": 110, "test_guide.py": 106,
+    "test_app_browser.py": 85, "test_reports_browser.py": 80, "test_reader_texts.py": 75,
+    "test_signals.py": 72, "test_jupyterlab.py": 55, "test_extending.py": 46, "test_report_bundle.py": 45,
+    "test_fuzz.py": 45, "test_bayes.py": 45, "test_wheel.py": 40, "test_pdf_report.py": 40,
+    "test_engine_mc.py": 40, "test_executors.py": 25,
+}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark the tests of a notebook batch ``slow`` and ``notebook`` (markers: pyproject.toml)."""
+    """Mark the tests of a notebook batch ``slow`` and ``notebook`` (markers: pyproject.toml), and
+    run the longest files first (:data:`HEAVY_FILES`; the order within a file is kept)."""
     for item in items:
         if NOTEBOOK_BATCH_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
             item.add_marker(pytest.mark.notebook)
+    order = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (-HEAVY_FILES.get(Path(str(item.fspath)).name, 0), order[id(item)]))
 
 
 def copy_params(dst: Path) -> Path:

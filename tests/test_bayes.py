@@ -444,11 +444,11 @@ def test_the_ensemble_t_move_samples_a_correlated_normal_and_a_skewed_target():
     s = emcee.EnsembleSampler(32, 2, skewed, moves=[(ensemble_t_move(), 1.0)], vectorize=True)
     start = emcee.State(np.abs(np.random.default_rng(1).normal(size=(32, 2))) + 0.5,
                         random_state=np.random.RandomState(1).get_state())
-    s.run_mcmc(start, 20000)
-    x = s.get_chain(discard=1000, flat=True)
-    assert x[:, 0].mean() == pytest.approx(2.0, abs=0.06)  # Gamma(2, 1): mean 2, variance 2
-    assert x[:, 0].var() == pytest.approx(2.0, rel=0.08)
-    assert x[:, 1].mean() == pytest.approx(1.5, abs=0.08)  # E[a²]/4 = (2 + 4)/4
+    s.run_mcmc(start, 6000)
+    x = s.get_chain(discard=500, flat=True)
+    assert x[:, 0].mean() == pytest.approx(2.0, abs=0.08)  # Gamma(2, 1): mean 2, variance 2
+    assert x[:, 0].var() == pytest.approx(2.0, rel=0.12)
+    assert x[:, 1].mean() == pytest.approx(1.5, abs=0.12)  # E[a²]/4 = (2 + 4)/4
 
 
 def test_the_sampler_records_its_moves():
