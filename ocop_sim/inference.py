@@ -219,12 +219,8 @@ def knowledge(scenario: Scenario, until: int | None = None, actuals: list[dict] 
                     and getattr(scenario.assumptions, name) == pa.value:
                 values[name] = pa.fallback
                 replaced.append(name)
-    stop = max(end, first + 1)
-    # the replay ends at the cut-off: lever steps after it are dropped (a step schedule's values up
-    # to the cut-off do not change), so that the shortened scenario is a valid one
-    levers = {k: {y: v for y, v in sched.items() if y <= stop} for k, sched in scenario.levers.model_dump().items()
-              if isinstance(sched, dict) and any(y > stop for y in sched)}
-    sc = derive(scenario, {"assumptions": values, "horizon": {"start": first, "end": stop}, "levers": levers,
+    # the replay ends at the cut-off (derive drops the lever steps after it)
+    sc = derive(scenario, {"assumptions": values, "horizon": {"start": first, "end": max(end, first + 1)},
                            "posterior": None})
     return Knowledge(scenario=sc, observations=tuple(obs), events=tuple(events), until=until,
                      dropped_events=dropped, replaced_defaults=tuple(replaced))

@@ -72,8 +72,15 @@ def derive(base: Scenario, changes: dict, label: str = "") -> Scenario:
     never changed.  Costs ~0.1 ms."""
     if not changes:
         return base
+    raw = deep_merge(base.model_dump(), changes)
+    # a shorter horizon drops the lever steps it no longer reaches (a step schedule's values inside
+    # the horizon do not change): the shortened scenario stays a valid one
+    end = raw["horizon"]["end"]
+    for k, sched in raw["levers"].items():
+        if isinstance(sched, dict) and any(y > end for y in sched):
+            raw["levers"][k] = {y: v for y, v in sched.items() if y <= end}
     try:
-        return type(base).model_validate(deep_merge(base.model_dump(), changes))
+        return type(base).model_validate(raw)
     except ValidationError as exc:
         raise format_validation_error(label or f"scenario {base.name!r} (derived)", exc) from None
 
